@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Build and install bond-hotplug.
+#   ./install.sh                 build, install under PREFIX (/usr/local), reload udev and systemd
+#   DESTDIR=/tmp/pkg ./install.sh   stage into DESTDIR: touches nothing outside it, reloads nothing
+#   ./install.sh --uninstall     remove what install put there (never the configuration)
+# Environment: PREFIX (default /usr/local), DESTDIR (default none), GO (default go),
+#   SYSCONFDIR (default /etc), NO_BUILD=1 to install binaries already in ./build.
+set -euo pipefail
+
+usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; }
+
+uninstall=0
+for a in "$@"; do
+	case "$a" in
+	--uninstall) uninstall=1 ;;
+	-h|--help) usage; exit 0 ;;
+	*) echo "install.sh: unknown argument: $a" >&2; usage >&2; exit 2 ;;
+	esac
+done
+
+here=$(cd "$(dirname "$0")" && pwd)
+PREFIX=${PREFIX:-/usr/local}
+DESTDIR=${DESTDIR:-}
+SYSCONFDIR=${SYSCONFDIR:-/etc}
+GO=${GO:-go}
+bindir=$PREFIX/bin
+bins=(bond-up bond-down bond-hotplug)
+rules=$SYSCONFDIR/udev/rules.d/90-bond-hotplug.rules
+unit=$SYSCONFDIR/systemd/system/bond-up@.service
+modprobe=$SYSCONFDIR/modprobe.d/bond-hotplug.conf
+conf=$SYSCONFDIR/conf.d/network.conf
+
+case "$PREFIX" in /*) ;; *) echo "install.sh: PREFIX must be absolute: $PREFIX" >&2; exit 2 ;; esac
+
+reload() {
+	# Only a real install reloads: a DESTDIR stage feeds a package or an image.
+	[ -z "$DESTDIR" ] || return 0
+	if command -v udevadm >/dev/null && [ -S /run/udev/control ]; then udevadm control --reload; fi
+	if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
+}
+
+if [ "$uninstall" = 1 ]; then
+	for b in "${bins[@]}"; do rm -f "$DESTDIR$bindir/$b"; done
+	rm -f "$DESTDIR$rules" "$DESTDIR$unit" "$DESTDIR$modprobe"
+	reload
+	echo "removed bond-hotplug from ${DESTDIR:-/} (kept $conf)"
+	exit 0
+fi
+
+if [ "${NO_BUILD:-0}" != 1 ]; then
+	mkdir -p "$here/build"
+	for b in "${bins[@]}"; do
+		(cd "$here" && CGO_ENABLED=1 "$GO" build -trimpath -o "build/$b" "./cmd/$b")
+	done
+fi
+
+subst() { sed "s|@BINDIR@|$bindir|g" "$1"; }
+
+install -d -m 0755 "$DESTDIR$bindir" "$DESTDIR$(dirname "$rules")" "$DESTDIR$(dirname "$unit")" \
+	"$DESTDIR$(dirname "$modprobe")" "$DESTDIR$(dirname "$conf")"
+for b in "${bins[@]}"; do install -m 0755 "$here/build/$b" "$DESTDIR$bindir/$b"; done
+subst "$here/rules/90-bond-hotplug.rules" > "$DESTDIR$rules.tmp" && chmod 0644 "$DESTDIR$rules.tmp" && mv "$DESTDIR$rules.tmp" "$DESTDIR$rules"
+subst "$here/systemd/bond-up@.service" > "$DESTDIR$unit.tmp" && chmod 0644 "$DESTDIR$unit.tmp" && mv "$DESTDIR$unit.tmp" "$DESTDIR$unit"
+install -m 0644 "$here/modprobe.d/bond-hotplug.conf" "$DESTDIR$modprobe"
+if [ -e "$DESTDIR$conf" ]; then
+	echo "kept existing $DESTDIR$conf"
+else
+	install -m 0644 "$here/env/network.conf" "$DESTDIR$conf"
+fi
+reload
+echo "installed bond-hotplug into ${DESTDIR:-/} (binaries in $bindir)"
+if [ -z "$DESTDIR" ]; then
+	echo "next: edit $conf, then: systemctl enable --now bond-up@bond0.service"
+fi

@@ -1,0 +1,234 @@
+#!/bin/bash
+# Build (or reuse) the lab's Debian bookworm guest: a raw ext4 root disk, an
+# uncompressed vmlinux and an initrd, in a cache directory outside the repo keyed
+# by the sha256 of this script, packages.txt and the rootfs/ overlay.
+#
+#   lab/image/build.sh            ensure the image; print its directory on stdout
+#   lab/image/build.sh --force    rebuild even if the cache is complete
+#   lab/image/build.sh --key      print the cache key and exit
+#
+# Environment: LAB_CACHE (default /var/cache/bond-hotplug-lab), LAB_MIRROR (default:
+# read from this machine's apt configuration; no mirror name is written in the repo).
+# Progress goes to stderr, the image directory alone to stdout.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cache=${LAB_CACHE:-/var/cache/bond-hotplug-lab}
+suite=bookworm
+
+log() { printf '[image %s] %s\n' "$(date +%T)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+force=0
+case "${1:-}" in
+--force) force=1 ;;
+--key) ;;
+"") ;;
+*) die "usage: $0 [--force|--key]" ;;
+esac
+
+# The key covers every input of the build, by path and content.
+key() {
+	(
+		cd "$here"
+		printf 'suite %s\n' "$suite"
+		find build.sh packages.txt rootfs -type f -print0 | LC_ALL=C sort -z |
+			xargs -0 sha256sum
+		# modes matter too (hooks must be executable)
+		find rootfs -print0 | LC_ALL=C sort -z | xargs -0 stat -c '%a %n'
+	) | sha256sum | cut -c1-16
+}
+k=$(key)
+if [ "${1:-}" = --key ]; then
+	echo "$k"
+	exit 0
+fi
+out=$cache/$k
+
+complete() { [ -f "$1/done" ] && [ -f "$1/rootfs.img" ] && [ -f "$1/vmlinux" ] && [ -f "$1/initrd.img" ]; }
+
+if [ "$force" = 0 ] && complete "$out"; then
+	log "reusing $out"
+	echo "$out"
+	exit 0
+fi
+
+[ "$(id -u)" = 0 ] || die "building the image needs root (debootstrap, chroot, mkfs.ext4 -d)"
+for tool in debootstrap mkfs.ext4 chroot unshare flock; do
+	command -v "$tool" >/dev/null || die "$tool not found (apt-get install debootstrap e2fsprogs util-linux)"
+done
+
+mkdir -p "$cache"
+exec 9>"$cache/.lock"
+if ! flock -n 9; then
+	log "another build holds $cache/.lock; waiting"
+	flock 9
+fi
+if [ "$force" = 0 ] && complete "$out"; then
+	log "built meanwhile by another run: $out"
+	echo "$out"
+	exit 0
+fi
+
+# The Debian mirror, from this machine's apt configuration (deb822 or one-line).
+mirror() {
+	if [ -n "${LAB_MIRROR:-}" ]; then
+		echo "$LAB_MIRROR"
+		return
+	fi
+	local f u
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		u=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) print $i }' "$f" | grep -v -- '-security' | head -n1 || true)
+		if [ -n "$u" ]; then
+			echo "$u"
+			return
+		fi
+	done
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -f "$f" ] || continue
+		u=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; break } }' "$f" |
+			grep -v -- '-security' | head -n1 || true)
+		if [ -n "$u" ]; then
+			echo "$u"
+			return
+		fi
+	done
+	return 1
+}
+m=$(mirror) || die "no Debian mirror in /etc/apt/sources.list{,.d/} (set LAB_MIRROR)"
+
+start=$(date +%s.%N)
+elapsed() { awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
+work=$(mktemp -d "$cache/build.XXXXXX")
+root=$work/root
+cleanup() {
+	# the chroot's mounts live in a private mount namespace (unshare): nothing to unmount
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+mapfile -t pkgs < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$here/packages.txt")
+debs=$cache/debs
+mkdir -p "$debs"
+
+log "debootstrap $suite (minbase) from the apt-configured mirror into $root"
+debootstrap --variant=minbase --cache-dir="$debs" "$suite" "$root" "$m" >"$work/debootstrap.log" 2>&1 ||
+	{ tail -n 30 "$work/debootstrap.log" >&2; die "debootstrap failed"; }
+log "debootstrap done ($(elapsed) s)"
+
+# Keep the image small: no docs, man pages or locales.
+cat >"$root/etc/dpkg/dpkg.cfg.d/01-lab-nodoc" <<'EOF'
+path-exclude=/usr/share/doc/*
+path-exclude=/usr/share/man/*
+path-exclude=/usr/share/info/*
+path-exclude=/usr/share/locale/*
+path-include=/usr/share/locale/locale.alias
+EOF
+# The initrd settings must be there before the kernel package builds the initrd.
+mkdir -p "$root/etc/initramfs-tools/conf.d" "$root/etc/initramfs-tools/hooks"
+cp "$here/rootfs/etc/initramfs-tools/conf.d/lab" "$root/etc/initramfs-tools/conf.d/lab"
+cp "$here/rootfs/etc/initramfs-tools/hooks/lab" "$root/etc/initramfs-tools/hooks/lab"
+cp /etc/resolv.conf "$root/etc/resolv.conf"
+mkdir -p "$root/var/cache/apt/archives"
+
+log "installing ${#pkgs[@]} packages"
+# A private mount namespace: proc, sys, dev and the package cache are unmounted
+# by the kernel when it ends, whatever happens.
+# shellcheck disable=SC2016 # expanded by the inner shell
+unshare --mount --propagation private /bin/bash -euo pipefail -c '
+	root=$1; debs=$2; shift 2
+	mount -t proc proc "$root/proc"
+	mount -t sysfs sys "$root/sys"
+	mount --rbind /dev "$root/dev"
+	mount --bind "$debs" "$root/var/cache/apt/archives"
+	export DEBIAN_FRONTEND=noninteractive LC_ALL=C
+	# wide-dhcpv6-client asks which interfaces to serve: none (the product runs it).
+	echo "wide-dhcpv6-client wide-dhcpv6-client/interfaces string" | chroot "$root" debconf-set-selections
+	chroot "$root" apt-get update -q
+	chroot "$root" apt-get install -y -q --no-install-recommends \
+		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@"
+	chroot "$root" apt-get clean
+' lab-image "$root" "$debs" "${pkgs[@]}" >"$work/apt.log" 2>&1 ||
+	{ tail -n 40 "$work/apt.log" >&2; die "package installation failed (log above)"; }
+log "packages done ($(elapsed) s)"
+
+log "configuring the guest"
+cp -a "$here/rootfs/." "$root/"
+chown -R root:root "$root/etc" "$root/usr/local"
+echo bondlab >"$root/etc/hostname"
+printf '127.0.0.1\tlocalhost\n127.0.1.1\tbondlab\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
+printf '/dev/vda\t/\text4\trw,noatime\t0\t0\nlab\t/lab\t9p\ttrans=virtio,version=9p2000.L,msize=262144,nofail\t0\t0\n' >"$root/etc/fstab"
+mkdir -p "$root/lab" "$root/etc/conf.d"
+: >"$root/etc/resolv.conf"
+# A fixed machine id: no first-boot work on every -snapshot boot.
+echo 6c6162626f6e64686f74706c75670001 >"$root/etc/machine-id"
+chroot "$root" passwd -d root >/dev/null
+rm -rf "$root/var/lib/apt/lists/"*
+# Nothing else may manage the network; no timers; no login prompt on the console.
+chroot "$root" systemctl enable lab-early.service lab-lan.service lab-run.service >/dev/null 2>&1
+for u in systemd-networkd.service systemd-networkd.socket systemd-networkd-wait-online.service \
+	systemd-resolved.service wpa_supplicant.service hostapd.service wide-dhcpv6-client.service \
+	serial-getty@ttyS0.service serial-getty@ttyS1.service getty@tty1.service getty-static.service \
+	apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer \
+	man-db.timer dpkg-db-backup.timer systemd-timesyncd.service; do
+	chroot "$root" systemctl mask "$u" >/dev/null 2>&1
+done
+chroot "$root" systemctl set-default multi-user.target >/dev/null 2>&1
+for b in wpa_supplicant dhclient dhcp6c hostapd dnsmasq; do
+	[ -x "$root/usr/sbin/$b" ] || die "$b missing in the image"
+done
+
+kver=$(find "$root/lib/modules" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort | tail -n1)
+vmlinuz=$root/boot/vmlinuz-$kver
+initrd=$root/boot/initrd.img-$kver
+if [ ! -f "$vmlinuz" ] || [ ! -f "$initrd" ]; then
+	die "kernel $kver or its initrd missing in the image"
+fi
+[ -f "$root/lib/modules/$kver/kernel/drivers/net/bonding/bonding.ko" ] || die "bonding.ko missing"
+[ -f "$root/lib/modules/$kver/kernel/drivers/net/wireless/virtual/mac80211_hwsim.ko" ] ||
+	[ -f "$root/lib/modules/$kver/kernel/drivers/net/wireless/mac80211_hwsim.ko" ] || die "mac80211_hwsim.ko missing"
+
+# An uncompressed kernel boots much faster under TCG: find the compressed payload
+# inside the bzImage and unpack it (the first magic that yields an ELF file wins).
+extract_vmlinux() {
+	local img=$1 dst=$2 magic tool off
+	for pair in '\x28\xb5\x2f\xfd:zstd -dcq' '\xfd\x37\x7a\x58\x5a\x00:xz -dcq' \
+		'\x1f\x8b\x08:gzip -dcq' '\x02\x21\x4c\x18:lz4 -dcq'; do
+		magic=${pair%%:*}
+		tool=${pair#*:}
+		command -v "${tool%% *}" >/dev/null || continue
+		for off in $(LC_ALL=C grep -obUaP "$magic" "$img" | cut -d: -f1 | head -n 5); do
+			tail -c +"$((off + 1))" "$img" | $tool >"$dst" 2>/dev/null || true
+			if [ "$(head -c 4 "$dst" | od -An -tx1 | tr -d ' \n')" = 7f454c46 ]; then
+				return 0
+			fi
+		done
+	done
+	return 1
+}
+stage=$work/out
+mkdir -p "$stage"
+extract_vmlinux "$vmlinuz" "$stage/vmlinux" || die "could not extract vmlinux from $vmlinuz"
+cp "$initrd" "$stage/initrd.img"
+echo "$kver" >"$stage/kernel-version"
+
+size_mb=$(($(du -sm "$root" | cut -f1) * 13 / 10 + 384))
+log "mkfs.ext4 -d ($size_mb MiB, sparse)"
+truncate -s "${size_mb}M" "$stage/rootfs.img"
+mkfs.ext4 -q -F -L labroot -m 0 -E lazy_itable_init=0,lazy_journal_init=0 -d "$root" "$stage/rootfs.img" ||
+	die "mkfs.ext4 -d failed"
+cp "$work/debootstrap.log" "$work/apt.log" "$stage/"
+
+# Publish atomically; drop images of other keys (a running VM keeps its open file).
+for old in "$cache"/*/; do
+	old=${old%/}
+	case "$(basename "$old")" in debs | build.*) continue ;; esac
+	[ "$old" = "$out" ] || rm -rf "$old"
+done
+rm -rf "$out"
+took=$(elapsed)
+printf 'key %s\nkernel %s\nbuilt %s\nseconds %s\n' "$k" "$kver" "$(date -u +%FT%TZ)" "$took" >"$stage/done"
+mv "$stage" "$out"
+log "image ready in $out ($took s; kernel $kver)"
+echo "$out"

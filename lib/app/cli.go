@@ -1,0 +1,215 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// common holds the flags every binary takes.
+type common struct {
+	config   string
+	dryRun   bool
+	insecure bool
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.config, "c", "", "")
+	fs.StringVar(&c.config, "config", "", "")
+	fs.BoolVar(&c.dryRun, "n", false, "")
+	fs.BoolVar(&c.dryRun, "dry-run", false, "")
+	fs.BoolVar(&c.insecure, "insecure-config", false, "")
+}
+
+// parse accepts flags before and after positional arguments (bond-up bond0 -n), and
+// "--" to end them.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	return fs
+}
+
+func (c *common) env(id string) *Env {
+	e := Default(id)
+	e.ConfigPath = ConfigPath(c.config)
+	e.DryRun = c.dryRun
+	e.AllowInsecure = c.insecure
+	return e
+}
+
+// signalContext ends the context on SIGINT/SIGTERM (systemd stopping a waiting unit).
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, unix.SIGTERM)
+}
+
+// finish logs the error and returns the exit status.
+func finish(e *Env, stderr io.Writer, err error) int {
+	code := ExitCode(err)
+	if err != nil {
+		msg := err.Error()
+		if e != nil && e.Log != nil {
+			e.Log.Error("%s", strings.ReplaceAll(msg, "\n", "; "))
+		}
+		if e == nil || e.Log == nil || e.Log.Out == nil {
+			fmt.Fprintf(stderr, "%s\n", msg)
+		}
+		if code == ExitUsage && e != nil && !e.DryRun {
+			fmt.Fprintln(stderr, "nothing was changed")
+		}
+	}
+	return code
+}
+
+func flagError(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return ExitOK
+	}
+	return ExitUsage
+}
+
+const commonHelp = `
+Options:
+  -c, --config FILE    configuration file (default $BOND_HOTPLUG_CONFIG or /etc/conf.d/network.conf)
+  -n, --dry-run        print the plan and change nothing ("nothing to do" when converged)
+      --insecure-config  accept a config file not owned by root or writable by others (tests only)
+  -h, --help           this text
+
+Exit status: 0 done or nothing to do, 1 a run-time failure (a later run completes the
+job), 2 bad arguments or configuration (nothing was changed).
+Logs go to the journal: journalctl -t bond-up -t bond-down -t bond-hotplug
+`
+
+const upUsage = `Usage: bond-up [OPTIONS] [MASTER...]
+       bond-up --status [MASTER...]
+
+Create or repair each MASTER (default: every master in the configuration) and
+everything on it: the bond (or bridge, when its name contains "br") with its options,
+every configured slave that is present, wpa_supplicant on slaves that need it, static
+addresses and routes, and the DHCPv4/DHCPv6 clients (which start once the master has
+an active slave). Running it again changes nothing. Boot runs it through
+bond-up@MASTER.service.
+
+  --status             show each master: kind, options, slaves and their links, the
+                       active slave, addresses, units, and whether anything is pending
+` + commonHelp
+
+// MainUp is bond-up.
+func MainUp(args []string, stderr io.Writer) int {
+	var c common
+	var status bool
+	fs := newFlagSet("bond-up", upUsage, stderr)
+	c.register(fs)
+	fs.BoolVar(&status, "status", false, "")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return flagError(err)
+	}
+	e := c.env("bond-up")
+	defer e.Close()
+	ctx, cancel := signalContext()
+	defer cancel()
+	if status {
+		return finish(e, stderr, e.Status(ctx, pos))
+	}
+	return finish(e, stderr, e.Up(ctx, pos))
+}
+
+const downUsage = `Usage: bond-down [OPTIONS] [MASTER...]
+
+Tear each MASTER down (default: every master in the configuration), in this order:
+the DHCP clients release their leases and stop, static routes then addresses are
+removed, the slaves are released (and left up), the master is deleted.
+wpa_supplicant keeps running on the slaves unless --supplicants is given.
+
+      --supplicants    also stop wpa_supplicant on the master's slaves
+` + commonHelp
+
+// MainDown is bond-down.
+func MainDown(args []string, stderr io.Writer) int {
+	var c common
+	var supp bool
+	fs := newFlagSet("bond-down", downUsage, stderr)
+	c.register(fs)
+	fs.BoolVar(&supp, "supplicants", false, "")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return flagError(err)
+	}
+	e := c.env("bond-down")
+	defer e.Close()
+	ctx, cancel := signalContext()
+	defer cancel()
+	return finish(e, stderr, e.Down(ctx, pos, supp))
+}
+
+const hotplugUsage = `Usage: bond-hotplug [OPTIONS] [ACTION INTERFACE]
+       bond-hotplug --wait-active MASTER
+
+Run by udev (90-bond-hotplug.rules) for every network device added or removed; ACTION
+and INTERFACE default to udev's $ACTION and $INTERFACE. A device that belongs to no
+configured master is ignored at once. On add, its master is created if needed and
+converged (the device enslaved, wpa_supplicant started when it needs one); on remove,
+the device's units are stopped and nothing else is touched. It never waits for
+carrier, association or unit start-up, so udev is never held up.
+
+  --wait-active MASTER  block until MASTER has an active slave with carrier (the DHCP
+                        units' start step; not for interactive use)
+` + commonHelp
+
+// MainHotplug is bond-hotplug.
+func MainHotplug(args []string, stderr io.Writer) int {
+	var c common
+	var wait string
+	fs := newFlagSet("bond-hotplug", hotplugUsage, stderr)
+	c.register(fs)
+	fs.StringVar(&wait, "wait-active", "", "")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return flagError(err)
+	}
+	e := c.env("bond-hotplug")
+	defer e.Close()
+	ctx, cancel := signalContext()
+	defer cancel()
+	if wait != "" {
+		if len(pos) > 0 {
+			return finish(e, stderr, usagef("--wait-active takes no other arguments (got %q)", pos))
+		}
+		return finish(e, stderr, e.WaitActive(ctx, wait))
+	}
+	action, ifname := os.Getenv("ACTION"), os.Getenv("INTERFACE")
+	switch len(pos) {
+	case 0:
+	case 2:
+		action, ifname = pos[0], pos[1]
+	default:
+		return finish(e, stderr, usagef("expected ACTION and INTERFACE, got %d argument(s): %q", len(pos), pos))
+	}
+	return finish(e, stderr, e.Hotplug(ctx, action, ifname))
+}

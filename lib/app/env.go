@@ -1,0 +1,178 @@
+// Package app owns what the three binaries do, from parsed arguments to exit status:
+// load and check the configuration, take the master's lock, read state, plan, apply
+// or print. The main packages only parse flags and call in here.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/bond-hotplug/bond-hotplug/lib/config"
+	"github.com/bond-hotplug/bond-hotplug/lib/lock"
+	"github.com/bond-hotplug/bond-hotplug/lib/logx"
+	"github.com/bond-hotplug/bond-hotplug/lib/netdev"
+	"github.com/bond-hotplug/bond-hotplug/lib/units"
+	"github.com/vishvananda/netlink"
+)
+
+// Exit codes shared by the three binaries.
+const (
+	ExitOK      = 0
+	ExitFailure = 1 // something failed at run time; a later run completes the job
+	ExitUsage   = 2 // bad arguments, environment or configuration; nothing was changed
+)
+
+// UsageError marks bad arguments or environment: exit 2, nothing changed.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+func usagef(format string, args ...any) error {
+	return &UsageError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// ExitCode maps an error to the exit status.
+func ExitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ue *UsageError
+	var ce *config.Error
+	var cl config.ErrorList
+	if errors.As(err, &ue) || errors.As(err, &ce) || errors.As(err, &cl) || errors.Is(err, config.ErrInsecure) {
+		return ExitUsage
+	}
+	return ExitFailure
+}
+
+// Env is everything a run touches, injected so tests can point it at a namespace and
+// a fake systemd.
+type Env struct {
+	Out           io.Writer // plans, status (stdout)
+	Log           *logx.Logger
+	ConfigPath    string
+	AllowInsecure bool
+	Handle        *netlink.Handle
+	Info          netdev.DeviceInfo
+	Sys           string
+	LockDir       string
+	LockTimeout   time.Duration
+	DryRun        bool
+	Programs      units.Programs
+	// Units connects to the unit manager; called at most once, and only when a run
+	// needs it (a device that belongs to no master never pays for it).
+	Units func(ctx context.Context) (units.Manager, error)
+
+	mgr    units.Manager
+	mgrErr error
+}
+
+// Default is the environment of a real run.
+func Default(id string) *Env {
+	return &Env{
+		Out:         os.Stdout,
+		Log:         logx.New(id, os.Stderr),
+		ConfigPath:  ConfigPath(""),
+		LockDir:     envOr("BOND_HOTPLUG_LOCKDIR", lock.DefaultDir),
+		LockTimeout: 10 * time.Second,
+		Info:        netdev.NewUdev(),
+		Programs:    units.FindPrograms(),
+		Units:       UnitsFromEnv,
+	}
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+// ConfigPath applies the precedence: flag, then $BOND_HOTPLUG_CONFIG, then the default.
+func ConfigPath(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	return envOr(config.EnvPath, config.DefaultPath)
+}
+
+// UnitsFromEnv connects to systemd, or, for tests only, to a recorded fake selected
+// with BOND_HOTPLUG_UNITS=record:FILE.
+func UnitsFromEnv(ctx context.Context) (units.Manager, error) {
+	if v, ok := strings.CutPrefix(os.Getenv("BOND_HOTPLUG_UNITS"), "record:"); ok {
+		return units.FileRecorder{Path: v}, nil
+	}
+	return units.Connect(ctx)
+}
+
+func (e *Env) units(ctx context.Context) (units.Manager, error) {
+	if e.mgr == nil && e.mgrErr == nil {
+		e.mgr, e.mgrErr = e.Units(ctx)
+	}
+	return e.mgr, e.mgrErr
+}
+
+// Close releases the connections a run opened.
+func (e *Env) Close() {
+	if e.mgr != nil {
+		e.mgr.Close()
+	}
+	if e.Handle != nil {
+		e.Handle.Close()
+	}
+}
+
+func (e *Env) handle() (*netlink.Handle, error) {
+	if e.Handle == nil {
+		h, err := netlink.NewHandle()
+		if err != nil {
+			return nil, fmt.Errorf("open netlink: %w", err)
+		}
+		e.Handle = h
+	}
+	return e.Handle, nil
+}
+
+// loadConfig loads and checks the whole file; warnings go to the log.
+func (e *Env) loadConfig() (*config.Config, error) {
+	c, err := config.Load(e.ConfigPath, config.Options{AllowInsecure: e.AllowInsecure})
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range c.Warnings {
+		e.Log.Warn("%s", w)
+	}
+	return c, nil
+}
+
+// selectMasters resolves the MASTER arguments (none: every configured master).
+func selectMasters(c *config.Config, args []string) ([]*config.Master, error) {
+	if len(args) == 0 {
+		names := c.MasterNames()
+		if len(names) == 0 {
+			return nil, usagef("%s configures no master (no <name>SLAVES or <name>PRIMARY key)", c.Path)
+		}
+		args = names
+	}
+	var out []*config.Master
+	seen := map[string]bool{}
+	for _, a := range args {
+		m, ok := c.Master(a)
+		if !ok {
+			known := c.MasterNames()
+			sort.Strings(known)
+			return nil, usagef("argument %q: not a master in %s (configured: %s)", a, c.Path, strings.Join(known, ", "))
+		}
+		if !seen[a] {
+			out = append(out, m)
+			seen[a] = true
+		}
+	}
+	return out, nil
+}

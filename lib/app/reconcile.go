@@ -1,0 +1,269 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/bond-hotplug/bond-hotplug/lib/config"
+	"github.com/bond-hotplug/bond-hotplug/lib/lock"
+	"github.com/bond-hotplug/bond-hotplug/lib/netdev"
+	"github.com/bond-hotplug/bond-hotplug/lib/plan"
+	"github.com/bond-hotplug/bond-hotplug/lib/units"
+)
+
+// maxRounds bounds re-planning after a device vanished mid-run.
+const maxRounds = 3
+
+// readState reads what the planner needs about master m. A systemd that cannot be
+// reached leaves Units empty and returns its error separately: networking is still
+// configured, and the run reports the failure.
+func (e *Env) readState(ctx context.Context, m string) (plan.State, error, error) {
+	var st plan.State
+	h, err := e.handle()
+	if err != nil {
+		return st, err, nil
+	}
+	r := netdev.Reader{H: h, Info: e.Info, Sys: e.Sys}
+	if st.Links, err = r.Links(); err != nil {
+		return st, err, nil
+	}
+	if l, ok := st.Links.Get(m); ok {
+		if l.Kind == "bond" {
+			b, err := r.Bond(m)
+			if err != nil {
+				return st, err, nil
+			}
+			st.Bond = &b
+		}
+		if st.Addrs, err = r.Addrs(m); err != nil {
+			return st, err, nil
+		}
+		if st.Routes, err = r.Routes(m); err != nil {
+			return st, err, nil
+		}
+	}
+	st.Units = map[string]units.State{}
+	mgr, uerr := e.units(ctx)
+	if uerr == nil {
+		var list []units.State
+		list, uerr = mgr.List(ctx)
+		for _, u := range list {
+			st.Units[u.Name] = u
+		}
+	}
+	return st, nil, uerr
+}
+
+type planner func(st plan.State) (plan.Plan, error)
+
+// converge plans and applies for one master under its lock until the plan is done,
+// re-planning (a bounded number of times) when a device vanished under us.
+func (e *Env) converge(ctx context.Context, master string, mk planner) error {
+	lk, err := lock.Acquire(e.LockDir, master, e.LockTimeout)
+	if err != nil {
+		return err
+	}
+	defer lk.Release()
+	var unitErr error
+	for round := 0; round < maxRounds; round++ {
+		st, err, uerr := e.readState(ctx, master)
+		if err != nil {
+			return err
+		}
+		p, err := mk(st)
+		if err != nil {
+			return err
+		}
+		if e.DryRun {
+			if uerr != nil {
+				p.Notes = append(p.Notes, fmt.Sprintf("cannot read unit states: %v", uerr))
+			}
+			fmt.Fprint(e.Out, p.String())
+			return nil
+		}
+		for _, n := range p.Notes {
+			e.Log.Warn("%s: %s", master, n)
+		}
+		if p.Empty() {
+			if round == 0 {
+				e.Log.Info("%s: nothing to do", master)
+			}
+			return unitErr
+		}
+		vanished, err := e.apply(ctx, p)
+		unitErr = errors.Join(unitErr, err)
+		if !vanished {
+			return unitErr
+		}
+	}
+	return unitErr
+}
+
+// apply runs a plan in order. A device that vanished is logged and skipped (the caller
+// re-plans); a unit that cannot be started does not stop the network steps, but the run
+// fails at the end; any other kernel error stops the run.
+func (e *Env) apply(ctx context.Context, p plan.Plan) (vanished bool, err error) {
+	h, herr := e.handle()
+	if herr != nil {
+		return false, herr
+	}
+	w := netdev.Writer{H: h, Sys: e.Sys}
+	var unitErrs []error
+	for _, a := range p.Actions {
+		err := e.do(ctx, &w, a)
+		switch {
+		case err == nil:
+			e.Log.Info("%s: %s", p.Master, a)
+		case errors.Is(err, netdev.ErrGone):
+			e.Log.Warn("%s: %s: skipped, %v", p.Master, a, err)
+			vanished = true
+		case a.Op == plan.OpStartUnit || a.Op == plan.OpStopUnit:
+			e.Log.Error("%s: %s: %v", p.Master, a, err)
+			unitErrs = append(unitErrs, err)
+		default:
+			e.Log.Error("%s: %s: %v", p.Master, a, err)
+			return vanished, errors.Join(append(unitErrs, err)...)
+		}
+	}
+	return vanished, errors.Join(unitErrs...)
+}
+
+func (e *Env) do(ctx context.Context, w *netdev.Writer, a plan.Action) error {
+	switch a.Op {
+	case plan.OpCreateBond:
+		return w.CreateBond(a.Link, a.Bond)
+	case plan.OpCreateBridge:
+		return w.CreateBridge(a.Link)
+	case plan.OpSetBondOption:
+		return w.SetBondOption(a.Link, a.Option, a.Value)
+	case plan.OpSetPrimary:
+		return w.SetPrimary(a.Link, a.Value)
+	case plan.OpLinkDown:
+		return w.SetDown(a.Link)
+	case plan.OpLinkUp:
+		return w.SetUp(a.Link)
+	case plan.OpEnslave:
+		return w.Enslave(a.Link, a.Master)
+	case plan.OpRelease:
+		return w.Release(a.Link)
+	case plan.OpAddAddr:
+		return w.AddAddr(a.Link, a.Addr)
+	case plan.OpDelAddr:
+		return w.DelAddr(a.Link, a.Addr)
+	case plan.OpReplaceRoute:
+		return w.ReplaceRoute(a.Link, a.Route)
+	case plan.OpDelRoute:
+		return w.DelRoute(a.Link, a.Route)
+	case plan.OpDeleteMaster:
+		return w.DeleteLink(a.Link)
+	case plan.OpStartUnit, plan.OpStopUnit:
+		mgr, err := e.units(ctx)
+		if err != nil {
+			return err
+		}
+		if a.Op == plan.OpStartUnit {
+			return mgr.Start(ctx, a.Unit)
+		}
+		return mgr.Stop(ctx, a.Name, a.Wait)
+	}
+	return fmt.Errorf("unknown action %v", a)
+}
+
+// Up brings the named masters (all when none are named) to their configured state.
+func (e *Env) Up(ctx context.Context, masters []string) error {
+	c, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	ms, err := selectMasters(c, masters)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, m := range ms {
+		in := plan.Input{Config: c, Master: m, Programs: e.Programs}
+		if err := e.converge(ctx, m.Name, func(st plan.State) (plan.Plan, error) { return plan.Up(in, st) }); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", m.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Down tears the named masters down (all when none are named).
+func (e *Env) Down(ctx context.Context, masters []string, stopSupplicants bool) error {
+	c, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	ms, err := selectMasters(c, masters)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, m := range ms {
+		in := plan.Input{Config: c, Master: m, Programs: e.Programs}
+		if err := e.converge(ctx, m.Name, func(st plan.State) (plan.Plan, error) {
+			return plan.Down(in, st, stopSupplicants)
+		}); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", m.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// udevActions are the actions udev sends; only add, move and remove change anything.
+var udevActions = map[string]bool{"add": true, "remove": true, "move": true, "change": true,
+	"online": true, "offline": true, "bind": true, "unbind": true}
+
+// Hotplug handles one udev event for interface ifname. It returns quickly: it never
+// waits for carrier, association or unit start jobs.
+func (e *Env) Hotplug(ctx context.Context, action, ifname string) error {
+	if action == "" {
+		return usagef("no ACTION: give it as the first argument or in the environment (udev sets ACTION)")
+	}
+	if !udevActions[action] {
+		return usagef("ACTION %q: not a udev action (add, remove, move, change, ...)", action)
+	}
+	if ifname == "" {
+		return usagef("no interface: give it as the second argument or in the environment (udev sets INTERFACE)")
+	}
+	if err := config.CheckName(ifname); err != nil {
+		return usagef("interface %q: %v", ifname, err)
+	}
+	if action != "add" && action != "remove" && action != "move" {
+		return nil
+	}
+	c, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	m, isMaster := c.Master(ifname)
+	if !isMaster {
+		var ok bool
+		if m, ok = c.MasterOf(ifname); !ok {
+			return nil // not ours: touch nothing, connect to nothing
+		}
+	}
+	in := plan.Input{Config: c, Master: m, Programs: e.Programs}
+	return e.converge(ctx, m.Name, func(st plan.State) (plan.Plan, error) {
+		if _, present := st.Links.Get(ifname); action == "remove" && !present {
+			return plan.Removed(c, ifname, st), nil
+		}
+		// An add (or a remove that arrived after the device came back): the whole
+		// master converges, which enslaves this device among others.
+		if _, present := st.Links.Get(m.Name); !present && isMaster {
+			// Our master appeared and vanished again; nothing to build on.
+			return plan.Plan{Master: m.Name}, nil
+		}
+		return plan.Up(in, st)
+	})
+}
+
+// masterFor is exposed for status: which master, if any, an interface belongs to.
+func masterFor(c *config.Config, ifname string) string {
+	if m, ok := c.MasterOf(ifname); ok {
+		return m.Name
+	}
+	return ""
+}

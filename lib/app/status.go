@@ -1,0 +1,118 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/bond-hotplug/bond-hotplug/lib/config"
+	"github.com/bond-hotplug/bond-hotplug/lib/plan"
+	"github.com/bond-hotplug/bond-hotplug/lib/units"
+	"sort"
+)
+
+// Status prints, per master: kind and options, slaves with link state, the active
+// slave, addresses, routes, the state of its units, and what a run would still do.
+func (e *Env) Status(ctx context.Context, masters []string) error {
+	c, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	ms, err := selectMasters(c, masters)
+	if err != nil {
+		return err
+	}
+	for i, m := range ms {
+		if i > 0 {
+			fmt.Fprintln(e.Out)
+		}
+		st, err, uerr := e.readState(ctx, m.Name)
+		if err != nil {
+			return err
+		}
+		printStatus(e.Out, c, m, st, uerr)
+		if p, err := plan.Up(plan.Input{Config: c, Master: m, Programs: e.Programs}, st); err != nil {
+			fmt.Fprintf(e.Out, "  pending:   cannot plan: %v\n", err)
+		} else if p.Empty() {
+			fmt.Fprintf(e.Out, "  pending:   nothing (converged)\n")
+		} else {
+			fmt.Fprintf(e.Out, "  pending:   %d action(s); `bond-up -n %s` lists them\n", len(p.Actions), m.Name)
+		}
+	}
+	return nil
+}
+
+func onOff(b bool, on, off string) string {
+	if b {
+		return on
+	}
+	return off
+}
+
+func printStatus(w io.Writer, c *config.Config, m *config.Master, st plan.State, uerr error) {
+	l, ok := st.Links.Get(m.Name)
+	if !ok {
+		fmt.Fprintf(w, "%s: %s (configured), absent\n", m.Name, m.Kind)
+	} else {
+		fmt.Fprintf(w, "%s: %s, %s, %s, mac %s\n", m.Name, l.Kind, onOff(l.AdminUp, "up", "down"),
+			onOff(l.Carrier, "carrier", "no carrier"), l.MAC)
+	}
+	if b := st.Bond; b != nil {
+		fmt.Fprintf(w, "  options:   mode %s, miimon %d, fail_over_mac %s, primary %q (primary_reselect %s), updelay %d, downdelay %d\n",
+			b.Mode, b.Miimon, b.FailOverMAC, b.Primary, b.PrimaryReselect, b.Updelay, b.Downdelay)
+		active := b.ActiveSlave
+		if active == "" {
+			active = "none"
+		}
+		fmt.Fprintf(w, "  active:    %s\n", active)
+	}
+	fmt.Fprintf(w, "  slaves:    configured %s\n", strings.Join(m.Slaves, " "))
+	for _, s := range st.Links.Links {
+		mm := masterFor(c, s.Name)
+		if s.Master != m.Name && mm != m.Name || s.Name == m.Name {
+			continue
+		}
+		where := "enslaved"
+		if s.Master != m.Name {
+			where = "NOT enslaved"
+			if s.Master != "" {
+				where = "enslaved to " + s.Master
+			}
+		}
+		fmt.Fprintf(w, "    %-15s %s, %s, %s, mac %s%s\n", s.Name, where, onOff(s.AdminUp, "up", "down"),
+			onOff(s.Carrier, "carrier", "no carrier"), s.MAC, onOff(s.Wireless, ", wireless", ""))
+	}
+	var addrs []string
+	for _, a := range st.Addrs {
+		addrs = append(addrs, a.Prefix.String()+onOff(a.Dynamic, " (dynamic)", ""))
+	}
+	fmt.Fprintf(w, "  addresses: %s\n", orNone(addrs))
+	var routes []string
+	for _, r := range st.Routes {
+		if r.Via.IsValid() {
+			routes = append(routes, fmt.Sprintf("%s via %s metric %d table %d", r.Dst, r.Via, r.Metric, r.Table))
+		}
+	}
+	fmt.Fprintf(w, "  gateways:  %s\n", orNone(routes))
+	if uerr != nil {
+		fmt.Fprintf(w, "  units:     unknown: %v\n", uerr)
+		return
+	}
+	var us []string
+	for name, u := range st.Units {
+		_, ifname, ok := units.Parse(name)
+		if ok && (ifname == m.Name || masterFor(c, ifname) == m.Name) {
+			us = append(us, fmt.Sprintf("%s %s/%s", name, u.Active, u.Sub))
+		}
+	}
+	sort.Strings(us)
+	fmt.Fprintf(w, "  units:     %s\n", orNone(us))
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,72 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/bond-hotplug/bond-hotplug/lib/netdev"
+	"github.com/vishvananda/netlink"
+)
+
+// recheck bounds how long a missed netlink notification can delay the wait. The bonding
+// driver announces most active-slave changes, but not all through one message type.
+const recheck = time.Second
+
+// activeSlave reports whether master carries traffic: a bond has an active slave
+// with carrier, a bridge has carrier (a port is up).
+func activeSlave(r *netdev.Reader, master string) (string, bool) {
+	s, err := r.Links()
+	if err != nil {
+		return "", false
+	}
+	m, ok := s.Get(master)
+	if !ok || !m.AdminUp {
+		return "", false
+	}
+	if m.Kind != "bond" {
+		return m.MAC, m.Carrier
+	}
+	b, err := r.Bond(master)
+	if err != nil || b.ActiveSlave == "" {
+		return "", false
+	}
+	sl, ok := s.Get(b.ActiveSlave)
+	return b.ActiveSlave + " " + m.MAC, ok && sl.Carrier
+}
+
+// WaitActive blocks until master has an active slave with carrier. It is the DHCP
+// units' ExecStartPre: the client then starts with the MAC that carries traffic,
+// where the seed slept a fixed 8 seconds and hoped.
+func (e *Env) WaitActive(ctx context.Context, master string) error {
+	if master == "" {
+		return usagef("--wait-active needs a master name")
+	}
+	h, err := e.handle()
+	if err != nil {
+		return err
+	}
+	updates := make(chan netlink.LinkUpdate, 64)
+	done := make(chan struct{})
+	defer close(done)
+	// Subscribe before the first check, so that no change between check and wait is lost.
+	if err := netlink.LinkSubscribeWithOptions(updates, done, netlink.LinkSubscribeOptions{}); err != nil {
+		return fmt.Errorf("subscribe to link changes: %w", err)
+	}
+	r := &netdev.Reader{H: h, Sys: e.Sys}
+	start := time.Now()
+	tick := time.NewTicker(recheck)
+	defer tick.Stop()
+	for {
+		if what, ok := activeSlave(r, master); ok {
+			e.Log.Info("%s: active (%s) after %.2f s", master, what, time.Since(start).Seconds())
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for an active slave on %s: %w", master, ctx.Err())
+		case <-updates:
+		case <-tick.C:
+		}
+	}
+}

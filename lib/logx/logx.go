@@ -1,0 +1,50 @@
+// Package logx owns where the binaries' messages go: one line per action to the
+// journal under the binary's identifier (stderr of a udev RUN program is lost), and to
+// stderr when a person runs the binary from a terminal or no journal is there.
+package logx
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/coreos/go-systemd/v22/journal"
+	"golang.org/x/term"
+)
+
+// Logger writes to the journal and/or a writer.
+type Logger struct {
+	ID      string    // SYSLOG_IDENTIFIER
+	Out     io.Writer // nil: none
+	Journal bool
+}
+
+// New picks the destinations: the journal when its socket exists, stderr when it is a
+// terminal or when there is no journal.
+func New(id string, stderr *os.File) *Logger {
+	l := &Logger{ID: id, Journal: journal.Enabled()}
+	if !l.Journal || term.IsTerminal(int(stderr.Fd())) || os.Getenv("BOND_HOTPLUG_STDERR") == "1" {
+		l.Out = stderr
+	}
+	return l
+}
+
+func (l *Logger) send(p journal.Priority, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if l.Journal {
+		// A journal failure must not fail the run: the message still reaches Out.
+		_ = journal.Send(msg, p, map[string]string{"SYSLOG_IDENTIFIER": l.ID})
+	}
+	if l.Out != nil {
+		fmt.Fprintf(l.Out, "%s: %s\n", l.ID, msg)
+	}
+}
+
+// Info logs an action or a fact.
+func (l *Logger) Info(format string, args ...any) { l.send(journal.PriInfo, format, args...) }
+
+// Warn logs something left alone or odd.
+func (l *Logger) Warn(format string, args ...any) { l.send(journal.PriWarning, format, args...) }
+
+// Error logs a failure.
+func (l *Logger) Error(format string, args ...any) { l.send(journal.PriErr, format, args...) }

@@ -1,0 +1,271 @@
+package netdev
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/bond-hotplug/bond-hotplug/lib/config"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// ErrGone marks an operation on a device that vanished (pulled mid-run). Callers treat
+// it as "nothing left to do" for that device.
+var ErrGone = errors.New("device is gone")
+
+// Writer changes kernel state through one netlink handle.
+type Writer struct {
+	H   *netlink.Handle
+	Sys string // sysfs root, default /sys
+}
+
+func (w *Writer) sys() string {
+	if w.Sys == "" {
+		return "/sys"
+	}
+	return w.Sys
+}
+
+func (w *Writer) link(name string) (netlink.Link, error) {
+	l, err := w.H.LinkByName(name)
+	if err != nil {
+		var nf netlink.LinkNotFoundError
+		if errors.As(err, &nf) || errors.Is(err, unix.ENODEV) {
+			return nil, fmt.Errorf("%s: %w", name, ErrGone)
+		}
+		return nil, fmt.Errorf("look up %s: %w", name, err)
+	}
+	return l, nil
+}
+
+// gone turns ENODEV from an operation into ErrGone.
+func gone(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, unix.ENODEV) {
+		return fmt.Errorf("%s: %w: %w", what, ErrGone, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+var failOverMAC = map[string]netlink.BondFailOverMac{
+	"none": netlink.BOND_FAIL_OVER_MAC_NONE, "active": netlink.BOND_FAIL_OVER_MAC_ACTIVE, "follow": netlink.BOND_FAIL_OVER_MAC_FOLLOW,
+}
+
+var primaryReselect = map[string]netlink.BondPrimaryReselect{
+	"always": netlink.BOND_PRIMARY_RESELECT_ALWAYS, "better": netlink.BOND_PRIMARY_RESELECT_BETTER, "failure": netlink.BOND_PRIMARY_RESELECT_FAILURE,
+}
+
+// CreateBond creates a bond with all its options in one request (mode and
+// fail_over_mac can be set freely only while it has no slaves).
+func (w *Writer) CreateBond(name string, o config.BondOptions) error {
+	b := netlink.NewLinkBond(netlink.LinkAttrs{Name: name, TxQLen: -1})
+	b.Mode = netlink.StringToBondMode(o.Mode)
+	b.Miimon = o.Miimon
+	b.UpDelay = o.Updelay
+	b.DownDelay = o.Downdelay
+	b.FailOverMac = failOverMAC[o.FailOverMAC]
+	b.PrimaryReselect = primaryReselect[o.PrimaryReselect]
+	if err := w.H.LinkAdd(b); err != nil {
+		return fmt.Errorf("create bond %s: %w", name, err)
+	}
+	return nil
+}
+
+// CreateBridge creates a bridge.
+func (w *Writer) CreateBridge(name string) error {
+	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: name, TxQLen: -1}}
+	if err := w.H.LinkAdd(br); err != nil {
+		return fmt.Errorf("create bridge %s: %w", name, err)
+	}
+	return nil
+}
+
+// SetBondOption changes one option of an existing bond.
+func (w *Writer) SetBondOption(name, opt, value string) error {
+	l, err := w.link(name)
+	if err != nil {
+		return err
+	}
+	b := netlink.NewLinkBond(netlink.LinkAttrs{Name: name, Index: l.Attrs().Index, TxQLen: -1})
+	num := func() (int, error) { return strconv.Atoi(value) }
+	switch opt {
+	case "mode":
+		b.Mode = netlink.StringToBondMode(value)
+	case "fail_over_mac":
+		b.FailOverMac = failOverMAC[value]
+	case "primary_reselect":
+		b.PrimaryReselect = primaryReselect[value]
+	case "miimon":
+		b.Miimon, err = num()
+	case "updelay":
+		b.UpDelay, err = num()
+	case "downdelay":
+		b.DownDelay, err = num()
+	default:
+		return fmt.Errorf("set %s %s: unknown bond option", name, opt)
+	}
+	if err != nil {
+		return fmt.Errorf("set %s %s %q: %w", name, opt, value, err)
+	}
+	return gone(w.H.LinkModify(b), fmt.Sprintf("set %s %s %s", name, opt, value))
+}
+
+// SetPrimary names the bond's primary slave. It is written to sysfs by name, as the
+// seed did, because the driver keeps the name and applies it when that device is
+// enslaved later (netlink only takes the index of a present device).
+func (w *Writer) SetPrimary(name, primary string) error {
+	p := filepath.Join(w.sys(), "class/net", name, "bonding/primary")
+	if err := os.WriteFile(p, []byte(primary), 0); err != nil {
+		return fmt.Errorf("set %s primary %s: %w", name, primary, err)
+	}
+	return nil
+}
+
+// SetUp brings a link up.
+func (w *Writer) SetUp(name string) error {
+	l, err := w.link(name)
+	if err != nil {
+		return err
+	}
+	return gone(w.H.LinkSetUp(l), "set "+name+" up")
+}
+
+// SetDown takes a link down.
+func (w *Writer) SetDown(name string) error {
+	l, err := w.link(name)
+	if err != nil {
+		return err
+	}
+	return gone(w.H.LinkSetDown(l), "set "+name+" down")
+}
+
+// Enslave makes link a slave (bond) or port (bridge) of master.
+func (w *Writer) Enslave(link, master string) error {
+	l, err := w.link(link)
+	if err != nil {
+		return err
+	}
+	m, err := w.link(master)
+	if err != nil {
+		return err
+	}
+	return gone(w.H.LinkSetMasterByIndex(l, m.Attrs().Index), "enslave "+link+" to "+master)
+}
+
+// Release frees link from its master.
+func (w *Writer) Release(link string) error {
+	l, err := w.link(link)
+	if err != nil {
+		return err
+	}
+	return gone(w.H.LinkSetNoMaster(l), "release "+link)
+}
+
+func ipNet(p netip.Prefix) *net.IPNet {
+	bits := 32
+	if p.Addr().Is6() {
+		bits = 128
+	}
+	return &net.IPNet{IP: net.IP(p.Addr().AsSlice()), Mask: net.CIDRMask(p.Bits(), bits)}
+}
+
+// AddAddr adds an address; one that is already there is success.
+func (w *Writer) AddAddr(link string, p netip.Prefix) error {
+	l, err := w.link(link)
+	if err != nil {
+		return err
+	}
+	err = w.H.AddrAdd(l, &netlink.Addr{IPNet: ipNet(p)})
+	if errors.Is(err, unix.EEXIST) {
+		return nil
+	}
+	return gone(err, fmt.Sprintf("add address %s to %s", p, link))
+}
+
+// DelAddr deletes an address; one that is already gone is success.
+func (w *Writer) DelAddr(link string, p netip.Prefix) error {
+	l, err := w.link(link)
+	if err != nil {
+		return err
+	}
+	err = w.H.AddrDel(l, &netlink.Addr{IPNet: ipNet(p)})
+	if errors.Is(err, unix.EADDRNOTAVAIL) {
+		return nil
+	}
+	return gone(err, fmt.Sprintf("delete address %s from %s", p, link))
+}
+
+func (w *Writer) route(link string, r config.Route) (*netlink.Route, error) {
+	l, err := w.link(link)
+	if err != nil {
+		return nil, err
+	}
+	nr := &netlink.Route{
+		LinkIndex: l.Attrs().Index,
+		Dst:       ipNet(r.Dst.Masked()),
+		Priority:  r.Metric,
+		Table:     r.Table,
+	}
+	if r.Dst.Addr().Is6() {
+		nr.Family = unix.AF_INET6
+	} else {
+		nr.Family = unix.AF_INET
+	}
+	if r.Via.IsValid() {
+		nr.Gw = net.IP(r.Via.AsSlice())
+	} else {
+		nr.Scope = netlink.SCOPE_LINK
+	}
+	if r.Src.IsValid() {
+		nr.Src = net.IP(r.Src.AsSlice())
+	}
+	if r.OnLink {
+		nr.Flags = int(netlink.FLAG_ONLINK)
+	}
+	return nr, nil
+}
+
+// ReplaceRoute adds or replaces a route through link (ip route replace ... dev link).
+func (w *Writer) ReplaceRoute(link string, r config.Route) error {
+	nr, err := w.route(link, r)
+	if err != nil {
+		return err
+	}
+	return gone(w.H.RouteReplace(nr), fmt.Sprintf("add route %q on %s", r.Text, link))
+}
+
+// DelRoute deletes a route; one that is already gone is success.
+func (w *Writer) DelRoute(link string, r config.Route) error {
+	nr, err := w.route(link, r)
+	if err != nil {
+		return err
+	}
+	err = w.H.RouteDel(nr)
+	if errors.Is(err, unix.ESRCH) {
+		return nil
+	}
+	return gone(err, fmt.Sprintf("delete route %q from %s", r.Text, link))
+}
+
+// DeleteLink deletes a master; one that is already gone is success.
+func (w *Writer) DeleteLink(name string) error {
+	l, err := w.link(name)
+	if errors.Is(err, ErrGone) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	err = w.H.LinkDel(l)
+	if errors.Is(err, unix.ENODEV) {
+		return nil
+	}
+	return gone(err, "delete "+name)
+}

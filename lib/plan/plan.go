@@ -1,0 +1,299 @@
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+
+	"github.com/bond-hotplug/bond-hotplug/lib/config"
+	"github.com/bond-hotplug/bond-hotplug/lib/netdev"
+	"github.com/bond-hotplug/bond-hotplug/lib/units"
+)
+
+// ErrForeign is returned when a device that is not of the configured kind already uses
+// the master's name. We never delete what is not ours.
+var ErrForeign = errors.New("a device of another kind uses the master's name")
+
+// State is everything a plan is computed from.
+type State struct {
+	Links  netdev.Snapshot
+	Bond   *netdev.Bond // nil unless the master exists and is a bond
+	Addrs  []netdev.Addr
+	Routes []netdev.Route
+	Units  map[string]units.State // every unit of ours that systemd has loaded
+}
+
+// Input is the desired side.
+type Input struct {
+	Config   *config.Config
+	Master   *config.Master
+	Programs units.Programs
+}
+
+func (in Input) running(st State, name string) bool {
+	u, ok := st.Units[name]
+	return ok && u.Running()
+}
+
+// checkMaster returns the master link if present, or ErrForeign for a wrong kind.
+func checkMaster(m *config.Master, st State) (netdev.Link, bool, error) {
+	l, ok := st.Links.Get(m.Name)
+	if !ok {
+		return l, false, nil
+	}
+	if l.Kind != string(m.Kind) {
+		return l, true, fmt.Errorf("%s is a %s, configured as a %s: %w; remove or rename it yourself", m.Name, l.Kind, m.Kind, ErrForeign)
+	}
+	return l, true, nil
+}
+
+func supportsPrimary(mode string) bool {
+	return mode == "active-backup" || mode == "balance-tlb" || mode == "balance-alb"
+}
+
+// Up plans the whole desired state of a master: the master and its options, every
+// configured slave that is present, supplicants, static addresses and routes, DHCP.
+func Up(in Input, st State) (Plan, error) {
+	m := in.Master
+	p := Plan{Master: m.Name}
+	ml, exists, err := checkMaster(m, st)
+	if err != nil {
+		return p, err
+	}
+	// The slaves that will be enslaved after this plan, for supplicant decisions.
+	currentSlaves := st.Links.SlavesOf(m.Name)
+	if !exists {
+		if m.Kind == config.KindBridge {
+			p.add(Action{Op: OpCreateBridge, Link: m.Name})
+		} else {
+			p.add(Action{Op: OpCreateBond, Link: m.Name, Bond: m.Bond})
+		}
+		currentSlaves = nil
+	} else if m.Kind == config.KindBond && st.Bond != nil {
+		currentSlaves = planBondOptions(&p, m, ml, *st.Bond, currentSlaves)
+	}
+	if m.Kind == config.KindBond && m.Primary != "" && supportsPrimary(m.Bond.Mode) &&
+		(st.Bond == nil || st.Bond.Primary != m.Primary || !exists) {
+		p.add(Action{Op: OpSetPrimary, Link: m.Name, Value: m.Primary})
+	}
+	// A rebuild already brought the bond up again.
+	if !exists || !ml.AdminUp && !rebuilt(p) {
+		p.add(Action{Op: OpLinkUp, Link: m.Name})
+	}
+	planSlaves(&p, in, st, currentSlaves)
+	if err := planSupplicants(&p, in, st, currentSlaves); err != nil {
+		return p, err
+	}
+	planStatic(&p, m, st, exists)
+	if err := planDHCP(&p, in, st); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+// rebuilt reports whether the plan took the bond down to change mode or fail_over_mac.
+func rebuilt(p Plan) bool {
+	for _, a := range p.Actions {
+		if a.Op == OpLinkDown && a.Link == p.Master {
+			return true
+		}
+	}
+	return false
+}
+
+// planBondOptions brings an existing bond's options to the configured ones. The kernel
+// accepts a new mode only while the bond is down and fail_over_mac only while it has
+// no slaves, so a wrong one (a bond0 made by loading the module: balance-rr) is
+// repaired by releasing the slaves, taking it down, and enslaving again afterwards.
+// It returns the slaves the bond still has after these steps.
+func planBondOptions(p *Plan, m *config.Master, ml netdev.Link, b netdev.Bond, slaves []netdev.Link) []netdev.Link {
+	want := m.Bond
+	rebuild := b.Mode != want.Mode || b.FailOverMAC != want.FailOverMAC
+	if rebuild {
+		for _, s := range slaves {
+			p.add(Action{Op: OpRelease, Link: s.Name, Master: m.Name})
+		}
+		slaves = nil
+		if ml.AdminUp {
+			p.add(Action{Op: OpLinkDown, Link: m.Name})
+		}
+	}
+	set := func(opt, want, was string) {
+		if want != was {
+			p.add(Action{Op: OpSetBondOption, Link: m.Name, Option: opt, Value: want, Was: was})
+		}
+	}
+	set("mode", want.Mode, b.Mode)
+	set("fail_over_mac", want.FailOverMAC, b.FailOverMAC)
+	set("miimon", fmt.Sprint(want.Miimon), fmt.Sprint(b.Miimon))
+	set("updelay", fmt.Sprint(want.Updelay), fmt.Sprint(b.Updelay))
+	set("downdelay", fmt.Sprint(want.Downdelay), fmt.Sprint(b.Downdelay))
+	if supportsPrimary(want.Mode) {
+		set("primary_reselect", want.PrimaryReselect, b.PrimaryReselect)
+	}
+	if rebuild {
+		p.add(Action{Op: OpLinkUp, Link: m.Name})
+	}
+	return slaves
+}
+
+// isMasterName reports whether name is a configured master (never a slave).
+func isMasterName(c *config.Config, name string) bool {
+	_, ok := c.Master(name)
+	return ok
+}
+
+// slaveCandidates are the present links the configuration makes slaves of this master.
+func slaveCandidates(in Input, st State) []netdev.Link {
+	var out []netdev.Link
+	for _, l := range st.Links.Links {
+		if l.Name == in.Master.Name || isMasterName(in.Config, l.Name) {
+			continue
+		}
+		if mm, ok := in.Config.MasterOf(l.Name); ok && mm.Name == in.Master.Name {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func planSlaves(p *Plan, in Input, st State, current []netdev.Link) {
+	m := in.Master
+	enslaved := map[string]bool{}
+	for _, s := range current {
+		enslaved[s.Name] = true
+	}
+	for _, l := range slaveCandidates(in, st) {
+		switch {
+		case !l.Initialized:
+			p.note("%s is not yet initialized by udev (it may still be renamed): its add event will enslave it", l.Name)
+		case enslaved[l.Name]:
+			if !l.AdminUp {
+				p.add(Action{Op: OpLinkUp, Link: l.Name})
+			}
+		case l.Master != "" && l.Master != m.Name:
+			p.note("%s is enslaved to %s, not %s: left alone", l.Name, l.Master, m.Name)
+		default:
+			// The bonding driver refuses a slave that is up; a bridge does not care.
+			if m.Kind == config.KindBond && l.AdminUp {
+				p.add(Action{Op: OpLinkDown, Link: l.Name})
+			}
+			p.add(Action{Op: OpEnslave, Link: l.Name, Master: m.Name})
+			p.add(Action{Op: OpLinkUp, Link: l.Name})
+		}
+	}
+}
+
+// wantsSupplicant applies the SUPPLICANT setting.
+func wantsSupplicant(in Input, l netdev.Link) (bool, config.Iface) {
+	iface := in.Config.IfaceFor(l.Name)
+	switch iface.Supplicant {
+	case config.SupplicantYes:
+		return true, iface
+	case config.SupplicantNo:
+		return false, iface
+	}
+	return l.Wireless, iface
+}
+
+func planSupplicants(p *Plan, in Input, st State, _ []netdev.Link) error {
+	for _, l := range slaveCandidates(in, st) {
+		if !l.Initialized || (l.Master != "" && l.Master != in.Master.Name) {
+			continue
+		}
+		want, iface := wantsSupplicant(in, l)
+		name := units.Name(units.RoleWPA, l.Name)
+		running := in.running(st, name)
+		switch {
+		case want && !running:
+			spec, err := units.WPA(in.Programs, l.Name, iface.SupplicantConf)
+			if err != nil {
+				return fmt.Errorf("supplicant for %s: %w", l.Name, err)
+			}
+			p.add(Action{Op: OpStartUnit, Link: l.Name, Unit: spec})
+		case !want && running:
+			p.add(Action{Op: OpStopUnit, Link: l.Name, Name: name})
+		}
+	}
+	return nil
+}
+
+func hasAddr(addrs []netdev.Addr, a netip.Prefix) bool {
+	for _, x := range addrs {
+		if x.Prefix == a {
+			return true
+		}
+	}
+	return false
+}
+
+// defaultMetric is what the kernel stores for a route added without a metric.
+func defaultMetric(dst netip.Prefix) int {
+	if dst.Addr().Is6() {
+		return 1024
+	}
+	return 0
+}
+
+// RouteMatches reports whether a kernel route is the configured one.
+func RouteMatches(c config.Route, r netdev.Route) bool {
+	table := c.Table
+	if table == 0 {
+		table = 254
+	}
+	metric := c.Metric
+	if metric == 0 {
+		metric = defaultMetric(c.Dst)
+	}
+	return r.Dst == c.Dst.Masked() && r.Via == c.Via && r.Table == table && r.Metric == metric &&
+		(!c.Src.IsValid() || r.Src == c.Src)
+}
+
+func hasRoute(routes []netdev.Route, c config.Route) bool {
+	for _, r := range routes {
+		if RouteMatches(c, r) {
+			return true
+		}
+	}
+	return false
+}
+
+func planStatic(p *Plan, m *config.Master, st State, exists bool) {
+	for _, a := range m.Addrs {
+		if !exists || !hasAddr(st.Addrs, a) {
+			p.add(Action{Op: OpAddAddr, Link: m.Name, Addr: a})
+		}
+	}
+	// Routes after addresses: a gateway must be reachable before its route is added.
+	for _, r := range m.Routes {
+		if !exists || !hasRoute(st.Routes, r) {
+			p.add(Action{Op: OpReplaceRoute, Link: m.Name, Route: r})
+		}
+	}
+}
+
+func planDHCP(p *Plan, in Input, st State) error {
+	m := in.Master
+	for _, d := range []struct {
+		role units.Role
+		cfg  config.DHCP
+		spec func(units.Programs, string, config.DHCP) (units.Spec, error)
+	}{
+		{units.RoleDHCP4, m.DHCP4, units.DHCP4},
+		{units.RoleDHCP6, m.DHCP6, units.DHCP6},
+	} {
+		name := units.Name(d.role, m.Name)
+		running := in.running(st, name)
+		switch {
+		case d.cfg.Enabled && !running:
+			spec, err := d.spec(in.Programs, m.Name, d.cfg)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			p.add(Action{Op: OpStartUnit, Link: m.Name, Unit: spec})
+		case !d.cfg.Enabled && running:
+			p.add(Action{Op: OpStopUnit, Link: m.Name, Name: name, Wait: true})
+		}
+	}
+	return nil
+}

@@ -1,0 +1,80 @@
+package units
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Recorder is a Manager that keeps units in memory and records every call, for tests of
+// the logic above systemd (the VM lab proves the real Systemd manager). It can also
+// persist to a file so that separate processes (the built binaries under test) share it.
+type Recorder struct {
+	mu    sync.Mutex
+	Units map[string]Spec
+	Calls []string
+	// FailStart makes Start fail, to test "systemd unreachable" paths.
+	FailStart error
+}
+
+// NewRecorder returns an empty Recorder.
+func NewRecorder() *Recorder { return &Recorder{Units: map[string]Spec{}} }
+
+func (r *Recorder) States(_ context.Context, names []string) (map[string]State, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]State{}
+	for _, n := range names {
+		st := State{Name: n}
+		if _, ok := r.Units[n]; ok {
+			st.Active, st.Sub = "active", "running"
+		}
+		out[n] = st
+	}
+	return out, nil
+}
+
+func (r *Recorder) List(_ context.Context) ([]State, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []State
+	for n := range r.Units {
+		out = append(out, State{Name: n, Active: "active", Sub: "running"})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+func (r *Recorder) Start(_ context.Context, s Spec) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Calls = append(r.Calls, "start "+s.String())
+	if r.FailStart != nil {
+		return fmt.Errorf("start %s: %w", s.Name, r.FailStart)
+	}
+	r.Units[s.Name] = s
+	return nil
+}
+
+func (r *Recorder) Stop(_ context.Context, name string, wait bool) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	w := ""
+	if wait {
+		w = " (wait)"
+	}
+	r.Calls = append(r.Calls, "stop "+name+w)
+	delete(r.Units, name)
+	return nil
+}
+
+func (r *Recorder) Close() {}
+
+// Transcript is every call so far, one per line.
+func (r *Recorder) Transcript() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return strings.Join(r.Calls, "\n")
+}

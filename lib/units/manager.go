@@ -1,0 +1,197 @@
+package units
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	sd "github.com/coreos/go-systemd/v22/dbus"
+	godbus "github.com/godbus/dbus/v5"
+)
+
+// State is what systemd says of one unit. A unit systemd does not know has Active "".
+type State struct {
+	Name   string
+	Active string // active, activating, deactivating, inactive, failed, or "" (not loaded)
+	Sub    string
+}
+
+// Running reports whether the unit is up or on its way up.
+func (s State) Running() bool {
+	return s.Active == "active" || s.Active == "activating" || s.Active == "reloading"
+}
+
+// Manager starts and stops transient units. The real one talks to systemd; tests use a
+// recording fake.
+type Manager interface {
+	// States returns the state of each named unit (unknown units included, Active "").
+	States(ctx context.Context, names []string) (map[string]State, error)
+	// List returns every loaded unit of ours (bond-*@*.service).
+	List(ctx context.Context) ([]State, error)
+	// Start queues a start job and returns without waiting for it: from udev's RUN a
+	// unit bound to the device would otherwise wait for the device unit, which appears
+	// only after the current event ends.
+	Start(ctx context.Context, s Spec) error
+	// Stop stops a unit; with wait it returns once the stop job finished (DHCP clients
+	// must have released their lease before the master goes away).
+	Stop(ctx context.Context, name string, wait bool) error
+	Close()
+}
+
+// ErrUnavailable wraps every failure to reach systemd.
+var ErrUnavailable = errors.New("systemd is not reachable")
+
+// Systemd is the Manager backed by systemd's private D-Bus socket (root only, works
+// without a running dbus-daemon, so also early at boot).
+type Systemd struct {
+	conn *sd.Conn
+}
+
+// Connect opens the private socket.
+func Connect(ctx context.Context) (*Systemd, error) {
+	c, err := sd.NewSystemdConnectionContext(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return &Systemd{conn: c}, nil
+}
+
+func (m *Systemd) Close() { m.conn.Close() }
+
+func (m *Systemd) States(ctx context.Context, names []string) (map[string]State, error) {
+	out := make(map[string]State, len(names))
+	for _, n := range names {
+		out[n] = State{Name: n}
+	}
+	if len(names) == 0 {
+		return out, nil
+	}
+	list, err := m.conn.ListUnitsByNamesContext(ctx, names)
+	if err != nil {
+		return nil, fmt.Errorf("list units %s: %w", strings.Join(names, " "), err)
+	}
+	for _, u := range list {
+		if u.LoadState == "not-found" {
+			continue
+		}
+		out[u.Name] = State{Name: u.Name, Active: u.ActiveState, Sub: u.SubState}
+	}
+	return out, nil
+}
+
+func (m *Systemd) List(ctx context.Context) ([]State, error) {
+	var pats []string
+	for _, r := range Roles {
+		pats = append(pats, string(r)+"@*.service")
+	}
+	list, err := m.conn.ListUnitsByPatternsContext(ctx, nil, pats)
+	if err != nil {
+		return nil, fmt.Errorf("list units %s: %w", strings.Join(pats, " "), err)
+	}
+	var out []State
+	for _, u := range list {
+		out = append(out, State{Name: u.Name, Active: u.ActiveState, Sub: u.SubState})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// execCommand is systemd's ExecStart-style D-Bus type a(sasb): path, argv, and whether
+// an unclean exit counts as failure.
+type execCommand struct {
+	Path             string
+	Args             []string
+	UncleanIsFailure bool
+}
+
+func execProp(name string, cmds [][]string) sd.Property {
+	v := make([]execCommand, 0, len(cmds))
+	for _, c := range cmds {
+		v = append(v, execCommand{Path: c[0], Args: c, UncleanIsFailure: true})
+	}
+	return sd.Property{Name: name, Value: godbus.MakeVariant(v)}
+}
+
+func strProp(name, v string) sd.Property {
+	return sd.Property{Name: name, Value: godbus.MakeVariant(v)}
+}
+
+func listProp(name string, v []string) sd.Property {
+	return sd.Property{Name: name, Value: godbus.MakeVariant(v)}
+}
+
+// Properties turns a Spec into transient-unit properties.
+func Properties(s Spec) []sd.Property {
+	dev := DeviceUnit(s.Device)
+	props := []sd.Property{
+		sd.PropDescription(s.Description),
+		// Pulling the card stops the unit; After= keeps systemd from starting it before
+		// the device unit exists.
+		listProp("BindsTo", []string{dev}),
+		listProp("After", append([]string{dev}, s.After...)),
+		execProp("ExecStart", [][]string{s.ExecStart}),
+		// A failed transient unit would otherwise stay loaded and block the next start.
+		strProp("CollectMode", "inactive-or-failed"),
+	}
+	if len(s.Before) > 0 {
+		props = append(props, listProp("Before", s.Before))
+	}
+	if len(s.Wants) > 0 {
+		props = append(props, listProp("Wants", s.Wants))
+	}
+	if len(s.ExecStartPre) > 0 {
+		props = append(props, execProp("ExecStartPre", s.ExecStartPre),
+			// The wait step blocks until the master carries traffic, however long that is.
+			sd.Property{Name: "TimeoutStartUSec", Value: godbus.MakeVariant(uint64(math.MaxUint64))})
+	}
+	if len(s.ExecStop) > 0 {
+		props = append(props, execProp("ExecStop", s.ExecStop))
+	}
+	if s.Restart != "" {
+		props = append(props, strProp("Restart", s.Restart))
+	}
+	return props
+}
+
+func (m *Systemd) Start(ctx context.Context, s Spec) error {
+	_, err := m.conn.StartTransientUnitContext(ctx, s.Name, "replace", Properties(s), nil)
+	var dbe godbus.Error
+	if errors.As(err, &dbe) && dbe.Name == "org.freedesktop.systemd1.UnitExists" {
+		// Still loaded (for example deactivating): start the unit we already have.
+		_, err = m.conn.StartUnitContext(ctx, s.Name, "replace", nil)
+	}
+	if err != nil {
+		return fmt.Errorf("start %s: %w", s.Name, err)
+	}
+	return nil
+}
+
+func (m *Systemd) Stop(ctx context.Context, name string, wait bool) error {
+	var ch chan string
+	if wait {
+		ch = make(chan string, 1)
+	}
+	_, err := m.conn.StopUnitContext(ctx, name, "replace", ch)
+	var dbe godbus.Error
+	if errors.As(err, &dbe) && dbe.Name == "org.freedesktop.systemd1.NoSuchUnit" {
+		return nil // already gone
+	}
+	if err != nil {
+		return fmt.Errorf("stop %s: %w", name, err)
+	}
+	if !wait {
+		return nil
+	}
+	select {
+	case res := <-ch:
+		if res != "done" {
+			return fmt.Errorf("stop %s: job %s", name, res)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("stop %s: %w", name, ctx.Err())
+	}
+}

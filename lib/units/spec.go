@@ -1,0 +1,198 @@
+package units
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/bond-hotplug/bond-hotplug/lib/config"
+)
+
+// Spec describes one transient service. Every command is argv: no value from the
+// configuration ever reaches a shell.
+type Spec struct {
+	Name         string
+	Description  string
+	Device       string     // the interface whose device unit the service binds to
+	ExecStartPre [][]string // may block (the DHCP wait step); start timeout is off then
+	ExecStart    []string
+	ExecStop     [][]string
+	Restart      string // systemd Restart= value
+	// Ordering like the seed's units: supplicants before network-pre.target, DHCP clients
+	// between network-pre.target and network.target, so that on shutdown the clients
+	// release their leases before the supplicants go.
+	Before []string
+	After  []string
+	Wants  []string
+}
+
+// String is a one-line, stable rendering used in plans and golden tests.
+func (s Spec) String() string {
+	return fmt.Sprintf("%s: %s", s.Name, strings.Join(s.ExecStart, " "))
+}
+
+// Programs are the absolute paths of the helpers we start. They are looked up at run
+// time because distributions disagree (Debian keeps them in /usr/sbin, Arch in /usr/bin).
+type Programs struct {
+	Self          string // bond-hotplug, for the DHCP wait step
+	WPASupplicant string
+	Dhclient      string
+	Dhcp6c        string
+	Dhcpcd        string
+}
+
+// sbinDirs are searched after $PATH: udev and systemd give their children a PATH that
+// may lack the sbin directories.
+var sbinDirs = []string{"/usr/local/sbin", "/usr/sbin", "/sbin", "/usr/local/bin", "/usr/bin", "/bin"}
+
+// Find returns the absolute path of prog, or an error naming it.
+func Find(prog string) (string, error) {
+	if p, err := exec.LookPath(prog); err == nil {
+		if abs, err := filepath.Abs(p); err == nil {
+			return abs, nil
+		}
+	}
+	for _, d := range sbinDirs {
+		p := filepath.Join(d, prog)
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s: %w", prog, exec.ErrNotFound)
+}
+
+// FindPrograms looks up every helper. Missing ones stay empty; the spec builders report
+// them only when a unit that needs them is wanted.
+func FindPrograms() Programs {
+	var p Programs
+	p.Self, _ = selfSibling("bond-hotplug")
+	p.WPASupplicant, _ = Find("wpa_supplicant")
+	p.Dhclient, _ = Find("dhclient")
+	p.Dhcp6c, _ = Find("dhcp6c")
+	p.Dhcpcd, _ = Find("dhcpcd")
+	return p
+}
+
+// selfSibling finds prog next to the running binary (all three are installed together),
+// falling back to $PATH.
+func selfSibling(prog string) (string, error) {
+	if exe, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(exe), prog)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return Find(prog)
+}
+
+func need(path, prog string) error {
+	if path == "" {
+		return fmt.Errorf("%s not found in $PATH or %s: %w", prog, strings.Join(sbinDirs, ":"), exec.ErrNotFound)
+	}
+	return nil
+}
+
+// WPA is wpa_supplicant on a slave, as the seed's supplicant@.service runs it.
+func WPA(p Programs, ifname, conf string) (Spec, error) {
+	if err := need(p.WPASupplicant, "wpa_supplicant"); err != nil {
+		return Spec{}, err
+	}
+	return Spec{
+		Name:        Name(RoleWPA, ifname),
+		Description: "wpa_supplicant on " + ifname + " (bond-hotplug)",
+		Device:      ifname,
+		ExecStart:   []string{p.WPASupplicant, "-c" + conf, "-Dnl80211,wext,wired", "-i", ifname},
+		Restart:     "on-abnormal",
+		Before:      []string{"network-pre.target"},
+		Wants:       []string{"network-pre.target"},
+	}, nil
+}
+
+// waitStep is the ExecStartPre that holds a DHCP client back until the master has an
+// active slave with carrier, so that the client adopts the MAC that carries traffic
+// (the seed paid a fixed `sleep 8` for this).
+func waitStep(p Programs, master string) ([]string, error) {
+	if err := need(p.Self, "bond-hotplug"); err != nil {
+		return nil, err
+	}
+	return []string{p.Self, "--wait-active", master}, nil
+}
+
+func dhcpSpec(role Role, master, what string, pre []string, start []string, stop [][]string) Spec {
+	return Spec{
+		Name:         Name(role, master),
+		Description:  what + " on " + master + " (bond-hotplug)",
+		Device:       master,
+		ExecStartPre: [][]string{pre},
+		ExecStart:    start,
+		ExecStop:     stop,
+		Restart:      "on-abnormal",
+		After:        []string{"network-pre.target"},
+		Before:       []string{"network.target"},
+		Wants:        []string{"network.target"},
+	}
+}
+
+// DHCP4 is the DHCPv4 client on a master.
+func DHCP4(p Programs, master string, d config.DHCP) (Spec, error) {
+	pre, err := waitStep(p, master)
+	if err != nil {
+		return Spec{}, err
+	}
+	switch d.Client {
+	case "", "dhclient":
+		if err := need(p.Dhclient, "dhclient"); err != nil {
+			return Spec{}, err
+		}
+		pid := "/run/bond-hotplug-dhclient-" + master + ".pid"
+		return dhcpSpec(RoleDHCP4, master, "DHCPv4 (dhclient)", pre,
+			[]string{p.Dhclient, "-4", "-d", "-pf", pid, master},
+			// -r releases the lease and stops the client named by the pid file.
+			[][]string{{p.Dhclient, "-4", "-r", "-pf", pid, master}}), nil
+	case "dhcpcd":
+		if err := need(p.Dhcpcd, "dhcpcd"); err != nil {
+			return Spec{}, err
+		}
+		return dhcpSpec(RoleDHCP4, master, "DHCPv4 (dhcpcd)", pre,
+			[]string{p.Dhcpcd, "-4", "-B", master},
+			[][]string{{p.Dhcpcd, "-4", "-k", master}}), nil
+	}
+	return Spec{}, fmt.Errorf("unknown DHCPv4 client %q", d.Client)
+}
+
+// DHCP6 is the DHCPv6 client on a master.
+func DHCP6(p Programs, master string, d config.DHCP) (Spec, error) {
+	pre, err := waitStep(p, master)
+	if err != nil {
+		return Spec{}, err
+	}
+	switch d.Client {
+	case "", "dhcp6c":
+		if err := need(p.Dhcp6c, "dhcp6c"); err != nil {
+			return Spec{}, err
+		}
+		// dhcp6c sends RELEASE on SIGTERM, the default stop signal.
+		return dhcpSpec(RoleDHCP6, master, "DHCPv6 (dhcp6c)", pre,
+			[]string{p.Dhcp6c, "-f", "-P", "default", "-c", "/etc/wide-dhcpv6/dhcp6c.conf",
+				"-p", "/run/bond-hotplug-dhcp6c-" + master + ".pid", master},
+			nil), nil
+	case "dhclient":
+		if err := need(p.Dhclient, "dhclient"); err != nil {
+			return Spec{}, err
+		}
+		pid := "/run/bond-hotplug-dhclient6-" + master + ".pid"
+		return dhcpSpec(RoleDHCP6, master, "DHCPv6 (dhclient)", pre,
+			[]string{p.Dhclient, "-6", "-d", "-pf", pid, master},
+			[][]string{{p.Dhclient, "-6", "-r", "-pf", pid, master}}), nil
+	case "dhcpcd":
+		if err := need(p.Dhcpcd, "dhcpcd"); err != nil {
+			return Spec{}, err
+		}
+		return dhcpSpec(RoleDHCP6, master, "DHCPv6 (dhcpcd)", pre,
+			[]string{p.Dhcpcd, "-6", "-B", master},
+			[][]string{{p.Dhcpcd, "-6", "-k", master}}), nil
+	}
+	return Spec{}, fmt.Errorf("unknown DHCPv6 client %q", d.Client)
+}
