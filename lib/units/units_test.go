@@ -1,0 +1,125 @@
+package units
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/bond-hotplug/bond-hotplug/lib/config"
+)
+
+func TestEscapeMatchesSystemd(t *testing.T) {
+	cases := map[string]string{
+		"wlp2s0":    "wlp2s0",
+		"my-bond":   `my\x2dbond`,
+		"eth0.100":  "eth0.100",
+		".hidden":   `\x2ehidden`,
+		"br_lan":    "br_lan",
+		"wl p":      `wl\x20p`,
+		"enx00e04c": "enx00e04c",
+	}
+	for in, want := range cases {
+		if got := Escape(in); got != want {
+			t.Errorf("Escape(%q) = %q, want %q", in, got, want)
+		}
+		// Where systemd-escape exists, it is the reference.
+		if out, err := exec.Command("systemd-escape", "--", in).Output(); err == nil {
+			if ref := strings.TrimSpace(string(out)); ref != Escape(in) {
+				t.Errorf("systemd-escape %q = %q, Escape = %q", in, ref, Escape(in))
+			}
+		}
+	}
+}
+
+func TestParseInvertsName(t *testing.T) {
+	for _, r := range Roles {
+		for _, ifname := range []string{"bond0", "my-bond", "eth0.100"} {
+			role, got, ok := Parse(Name(r, ifname))
+			if !ok || role != r || got != ifname {
+				t.Errorf("Parse(Name(%s, %s)) = %s %s %v", r, ifname, role, got, ok)
+			}
+		}
+	}
+	for _, u := range []string{"sshd.service", "bond-wpa@x.socket", "dhclient@bond0.service"} {
+		if _, _, ok := Parse(u); ok {
+			t.Errorf("Parse(%q) claimed a foreign unit", u)
+		}
+	}
+}
+
+var progs = Programs{Self: "/usr/bin/bond-hotplug", WPASupplicant: "/usr/sbin/wpa_supplicant",
+	Dhclient: "/usr/sbin/dhclient", Dhcp6c: "/usr/sbin/dhcp6c", Dhcpcd: "/usr/sbin/dhcpcd"}
+
+func TestDHCPUnitsWaitForAnActiveSlaveAndBindToTheMaster(t *testing.T) {
+	s, err := DHCP4(progs, "my-bond", config.DHCP{Enabled: true, Client: "dhclient"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	props := map[string]string{}
+	for _, p := range Properties(s) {
+		props[p.Name] = p.Value.String()
+	}
+	for name, want := range map[string]string{
+		"BindsTo":          `sys-subsystem-net-devices-my\\x2dbond.device`,
+		"ExecStartPre":     "--wait-active",
+		"ExecStop":         "-r",
+		"TimeoutStartUSec": "18446744073709551615",
+		"CollectMode":      "inactive-or-failed",
+		"Before":           "network.target",
+	} {
+		if !strings.Contains(props[name], want) {
+			t.Errorf("%s = %s, want it to contain %s", name, props[name], want)
+		}
+	}
+	if s.Name != `bond-dhcp4@my\x2dbond.service` {
+		t.Errorf("name %s", s.Name)
+	}
+}
+
+func TestSupplicantUnitRunsTheSeedsCommandAsArgv(t *testing.T) {
+	s, err := WPA(progs, "wlp2s0", "/etc/wpa_supplicant/wpa_supplicant.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "/usr/sbin/wpa_supplicant -c/etc/wpa_supplicant/wpa_supplicant.conf -Dnl80211,wext,wired -i wlp2s0"
+	if got := strings.Join(s.ExecStart, " "); got != want {
+		t.Errorf("ExecStart = %s, want %s", got, want)
+	}
+	if s.ExecStartPre != nil {
+		t.Errorf("a supplicant must start at once, got ExecStartPre %v", s.ExecStartPre)
+	}
+}
+
+func TestMissingProgramIsNamed(t *testing.T) {
+	p := progs
+	p.Dhcp6c = ""
+	_, err := DHCP6(p, "bond0", config.DHCP{Enabled: true, Client: "dhcp6c"})
+	if err == nil || !strings.Contains(err.Error(), "dhcp6c not found") {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := DHCP4(progs, "bond0", config.DHCP{Enabled: true, Client: "udhcpc"}); err == nil {
+		t.Fatal("unknown client accepted")
+	}
+}
+
+func TestRecorderKeepsUnitsAcrossProcessesInItsFile(t *testing.T) {
+	f := FileRecorder{Path: t.TempDir() + "/units.json"}
+	s, _ := WPA(progs, "wlan0", "/etc/w.conf")
+	if err := f.Start(t.Context(), s); err != nil {
+		t.Fatal(err)
+	}
+	st, err := FileRecorder{Path: f.Path}.States(t.Context(), []string{s.Name, "other.service"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st[s.Name].Running() || st["other.service"].Running() {
+		t.Fatalf("states %v", st)
+	}
+	if err := f.Stop(t.Context(), s.Name, true); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := f.Load()
+	if len(r.Units) != 0 || !strings.Contains(strings.Join(r.Calls, "\n"), "stop bond-wpa@wlan0.service (wait)") {
+		t.Fatalf("record %+v", r)
+	}
+}
