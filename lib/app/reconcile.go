@@ -157,6 +157,8 @@ func (e *Env) do(ctx context.Context, w *netdev.Writer, a plan.Action) error {
 		return w.DelRoute(a.Link, a.Route)
 	case plan.OpDeleteMaster:
 		return w.DeleteLink(a.Link)
+	case plan.OpFlushAddrs:
+		return w.FlushAddrs(a.Link)
 	case plan.OpStartUnit, plan.OpStopUnit:
 		mgr, err := e.units(ctx)
 		if err != nil {

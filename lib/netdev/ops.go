@@ -269,3 +269,26 @@ func (w *Writer) DeleteLink(name string) error {
 	}
 	return gone(err, "delete "+name)
 }
+
+// FlushAddrs removes every address of link but IPv6 link-local ones, as the seed's
+// slave unit did (ip address flush) before enslaving: a slave's own addresses would
+// answer for the host behind the bond's back.
+func (w *Writer) FlushAddrs(link string) error {
+	l, err := w.link(link)
+	if err != nil {
+		return err
+	}
+	as, err := w.H.AddrList(l, netlink.FAMILY_ALL)
+	if err != nil {
+		return gone(err, "list addresses of "+link)
+	}
+	for _, a := range as {
+		if ip, ok := netip.AddrFromSlice(a.IP); ok && ip.Unmap().IsLinkLocalUnicast() {
+			continue
+		}
+		if err := w.H.AddrDel(l, &a); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) {
+			return gone(err, fmt.Sprintf("delete address %s from %s", a.IPNet, link))
+		}
+	}
+	return nil
+}

@@ -28,6 +28,8 @@ type Link struct {
 	MAC         string
 	Wireless    bool
 	Initialized bool // udev has finished with it (it will not be renamed any more)
+	// Addrs are its addresses other than IPv6 link-local ones: a slave must carry none.
+	Addrs []netip.Prefix
 }
 
 // Bond is the bonding driver's state of one bond.
@@ -129,6 +131,17 @@ func (r *Reader) Links() (Snapshot, error) {
 	for _, l := range nls {
 		byIndex[l.Attrs().Index] = l.Attrs().Name
 	}
+	// One dump for every link's addresses, rather than one request per link.
+	all, err := retry("list addresses", func() ([]netlink.Addr, error) { return r.H.AddrList(nil, netlink.FAMILY_ALL) })
+	if err != nil {
+		return Snapshot{}, err
+	}
+	addrs := map[int][]netip.Prefix{}
+	for _, a := range all {
+		if p, ok := prefixOf(a.IPNet); ok && !p.Addr().IsLinkLocalUnicast() {
+			addrs[a.LinkIndex] = append(addrs[a.LinkIndex], p)
+		}
+	}
 	var s Snapshot
 	for _, l := range nls {
 		a := l.Attrs()
@@ -140,6 +153,7 @@ func (r *Reader) Links() (Snapshot, error) {
 			Carrier:     a.RawFlags&unix.IFF_LOWER_UP != 0,
 			MAC:         a.HardwareAddr.String(),
 			Initialized: true,
+			Addrs:       addrs[a.Index],
 		}
 		if a.MasterIndex != 0 {
 			link.Master = byIndex[a.MasterIndex]

@@ -32,6 +32,7 @@ const (
 	OpStartUnit
 	OpStopUnit
 	OpDeleteMaster
+	OpFlushAddrs
 )
 
 // Action is one step. Only the fields its Op needs are set.
@@ -88,6 +89,8 @@ func (a Action) String() string {
 		return "stop " + a.Name
 	case OpDeleteMaster:
 		return "delete " + a.Link
+	case OpFlushAddrs:
+		return fmt.Sprintf("flush addresses of %s (%s)", a.Link, a.Value)
 	}
 	return fmt.Sprintf("unknown action %d", a.Op)
 }

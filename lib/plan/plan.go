@@ -178,6 +178,9 @@ func planSlaves(p *Plan, in Input, st State, current []netdev.Link) {
 			if m.Kind == config.KindBond && l.AdminUp {
 				p.add(Action{Op: OpLinkDown, Link: l.Name})
 			}
+			if len(l.Addrs) > 0 {
+				p.add(Action{Op: OpFlushAddrs, Link: l.Name, Value: joinPrefixes(l.Addrs)})
+			}
 			p.add(Action{Op: OpEnslave, Link: l.Name, Master: m.Name})
 			p.add(Action{Op: OpLinkUp, Link: l.Name})
 		}
@@ -296,4 +299,15 @@ func planDHCP(p *Plan, in Input, st State) error {
 		}
 	}
 	return nil
+}
+
+func joinPrefixes(ps []netip.Prefix) string {
+	out := ""
+	for i, p := range ps {
+		if i > 0 {
+			out += " "
+		}
+		out += p.String()
+	}
+	return out
 }

@@ -115,7 +115,7 @@ func TestUpPlans(t *testing.T) {
 			return State{Links: netdev.Snapshot{Links: []netdev.Link{
 				link("enp3s0", "device", "", false),
 				link("lo", "device", "", true),
-				link("wlp2s0", "device", "", true, "wireless"),
+				withAddrs(link("wlp2s0", "device", "", true, "wireless"), "10.1.2.3/24"),
 				link("wwan0", "device", "", false),
 			}}}
 		}},
@@ -241,4 +241,11 @@ func TestRouteMatchesKernelDefaults(t *testing.T) {
 	if !RouteMatches(m.Routes[1], v4) {
 		t.Errorf("route in table 7 should match")
 	}
+}
+
+func withAddrs(l netdev.Link, ps ...string) netdev.Link {
+	for _, p := range ps {
+		l.Addrs = append(l.Addrs, mustPrefix(p))
+	}
+	return l
 }
