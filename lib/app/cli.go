@@ -28,9 +28,16 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.insecure, "insecure-config", false, "")
 }
 
-// parse accepts flags before and after positional arguments (bond-up bond0 -n), and
-// "--" to end them.
+// parse accepts flags before and after positional arguments (bond-up bond0 -n); all
+// after a standalone "--" is positional, verbatim (the --supervise command).
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for i, a := range args {
+		if a == "--" {
+			args, rest = args[:i], args[i+1:]
+			break
+		}
+	}
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -38,10 +45,7 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 		args = fs.Args()
 		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
+			return append(pos, rest...), nil
 		}
 		pos = append(pos, args[0])
 		args = args[1:]
@@ -180,15 +184,19 @@ carrier, association or unit start-up, so udev is never held up.
 
   --wait-active MASTER  block until MASTER has an active slave with carrier (the DHCP
                         units' start step; not for interactive use)
+  --supervise MASTER -- COMMAND...
+                        run a DHCPv4 client and restart it if MASTER's MAC changes
+                        before it holds a lease (the DHCPv4 unit's main process)
 ` + commonHelp
 
 // MainHotplug is bond-hotplug.
 func MainHotplug(args []string, stderr io.Writer) int {
 	var c common
-	var wait string
+	var wait, supervise string
 	fs := newFlagSet("bond-hotplug", hotplugUsage, stderr)
 	c.register(fs)
 	fs.StringVar(&wait, "wait-active", "", "")
+	fs.StringVar(&supervise, "supervise", "", "")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return flagError(err)
@@ -197,6 +205,9 @@ func MainHotplug(args []string, stderr io.Writer) int {
 	defer e.Close()
 	ctx, cancel := signalContext()
 	defer cancel()
+	if supervise != "" {
+		return finish(e, stderr, e.Supervise(ctx, supervise, pos))
+	}
 	if wait != "" {
 		if len(pos) > 0 {
 			return finish(e, stderr, usagef("--wait-active takes no other arguments (got %q)", pos))

@@ -147,8 +147,9 @@ func DHCP4(p Programs, master string, d config.DHCP) (Spec, error) {
 			return Spec{}, err
 		}
 		pid := "/run/bond-hotplug-dhclient-" + master + ".pid"
+		// The supervisor restarts dhclient if the bond's MAC changes before a lease.
 		return dhcpSpec(RoleDHCP4, master, "DHCPv4 (dhclient)", pre,
-			[]string{p.Dhclient, "-4", "-d", "-pf", pid, master},
+			[]string{p.Self, "--supervise", master, "--", p.Dhclient, "-4", "-d", "-pf", pid, master},
 			// -r releases the lease and stops the client named by the pid file.
 			[][]string{{p.Dhclient, "-4", "-r", "-pf", pid, master}}), nil
 	case "dhcpcd":
@@ -156,7 +157,7 @@ func DHCP4(p Programs, master string, d config.DHCP) (Spec, error) {
 			return Spec{}, err
 		}
 		return dhcpSpec(RoleDHCP4, master, "DHCPv4 (dhcpcd)", pre,
-			[]string{p.Dhcpcd, "-4", "-B", master},
+			[]string{p.Self, "--supervise", master, "--", p.Dhcpcd, "-4", "-B", master},
 			[][]string{{p.Dhcpcd, "-4", "-k", master}}), nil
 	}
 	return Spec{}, fmt.Errorf("unknown DHCPv4 client %q", d.Client)

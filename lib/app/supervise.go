@@ -1,0 +1,109 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
+
+	"github.com/bond-hotplug/bond-hotplug/lib/netdev"
+	"github.com/vishvananda/netlink"
+)
+
+// Supervise runs a DHCPv4 client (argv) and restarts it when the master's MAC changes
+// before the client holds a lease. With fail_over_mac=active the bond takes the MAC of
+// whichever slave becomes active; a client that started with the old MAC keeps asking
+// with it and never hears the answer (the seed's problem). Once a lease is held, a MAC
+// change is left to the client (it renews with the new MAC by itself).
+func (e *Env) Supervise(ctx context.Context, master string, argv []string) error {
+	if master == "" || len(argv) == 0 {
+		return usagef("--supervise needs a master and a command after --")
+	}
+	h, err := e.handle()
+	if err != nil {
+		return err
+	}
+	r := &netdev.Reader{H: h, Sys: e.Sys}
+	updates := make(chan netlink.LinkUpdate, 64)
+	done := make(chan struct{})
+	defer close(done)
+	if err := netlink.LinkSubscribeWithOptions(updates, done, netlink.LinkSubscribeOptions{}); err != nil {
+		return fmt.Errorf("subscribe to link changes: %w", err)
+	}
+	mac := ""
+	if s, err := r.Links(); err == nil {
+		if l, ok := s.Get(master); ok {
+			mac = l.MAC
+		}
+	}
+	for {
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		if err := cmd.Start(); err != nil {
+			return fmt.Errorf("start %s: %w", argv[0], err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		restart, err := e.watchMAC(ctx, r, master, &mac, updates, exited, cmd)
+		if !restart {
+			return err
+		}
+	}
+}
+
+// watchMAC waits for the child to exit, the context to end, or the MAC to change
+// without a lease; it reports whether the client must be started again.
+func (e *Env) watchMAC(ctx context.Context, r *netdev.Reader, master string, mac *string,
+	updates <-chan netlink.LinkUpdate, exited <-chan error, cmd *exec.Cmd) (bool, error) {
+	for {
+		select {
+		case err := <-exited:
+			var ee *exec.ExitError
+			if errors.As(err, &ee) && ee.Sys().(syscall.WaitStatus).Signal() == syscall.SIGTERM {
+				return false, nil // stopped (dhclient -r from ExecStop): not a failure
+			}
+			if err != nil {
+				return false, fmt.Errorf("%s: %w", cmd.Path, err)
+			}
+			return false, nil
+		case <-ctx.Done():
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			<-exited
+			return false, nil
+		case u := <-updates:
+			if u.Attrs().Name != master {
+				continue
+			}
+			now := u.Attrs().HardwareAddr.String()
+			if now == *mac {
+				continue
+			}
+			was := *mac
+			*mac = now
+			if hasLease4(r, master) {
+				e.Log.Info("%s: MAC %s -> %s with a lease held: client keeps running", master, was, now)
+				continue
+			}
+			e.Log.Info("%s: MAC %s -> %s before a lease: restarting %s", master, was, now, cmd.Path)
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			<-exited
+			return true, nil
+		}
+	}
+}
+
+// hasLease4 reports a dynamic (finite lifetime) IPv4 address on the master: a lease.
+func hasLease4(r *netdev.Reader, master string) bool {
+	as, err := r.Addrs(master)
+	if err != nil {
+		return false
+	}
+	for _, a := range as {
+		if a.Dynamic && a.Prefix.Addr().Is4() {
+			return true
+		}
+	}
+	return false
+}
