@@ -64,7 +64,10 @@ type Env struct {
 	LockDir       string
 	LockTimeout   time.Duration
 	DryRun        bool
-	Programs      units.Programs
+	// Programs are the helpers' paths; FindPrograms fills them on first need, so a
+	// device that belongs to no master never pays for the look-ups.
+	Programs     units.Programs
+	FindPrograms func() units.Programs
 	// Units connects to the unit manager; called at most once, and only when a run
 	// needs it (a device that belongs to no master never pays for it).
 	Units func(ctx context.Context) (units.Manager, error)
@@ -76,14 +79,14 @@ type Env struct {
 // Default is the environment of a real run.
 func Default(id string) *Env {
 	return &Env{
-		Out:         os.Stdout,
-		Log:         logx.New(id, os.Stderr),
-		ConfigPath:  ConfigPath(""),
-		LockDir:     envOr("BOND_HOTPLUG_LOCKDIR", lock.DefaultDir),
-		LockTimeout: 10 * time.Second,
-		Info:        netdev.NewUdev(),
-		Programs:    units.FindPrograms(),
-		Units:       UnitsFromEnv,
+		Out:          os.Stdout,
+		Log:          logx.New(id, os.Stderr),
+		ConfigPath:   ConfigPath(""),
+		LockDir:      envOr("BOND_HOTPLUG_LOCKDIR", lock.DefaultDir),
+		LockTimeout:  10 * time.Second,
+		Info:         netdev.NewUdev(),
+		FindPrograms: units.FindPrograms,
+		Units:        UnitsFromEnv,
 	}
 }
 
@@ -109,6 +112,15 @@ func UnitsFromEnv(ctx context.Context) (units.Manager, error) {
 		return units.FileRecorder{Path: v}, nil
 	}
 	return units.Connect(ctx)
+}
+
+// programs resolves the helpers' paths once.
+func (e *Env) programs() units.Programs {
+	if e.FindPrograms != nil {
+		e.Programs = e.FindPrograms()
+		e.FindPrograms = nil
+	}
+	return e.Programs
 }
 
 func (e *Env) units(ctx context.Context) (units.Manager, error) {

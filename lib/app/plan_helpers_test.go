@@ -6,5 +6,5 @@ import (
 )
 
 func planUp(c *config.Config, m *config.Master, e *Env, st plan.State) (plan.Plan, error) {
-	return plan.Up(plan.Input{Config: c, Master: m, Programs: e.Programs}, st)
+	return plan.Up(plan.Input{Config: c, Master: m, Programs: e.programs()}, st)
 }

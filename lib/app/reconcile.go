@@ -184,7 +184,7 @@ func (e *Env) Up(ctx context.Context, masters []string) error {
 	}
 	var errs []error
 	for _, m := range ms {
-		in := plan.Input{Config: c, Master: m, Programs: e.Programs}
+		in := plan.Input{Config: c, Master: m, Programs: e.programs()}
 		if err := e.converge(ctx, m.Name, func(st plan.State) (plan.Plan, error) { return plan.Up(in, st) }); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", m.Name, err))
 		}
@@ -204,7 +204,7 @@ func (e *Env) Down(ctx context.Context, masters []string, stopSupplicants bool) 
 	}
 	var errs []error
 	for _, m := range ms {
-		in := plan.Input{Config: c, Master: m, Programs: e.Programs}
+		in := plan.Input{Config: c, Master: m, Programs: e.programs()}
 		if err := e.converge(ctx, m.Name, func(st plan.State) (plan.Plan, error) {
 			return plan.Down(in, st, stopSupplicants)
 		}); err != nil {
@@ -247,7 +247,12 @@ func (e *Env) Hotplug(ctx context.Context, action, ifname string) error {
 			return nil // not ours: touch nothing, connect to nothing
 		}
 	}
-	in := plan.Input{Config: c, Master: m, Programs: e.Programs}
+	in := plan.Input{Config: c, Master: m, Programs: e.programs()}
+	// udev runs RUN programs after it renamed the device: the event's own device is
+	// final even if another reader of the udev database could not tell yet.
+	if e.Info != nil {
+		e.Info = eventDevice{DeviceInfo: e.Info, name: ifname}
+	}
 	return e.converge(ctx, m.Name, func(st plan.State) (plan.Plan, error) {
 		if _, present := st.Links.Get(ifname); action == "remove" && !present {
 			return plan.Removed(c, ifname, st), nil
@@ -268,4 +273,14 @@ func masterFor(c *config.Config, ifname string) string {
 		return m.Name
 	}
 	return ""
+}
+
+// eventDevice answers "initialized" for the device of the event being handled.
+type eventDevice struct {
+	netdev.DeviceInfo
+	name string
+}
+
+func (d eventDevice) Initialized(name string) bool {
+	return name == d.name || d.DeviceInfo.Initialized(name)
 }

@@ -32,7 +32,7 @@ func (e *Env) Status(ctx context.Context, masters []string) error {
 			return err
 		}
 		printStatus(e.Out, c, m, st, uerr)
-		if p, err := plan.Up(plan.Input{Config: c, Master: m, Programs: e.Programs}, st); err != nil {
+		if p, err := plan.Up(plan.Input{Config: c, Master: m, Programs: e.programs()}, st); err != nil {
 			fmt.Fprintf(e.Out, "  pending:   cannot plan: %v\n", err)
 		} else if p.Empty() {
 			fmt.Fprintf(e.Out, "  pending:   nothing (converged)\n")

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"syscall"
 
+	"github.com/bond-hotplug/bond-hotplug/lib/config"
 	"github.com/bond-hotplug/bond-hotplug/lib/netdev"
 	"github.com/vishvananda/netlink"
 )
@@ -18,8 +20,11 @@ import (
 // with it and never hears the answer (the seed's problem). Once a lease is held, a MAC
 // change is left to the client (it renews with the new MAC by itself).
 func (e *Env) Supervise(ctx context.Context, master string, argv []string) error {
-	if master == "" || len(argv) == 0 {
-		return usagef("--supervise needs a master and a command after --")
+	if err := config.CheckName(master); err != nil {
+		return usagef("--supervise %q: %v", master, err)
+	}
+	if len(argv) == 0 || !filepath.IsAbs(argv[0]) {
+		return usagef("--supervise %s needs an absolute command after --", master)
 	}
 	h, err := e.handle()
 	if err != nil {

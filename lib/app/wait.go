@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/bond-hotplug/bond-hotplug/lib/config"
 	"github.com/bond-hotplug/bond-hotplug/lib/netdev"
 	"github.com/vishvananda/netlink"
 )
@@ -39,8 +40,8 @@ func activeSlave(r *netdev.Reader, master string) (string, bool) {
 // units' ExecStartPre: the client then starts with the MAC that carries traffic,
 // where the seed slept a fixed 8 seconds and hoped.
 func (e *Env) WaitActive(ctx context.Context, master string) error {
-	if master == "" {
-		return usagef("--wait-active needs a master name")
+	if err := config.CheckName(master); err != nil {
+		return usagef("--wait-active %q: %v", master, err)
 	}
 	h, err := e.handle()
 	if err != nil {
