@@ -90,10 +90,11 @@ func finish(e *Env, stderr io.Writer, err error) int {
 	return code
 }
 
-func flagError(err error) int {
+func flagError(stderr io.Writer, err error) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return ExitOK
 	}
+	fmt.Fprintln(stderr, "nothing was changed")
 	return ExitUsage
 }
 
@@ -132,7 +133,7 @@ func MainUp(args []string, stderr io.Writer) int {
 	fs.BoolVar(&status, "status", false, "")
 	pos, err := parse(fs, args)
 	if err != nil {
-		return flagError(err)
+		return flagError(stderr, err)
 	}
 	e := c.env("bond-up")
 	defer e.Close()
@@ -163,7 +164,7 @@ func MainDown(args []string, stderr io.Writer) int {
 	fs.BoolVar(&supp, "supplicants", false, "")
 	pos, err := parse(fs, args)
 	if err != nil {
-		return flagError(err)
+		return flagError(stderr, err)
 	}
 	e := c.env("bond-down")
 	defer e.Close()
@@ -199,7 +200,7 @@ func MainHotplug(args []string, stderr io.Writer) int {
 	fs.StringVar(&supervise, "supervise", "", "")
 	pos, err := parse(fs, args)
 	if err != nil {
-		return flagError(err)
+		return flagError(stderr, err)
 	}
 	e := c.env("bond-hotplug")
 	defer e.Close()

@@ -85,16 +85,20 @@ func (e *Env) converge(ctx context.Context, master string, mk planner) error {
 		for _, n := range p.Notes {
 			e.Log.Warn("%s: %s", master, n)
 		}
+		for _, pr := range p.Problems {
+			e.Log.Error("%s: %v", master, pr)
+		}
+		problems := errors.Join(p.Problems...)
 		if p.Empty() {
-			if round == 0 {
+			if round == 0 && problems == nil {
 				e.Log.Info("%s: nothing to do", master)
 			}
-			return unitErr
+			return errors.Join(unitErr, problems)
 		}
 		vanished, err := e.apply(ctx, p)
 		unitErr = errors.Join(unitErr, err)
 		if !vanished {
-			return unitErr
+			return errors.Join(unitErr, problems)
 		}
 	}
 	return unitErr

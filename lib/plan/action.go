@@ -101,6 +101,9 @@ type Plan struct {
 	Actions []Action
 	// Notes are things the run saw and deliberately left alone, for the user.
 	Notes []string
+	// Problems are parts of the desired state that cannot be reached (a helper program
+	// is not installed). The rest of the plan is still applied; the run then fails.
+	Problems []error
 }
 
 // Empty reports a converged system.
@@ -114,6 +117,9 @@ func (p Plan) String() string {
 	}
 	for _, n := range p.Notes {
 		fmt.Fprintf(&b, "%s: note: %s\n", p.Master, n)
+	}
+	for _, e := range p.Problems {
+		fmt.Fprintf(&b, "%s: cannot: %v\n", p.Master, e)
 	}
 	if p.Empty() {
 		fmt.Fprintf(&b, "%s: nothing to do\n", p.Master)

@@ -34,9 +34,12 @@ func Down(in Input, st State, stopSupplicants bool) (Plan, error) {
 		}
 		for _, s := range st.Links.SlavesOf(m.Name) {
 			p.add(Action{Op: OpRelease, Link: s.Name, Master: m.Name})
-			// Released slaves stay up, as the seed's slave units left them: a supplicant
-			// keeps its association.
-			p.add(Action{Op: OpLinkUp, Link: s.Name})
+			// Configured slaves stay up, as the seed's slave units left them: a
+			// supplicant keeps its association. A port someone else added is only
+			// released (deleting the master would release it anyway).
+			if mm, ok := in.Config.MasterOf(s.Name); ok && mm.Name == m.Name {
+				p.add(Action{Op: OpLinkUp, Link: s.Name})
+			}
 		}
 		p.add(Action{Op: OpDeleteMaster, Link: m.Name})
 	}

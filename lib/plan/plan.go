@@ -81,13 +81,9 @@ func Up(in Input, st State) (Plan, error) {
 		p.add(Action{Op: OpLinkUp, Link: m.Name})
 	}
 	planSlaves(&p, in, st, currentSlaves)
-	if err := planSupplicants(&p, in, st, currentSlaves); err != nil {
-		return p, err
-	}
+	planSupplicants(&p, in, st)
 	planStatic(&p, m, st, exists)
-	if err := planDHCP(&p, in, st); err != nil {
-		return p, err
-	}
+	planDHCP(&p, in, st)
 	return p, nil
 }
 
@@ -199,7 +195,7 @@ func wantsSupplicant(in Input, l netdev.Link) (bool, config.Iface) {
 	return l.Wireless, iface
 }
 
-func planSupplicants(p *Plan, in Input, st State, _ []netdev.Link) error {
+func planSupplicants(p *Plan, in Input, st State) {
 	for _, l := range slaveCandidates(in, st) {
 		if !l.Initialized || (l.Master != "" && l.Master != in.Master.Name) {
 			continue
@@ -211,14 +207,14 @@ func planSupplicants(p *Plan, in Input, st State, _ []netdev.Link) error {
 		case want && !running:
 			spec, err := units.WPA(in.Programs, l.Name, iface.SupplicantConf)
 			if err != nil {
-				return fmt.Errorf("supplicant for %s: %w", l.Name, err)
+				p.Problems = append(p.Problems, fmt.Errorf("start %s: %w", name, err))
+				continue
 			}
 			p.add(Action{Op: OpStartUnit, Link: l.Name, Unit: spec})
 		case !want && running:
 			p.add(Action{Op: OpStopUnit, Link: l.Name, Name: name})
 		}
 	}
-	return nil
 }
 
 func hasAddr(addrs []netdev.Addr, a netip.Prefix) bool {
@@ -275,7 +271,7 @@ func planStatic(p *Plan, m *config.Master, st State, exists bool) {
 	}
 }
 
-func planDHCP(p *Plan, in Input, st State) error {
+func planDHCP(p *Plan, in Input, st State) {
 	m := in.Master
 	for _, d := range []struct {
 		role units.Role
@@ -291,14 +287,14 @@ func planDHCP(p *Plan, in Input, st State) error {
 		case d.cfg.Enabled && !running:
 			spec, err := d.spec(in.Programs, m.Name, d.cfg)
 			if err != nil {
-				return fmt.Errorf("%s: %w", name, err)
+				p.Problems = append(p.Problems, fmt.Errorf("start %s: %w", name, err))
+				continue
 			}
 			p.add(Action{Op: OpStartUnit, Link: m.Name, Unit: spec})
 		case !d.cfg.Enabled && running:
 			p.add(Action{Op: OpStopUnit, Link: m.Name, Name: name, Wait: true})
 		}
 	}
-	return nil
 }
 
 func joinPrefixes(ps []netip.Prefix) string {

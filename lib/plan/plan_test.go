@@ -186,14 +186,23 @@ func TestUpRefusesAForeignDeviceWithTheMastersName(t *testing.T) {
 	}
 }
 
-func TestUpNamesAMissingProgram(t *testing.T) {
+// A helper that is not installed is a problem of the plan, not a reason to leave the
+// network unconfigured: the other steps are still planned.
+func TestUpNamesAMissingProgramAndPlansTheRest(t *testing.T) {
 	in := input(t, laptopConf, "bond0")
 	in.Programs.Dhclient = ""
 	st := converged()
 	delete(st.Units, "bond-dhcp4@bond0.service")
-	_, err := Up(in, st)
-	if err == nil || !strings.Contains(err.Error(), "dhclient not found") {
-		t.Fatalf("want dhclient not found, got %v", err)
+	st.Links.Links[1] = link("enp3s0", "device", "", false)
+	p, err := Up(in, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Problems) != 1 || !strings.Contains(p.Problems[0].Error(), "dhclient not found") {
+		t.Fatalf("want one problem naming dhclient, got %v", p.Problems)
+	}
+	if !strings.Contains(p.String(), "enslave enp3s0 to bond0") {
+		t.Fatalf("the network steps must still be planned:\n%s", p)
 	}
 }
 
