@@ -69,7 +69,41 @@ func TestBadConfigChangesNothing(t *testing.T) {
 			}
 		}
 	}
+	// raw writes content as is and expects the error at line n.
+	raw := func(content string, n int) func(t *testing.T, ns *testNS) (string, string) {
+		return func(t *testing.T, ns *testNS) (string, string) {
+			p := writeConfig(t, ns, content)
+			return p, fmt.Sprintf("%s:%d: ", p, n)
+		}
+	}
+	// bond1 appends a second master (a bond: the file is checked whole, even though
+	// this kernel could not make it) with the given lines; the error is on line 5+at.
+	bond1 := func(at int, lines ...string) func(t *testing.T, ns *testNS) (string, string) {
+		return raw(brConf+strings.Join(lines, "\n")+"\n", 5+at)
+	}
 	cases := []badCase{
+		{name: "a CRLF line ending", make: raw(brConf+"br0DHCP=yes\r\n", 5), msg: "CRLF line ending", hotplugExit: 2},
+		{name: "a UTF-8 byte order mark", make: raw("\xef\xbb\xbf"+brConf, 1), msg: "byte order mark", hotplugExit: 2},
+		{name: "a NUL byte", make: raw(brConf+"br0DHCP=y\x00es\n", 5), msg: "NUL byte", hotplugExit: 2},
+		{name: "a 10 MB file", make: whole(brConf+strings.Repeat("# padding padding padding padding\n", 300000), nil), msg: "larger than the 1048576-byte limit", hotplugExit: 2},
+		{name: "an empty file", make: whole("", nil), msg: "configures no master", hotplugExit: 0},
+		{name: "a key without '='", make: raw(brConf+"br0ADDRS2\n", 5), msg: "line has no '='", hotplugExit: 2},
+		{name: "an IPv4 prefix of 33", make: bond1(1, "bond1SLAVES=eth7", "bond1ADDRS='10.1.0.1/33'"), msg: "is not ADDRESS/LENGTH", hotplugExit: 2},
+		{name: "an IPv6 prefix of 129", make: bond1(1, "bond1SLAVES=eth7", "bond1ADDRS='fd00::1/129'"), msg: "is not ADDRESS/LENGTH", hotplugExit: 2},
+		{name: "a route source of the wrong family", make: bond1(1, "bond1SLAVES=eth7", `bond1ROUTES='"default via fd00::1 src 10.1.0.1"'`), msg: "is IPv4 but the destination ::/0 is IPv6", hotplugExit: 2},
+		{name: "a gateway of the wrong family", make: bond1(1, "bond1SLAVES=eth7", `bond1ROUTES='"10.0.0.0/8 via fd00::1"'`), msg: "bond1ROUTES", hotplugExit: 2},
+		{name: "an unknown bond mode", make: bond1(1, "bond1SLAVES=eth7", "bond1MODE=frob"), msg: "unknown bonding mode", hotplugExit: 2},
+		{name: "a negative miimon", make: bond1(1, "bond1SLAVES=eth7", "bond1MIIMON=-5"), msg: "is not a whole number of milliseconds", hotplugExit: 2},
+		{name: "a huge miimon", make: bond1(1, "bond1SLAVES=eth7", "bond1MIIMON=99999999999"), msg: "out of range", hotplugExit: 2},
+		{name: "a primary that is not among the slaves", make: bond1(1, "bond1SLAVES=eth7", "bond1PRIMARY=eth8"), msg: "is not among bond1SLAVES", hotplugExit: 2},
+		{name: "a slave glob that matches the master itself", make: bond1(0, "bond1SLAVES='eth7 bond*'"), msg: "matches the master bond1 itself", hotplugExit: 2},
+		{name: "a 16-byte interface name", make: bond1(0, "bond1SLAVES='eth7 abcdefghijklmnop'"), msg: "longer than 15", hotplugExit: 2},
+		{name: "an interface name with '/'", make: bond1(0, "bond1SLAVES='eth7 a/b'"), msg: "contains '/'", hotplugExit: 2},
+		{name: "an interface name with a command substitution", make: bond1(0, "bond1SLAVES='eth7 b$(reboot)'"), msg: "contains '$'", hotplugExit: 2},
+		{name: "a non-ASCII interface name", make: bond1(0, "bond1SLAVES='eth7 wl\u00e4n0'"), msg: "non-ASCII", hotplugExit: 2},
+		{name: "an updelay that is not a multiple of miimon", make: bond1(1, "bond1SLAVES=eth7", "bond1UPDELAY=150"), msg: "is not a multiple of bond1MIIMON", hotplugExit: 2},
+		{name: "a relative supplicant config path", make: raw(brConf+"eth7SUPPLICANT_CONF=relative.conf\n", 5), msg: "is not an absolute path", hotplugExit: 2},
+		{name: "an unknown escape in double quotes", make: raw(brConf+"br0DHCP=\"y\\q\"\n", 5), msg: "unknown escape", hotplugExit: 2},
 		{name: "an unterminated quote", make: atLine(5, "br0DHCP='yes"), msg: "unterminated single quote", hotplugExit: 2},
 		{name: "an address without prefix length", make: atLine(3, "br0ADDRS='10.99.0.2 fd00:99::2/64'"), msg: "no prefix length", hotplugExit: 2},
 		{name: "an unknown key", make: atLine(5, "br0FROB=1"), msg: "unknown setting br0FROB", hotplugExit: 2},
