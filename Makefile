@@ -1,5 +1,5 @@
 # Convenience targets; the scripts are the real entry points (see README.md).
-.PHONY: all build demo test install uninstall
+.PHONY: all build demo test bench install uninstall
 all: build
 build:
 	CGO_ENABLED=1 go build -o build/ ./cmd/...
@@ -11,3 +11,5 @@ install:
 	./install.sh
 uninstall:
 	./install.sh --uninstall
+bench:
+	./bench/run.sh

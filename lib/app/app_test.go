@@ -111,11 +111,11 @@ func TestDeviceVanishingMidRunIsSkipped(t *testing.T) {
 	ip(t, ns, "link", "add", "veth0", "type", "veth", "peer", "name", "peer0")
 	rec := units.NewRecorder()
 	e, log := testEnv(t, h, bridgeConf+"br0DHCP=no\nbr0DHCP6=no\n", func(context.Context) (units.Manager, error) { return rec, nil })
-	st, err, _ := e.readState(context.Background(), "br0")
+	c, _ := e.loadConfig()
+	st, err, _ := e.readState(context.Background(), c, "br0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, _ := e.loadConfig()
 	m, _ := c.Master("br0")
 	p, err := planUp(c, m, e, st)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/bond-hotplug/bond-hotplug/lib/netdev"
 	"github.com/bond-hotplug/bond-hotplug/lib/units"
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // Exit codes shared by the three binaries.
@@ -142,7 +143,8 @@ func (e *Env) Close() {
 
 func (e *Env) handle() (*netlink.Handle, error) {
 	if e.Handle == nil {
-		h, err := netlink.NewHandle()
+		// Route netlink only: the default would also open XFRM and netfilter sockets.
+		h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
 		if err != nil {
 			return nil, fmt.Errorf("open netlink: %w", err)
 		}

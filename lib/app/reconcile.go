@@ -18,13 +18,15 @@ const maxRounds = 3
 // readState reads what the planner needs about master m. A systemd that cannot be
 // reached leaves Units empty and returns its error separately: networking is still
 // configured, and the run reports the failure.
-func (e *Env) readState(ctx context.Context, m string) (plan.State, error, error) {
+func (e *Env) readState(ctx context.Context, c *config.Config, m string) (plan.State, error, error) {
 	var st plan.State
 	h, err := e.handle()
 	if err != nil {
 		return st, err, nil
 	}
-	r := netdev.Reader{H: h, Info: e.Info, Sys: e.Sys}
+	// Only links the configuration gives to this master need udev's answers.
+	ask := func(name string) bool { mm, ok := c.MasterOf(name); return ok && mm.Name == m }
+	r := netdev.Reader{H: h, Info: e.Info, Sys: e.Sys, Ask: ask}
 	if st.Links, err = r.Links(); err != nil {
 		return st, err, nil
 	}
@@ -59,7 +61,7 @@ type planner func(st plan.State) (plan.Plan, error)
 
 // converge plans and applies for one master under its lock until the plan is done,
 // re-planning (a bounded number of times) when a device vanished under us.
-func (e *Env) converge(ctx context.Context, master string, mk planner) error {
+func (e *Env) converge(ctx context.Context, c *config.Config, master string, mk planner) error {
 	lk, err := lock.Acquire(e.LockDir, master, e.LockTimeout)
 	if err != nil {
 		return err
@@ -67,7 +69,7 @@ func (e *Env) converge(ctx context.Context, master string, mk planner) error {
 	defer lk.Release()
 	var unitErr error
 	for round := 0; round < maxRounds; round++ {
-		st, err, uerr := e.readState(ctx, master)
+		st, err, uerr := e.readState(ctx, c, master)
 		if err != nil {
 			return err
 		}
@@ -189,7 +191,7 @@ func (e *Env) Up(ctx context.Context, masters []string) error {
 	var errs []error
 	for _, m := range ms {
 		in := plan.Input{Config: c, Master: m, Programs: e.programs()}
-		if err := e.converge(ctx, m.Name, func(st plan.State) (plan.Plan, error) { return plan.Up(in, st) }); err != nil {
+		if err := e.converge(ctx, c, m.Name, func(st plan.State) (plan.Plan, error) { return plan.Up(in, st) }); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", m.Name, err))
 		}
 	}
@@ -209,7 +211,7 @@ func (e *Env) Down(ctx context.Context, masters []string, stopSupplicants bool) 
 	var errs []error
 	for _, m := range ms {
 		in := plan.Input{Config: c, Master: m, Programs: e.programs()}
-		if err := e.converge(ctx, m.Name, func(st plan.State) (plan.Plan, error) {
+		if err := e.converge(ctx, c, m.Name, func(st plan.State) (plan.Plan, error) {
 			return plan.Down(in, st, stopSupplicants)
 		}); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", m.Name, err))
@@ -257,7 +259,7 @@ func (e *Env) Hotplug(ctx context.Context, action, ifname string) error {
 	if e.Info != nil {
 		e.Info = eventDevice{DeviceInfo: e.Info, name: ifname}
 	}
-	return e.converge(ctx, m.Name, func(st plan.State) (plan.Plan, error) {
+	return e.converge(ctx, c, m.Name, func(st plan.State) (plan.Plan, error) {
 		if _, present := st.Links.Get(ifname); action == "remove" && !present {
 			return plan.Removed(c, ifname, st), nil
 		}

@@ -27,7 +27,7 @@ func (e *Env) Status(ctx context.Context, masters []string) error {
 		if i > 0 {
 			fmt.Fprintln(e.Out)
 		}
-		st, err, uerr := e.readState(ctx, m.Name)
+		st, err, uerr := e.readState(ctx, c, m.Name)
 		if err != nil {
 			return err
 		}

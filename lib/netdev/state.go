@@ -98,6 +98,9 @@ type DeviceInfo interface {
 type Reader struct {
 	H    *netlink.Handle
 	Info DeviceInfo
+	// Ask limits the DeviceInfo questions (libudev look-ups, the costly part of a
+	// read) to the links it accepts, the ones that may become slaves; nil asks for all.
+	Ask func(name string) bool
 	// Sys is the sysfs root (default /sys); the bond's primary is read there by name.
 	Sys string
 }
@@ -161,7 +164,7 @@ func (r *Reader) Links() (Snapshot, error) {
 				link.Master = fmt.Sprintf("#%d", a.MasterIndex)
 			}
 		}
-		if r.Info != nil {
+		if r.Info != nil && (r.Ask == nil || r.Ask(a.Name)) {
 			link.Wireless = r.Info.Wireless(a.Name)
 			link.Initialized = r.Info.Initialized(a.Name)
 		}
