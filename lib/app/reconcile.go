@@ -93,7 +93,10 @@ func (e *Env) converge(ctx context.Context, c *config.Config, master string, mk 
 		problems := errors.Join(p.Problems...)
 		if p.Empty() {
 			if round == 0 && problems == nil {
-				e.Log.Info("%s: nothing to do", master)
+				// On stdout too: scripts and people ask "did it do anything?", and
+				// the log reaches only the journal unless stderr is a terminal.
+				fmt.Fprintf(e.Out, "%s: nothing to do\n", master)
+				e.Log.JournalOnly("%s: nothing to do", master)
 			}
 			return errors.Join(unitErr, problems)
 		}

@@ -48,3 +48,10 @@ func (l *Logger) Warn(format string, args ...any) { l.send(journal.PriWarning, f
 
 // Error logs a failure.
 func (l *Logger) Error(format string, args ...any) { l.send(journal.PriErr, format, args...) }
+
+// JournalOnly logs to the journal only, for what the caller already printed itself.
+func (l *Logger) JournalOnly(format string, args ...any) {
+	if l.Journal {
+		_ = journal.Send(fmt.Sprintf(format, args...), journal.PriInfo, map[string]string{"SYSLOG_IDENTIFIER": l.ID})
+	}
+}
