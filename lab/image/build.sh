@@ -32,7 +32,7 @@ key() {
 	(
 		cd "$here"
 		printf 'suite %s\n' "$suite"
-		find build.sh packages.txt rootfs -type f -print0 | LC_ALL=C sort -z |
+		find build.sh packages.txt initrd-init rootfs -type f -print0 | LC_ALL=C sort -z |
 			xargs -0 sha256sum
 		# modes matter too (hooks must be executable)
 		find rootfs -print0 | LC_ALL=C sort -z | xargs -0 stat -c '%a %n'
@@ -49,6 +49,7 @@ complete() { [ -f "$1/done" ] && [ -f "$1/rootfs.img" ] && [ -f "$1/vmlinux" ] &
 
 if [ "$force" = 0 ] && complete "$out"; then
 	log "reusing $out"
+	touch "$out/last-used"
 	echo "$out"
 	exit 0
 fi
@@ -125,10 +126,6 @@ path-exclude=/usr/share/info/*
 path-exclude=/usr/share/locale/*
 path-include=/usr/share/locale/locale.alias
 EOF
-# The initrd settings must be there before the kernel package builds the initrd.
-mkdir -p "$root/etc/initramfs-tools/conf.d" "$root/etc/initramfs-tools/hooks"
-cp "$here/rootfs/etc/initramfs-tools/conf.d/lab" "$root/etc/initramfs-tools/conf.d/lab"
-cp "$here/rootfs/etc/initramfs-tools/hooks/lab" "$root/etc/initramfs-tools/hooks/lab"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 mkdir -p "$root/var/cache/apt/archives"
 
@@ -142,13 +139,13 @@ unshare --mount --propagation private /bin/bash -euo pipefail -c '
 	mount -t sysfs sys "$root/sys"
 	mount --rbind /dev "$root/dev"
 	mount --bind "$debs" "$root/var/cache/apt/archives"
-	export DEBIAN_FRONTEND=noninteractive LC_ALL=C
+	# INITRD=No: the kernel package builds no initrd; we make our own, smaller one.
+	export DEBIAN_FRONTEND=noninteractive LC_ALL=C INITRD=No
 	# wide-dhcpv6-client asks which interfaces to serve: none (the product runs it).
 	echo "wide-dhcpv6-client wide-dhcpv6-client/interfaces string" | chroot "$root" debconf-set-selections
 	chroot "$root" apt-get update -q
 	chroot "$root" apt-get install -y -q --no-install-recommends \
 		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@"
-	chroot "$root" apt-get clean
 ' lab-image "$root" "$debs" "${pkgs[@]}" >"$work/apt.log" 2>&1 ||
 	{ tail -n 40 "$work/apt.log" >&2; die "package installation failed (log above)"; }
 log "packages done ($(elapsed) s)"
@@ -158,7 +155,8 @@ cp -a "$here/rootfs/." "$root/"
 chown -R root:root "$root/etc" "$root/usr/local"
 echo bondlab >"$root/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\tbondlab\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
-printf '/dev/vda\t/\text4\trw,noatime\t0\t0\nlab\t/lab\t9p\ttrans=virtio,version=9p2000.L,msize=262144,nofail\t0\t0\n' >"$root/etc/fstab"
+# /lab (9p) is mounted by lab-early.service itself, before udev: not in fstab.
+printf '/dev/vda\t/\text4\trw,noatime\t0\t0\n' >"$root/etc/fstab"
 mkdir -p "$root/lab" "$root/etc/conf.d"
 : >"$root/etc/resolv.conf"
 # A fixed machine id: no first-boot work on every -snapshot boot.
@@ -171,20 +169,27 @@ for u in systemd-networkd.service systemd-networkd.socket systemd-networkd-wait-
 	systemd-resolved.service wpa_supplicant.service hostapd.service wide-dhcpv6-client.service \
 	serial-getty@ttyS0.service serial-getty@ttyS1.service getty@tty1.service getty-static.service \
 	apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer \
-	man-db.timer dpkg-db-backup.timer systemd-timesyncd.service; do
+	man-db.timer dpkg-db-backup.timer systemd-timesyncd.service systemd-logind.service \
+	systemd-rfkill.service systemd-rfkill.socket modprobe@dm_mod.service modprobe@fuse.service \
+	modprobe@loop.service modprobe@drm.service modprobe@efi_pstore.service; do
 	chroot "$root" systemctl mask "$u" >/dev/null 2>&1
 done
 chroot "$root" systemctl set-default multi-user.target >/dev/null 2>&1
+# Generators the lab never needs: each is a process spawned before any unit starts.
+mkdir -p "$root/etc/systemd/system-generators"
+for g in systemd-gpt-auto-generator systemd-sysv-generator systemd-bless-boot-generator \
+	systemd-hibernate-resume-generator systemd-system-update-generator systemd-veritysetup-generator \
+	systemd-integritysetup-generator systemd-cryptsetup-generator systemd-debug-generator \
+	systemd-run-generator systemd-getty-generator; do
+	ln -sf /dev/null "$root/etc/systemd/system-generators/$g"
+done
 for b in wpa_supplicant dhclient dhcp6c hostapd dnsmasq; do
 	[ -x "$root/usr/sbin/$b" ] || die "$b missing in the image"
 done
 
 kver=$(find "$root/lib/modules" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort | tail -n1)
 vmlinuz=$root/boot/vmlinuz-$kver
-initrd=$root/boot/initrd.img-$kver
-if [ ! -f "$vmlinuz" ] || [ ! -f "$initrd" ]; then
-	die "kernel $kver or its initrd missing in the image"
-fi
+[ -f "$vmlinuz" ] || die "kernel $kver missing in the image"
 [ -f "$root/lib/modules/$kver/kernel/drivers/net/bonding/bonding.ko" ] || die "bonding.ko missing"
 [ -f "$root/lib/modules/$kver/kernel/drivers/net/wireless/virtual/mac80211_hwsim.ko" ] ||
 	[ -f "$root/lib/modules/$kver/kernel/drivers/net/wireless/mac80211_hwsim.ko" ] || die "mac80211_hwsim.ko missing"
@@ -210,7 +215,22 @@ extract_vmlinux() {
 stage=$work/out
 mkdir -p "$stage"
 extract_vmlinux "$vmlinuz" "$stage/vmlinux" || die "could not extract vmlinux from $vmlinuz"
-cp "$initrd" "$stage/initrd.img"
+# The initrd: static busybox, the modules for virtio-pci, virtio-blk and ext4 in
+# dependency order, and initrd-init. Uncompressed: unpacking is the cheapest.
+ird=$root/tmp/lab-initrd
+mkdir -p "$ird/bin" "$ird/modules" "$ird/dev" "$ird/proc"
+cp "$root/bin/busybox" "$ird/bin/busybox"
+cp "$here/initrd-init" "$ird/init"
+: >"$ird/modules/order"
+for m in virtio_pci virtio_blk ext4; do
+	chroot "$root" modprobe -S "$kver" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
+done | awk '!seen[$0]++' | while read -r ko; do
+	cp "$root$ko" "$ird/modules/"
+	basename "$ko" >>"$ird/modules/order"
+done
+[ -s "$ird/modules/order" ] || die "no modules for the initrd"
+chroot "$root" /bin/sh -c 'cd /tmp/lab-initrd && find . | cpio -o -H newc --quiet' >"$stage/initrd.img"
+rm -rf "$ird"
 echo "$kver" >"$stage/kernel-version"
 
 size_mb=$(($(du -sm "$root" | cut -f1) * 13 / 10 + 384))
@@ -220,15 +240,19 @@ mkfs.ext4 -q -F -L labroot -m 0 -E lazy_itable_init=0,lazy_journal_init=0 -d "$r
 	die "mkfs.ext4 -d failed"
 cp "$work/debootstrap.log" "$work/apt.log" "$stage/"
 
-# Publish atomically; drop images of other keys (a running VM keeps its open file).
+# Publish atomically. Drop images of other keys unused for a day (another
+# checkout may still be running scenarios on its own key).
 for old in "$cache"/*/; do
 	old=${old%/}
 	case "$(basename "$old")" in debs | build.*) continue ;; esac
-	[ "$old" = "$out" ] || rm -rf "$old"
+	if [ "$old" != "$out" ] && [ -z "$(find "$old" -maxdepth 1 -name last-used -mmin -1440)" ]; then
+		rm -rf "$old"
+	fi
 done
 rm -rf "$out"
 took=$(elapsed)
 printf 'key %s\nkernel %s\nbuilt %s\nseconds %s\n' "$k" "$kver" "$(date -u +%FT%TZ)" "$took" >"$stage/done"
+touch "$stage/last-used"
 mv "$stage" "$out"
 log "image ready in $out ($took s; kernel $kver)"
 echo "$out"
