@@ -17,11 +17,14 @@ type State struct {
 	Name   string
 	Active string // active, activating, deactivating, inactive, failed, or "" (not loaded)
 	Sub    string
+	Job    string // type of a pending job ("start", "stop", ...), "" if none
 }
 
-// Running reports whether the unit is up or on its way up.
+// Running reports whether the unit is up or on its way up. A unit bound to a device
+// that udev has not announced yet sits inactive with a queued start job: asking again
+// would only merge into that job.
 func (s State) Running() bool {
-	return s.Active == "active" || s.Active == "activating" || s.Active == "reloading"
+	return s.Active == "active" || s.Active == "activating" || s.Active == "reloading" || s.Job == "start"
 }
 
 // Manager starts and stops transient units. The real one talks to systemd; tests use a
@@ -77,7 +80,7 @@ func (m *Systemd) States(ctx context.Context, names []string) (map[string]State,
 		if u.LoadState == "not-found" {
 			continue
 		}
-		out[u.Name] = State{Name: u.Name, Active: u.ActiveState, Sub: u.SubState}
+		out[u.Name] = State{Name: u.Name, Active: u.ActiveState, Sub: u.SubState, Job: u.JobType}
 	}
 	return out, nil
 }
@@ -93,7 +96,7 @@ func (m *Systemd) List(ctx context.Context) ([]State, error) {
 	}
 	var out []State
 	for _, u := range list {
-		out = append(out, State{Name: u.Name, Active: u.ActiveState, Sub: u.SubState})
+		out = append(out, State{Name: u.Name, Active: u.ActiveState, Sub: u.SubState, Job: u.JobType})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
