@@ -181,8 +181,9 @@ func (e *Env) do(ctx context.Context, w *netdev.Writer, a plan.Action) error {
 	return fmt.Errorf("unknown action %v", a)
 }
 
-// Up brings the named masters (all when none are named) to their configured state.
-func (e *Env) Up(ctx context.Context, masters []string) error {
+// eachMaster converges every named master (all when none are named) with the plans
+// mk makes, and reports the failures of all of them.
+func (e *Env) eachMaster(ctx context.Context, masters []string, mk func(in plan.Input, st plan.State) (plan.Plan, error)) error {
 	c, err := e.loadConfig()
 	if err != nil {
 		return err
@@ -194,33 +195,23 @@ func (e *Env) Up(ctx context.Context, masters []string) error {
 	var errs []error
 	for _, m := range ms {
 		in := plan.Input{Config: c, Master: m, Programs: e.programs()}
-		if err := e.converge(ctx, c, m.Name, func(st plan.State) (plan.Plan, error) { return plan.Up(in, st) }); err != nil {
+		if err := e.converge(ctx, c, m.Name, func(st plan.State) (plan.Plan, error) { return mk(in, st) }); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", m.Name, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
+// Up brings the named masters (all when none are named) to their configured state.
+func (e *Env) Up(ctx context.Context, masters []string) error {
+	return e.eachMaster(ctx, masters, plan.Up)
+}
+
 // Down tears the named masters down (all when none are named).
 func (e *Env) Down(ctx context.Context, masters []string, stopSupplicants bool) error {
-	c, err := e.loadConfig()
-	if err != nil {
-		return err
-	}
-	ms, err := selectMasters(c, masters)
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, m := range ms {
-		in := plan.Input{Config: c, Master: m, Programs: e.programs()}
-		if err := e.converge(ctx, c, m.Name, func(st plan.State) (plan.Plan, error) {
-			return plan.Down(in, st, stopSupplicants)
-		}); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", m.Name, err))
-		}
-	}
-	return errors.Join(errs...)
+	return e.eachMaster(ctx, masters, func(in plan.Input, st plan.State) (plan.Plan, error) {
+		return plan.Down(in, st, stopSupplicants)
+	})
 }
 
 // udevActions are the actions udev sends; only add, move and remove change anything.
