@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -59,12 +60,19 @@ func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-func (c *common) env(id string) *Env {
+func (c *common) env(id string) (*Env, error) {
 	e := Default(id)
 	e.ConfigPath = ConfigPath(c.config)
 	e.DryRun = c.dryRun
 	e.AllowInsecure = c.insecure
-	return e
+	if v := os.Getenv("BOND_HOTPLUG_LOCK_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return e, usagef("BOND_HOTPLUG_LOCK_TIMEOUT=%q: not a positive duration such as 30s", v)
+		}
+		e.LockTimeout = d
+	}
+	return e, nil
 }
 
 // signalContext ends the context on SIGINT/SIGTERM (systemd stopping a waiting unit).
@@ -135,7 +143,11 @@ func MainUp(args []string, stderr io.Writer) int {
 	if err != nil {
 		return flagError(stderr, err)
 	}
-	e := c.env("bond-up")
+	e, err := c.env("bond-up")
+	if err != nil {
+		return finish(e, stderr, err)
+	}
+	e.WaitUdev = true
 	defer e.Close()
 	ctx, cancel := signalContext()
 	defer cancel()
@@ -166,7 +178,10 @@ func MainDown(args []string, stderr io.Writer) int {
 	if err != nil {
 		return flagError(stderr, err)
 	}
-	e := c.env("bond-down")
+	e, err := c.env("bond-down")
+	if err != nil {
+		return finish(e, stderr, err)
+	}
 	defer e.Close()
 	ctx, cancel := signalContext()
 	defer cancel()
@@ -202,7 +217,10 @@ func MainHotplug(args []string, stderr io.Writer) int {
 	if err != nil {
 		return flagError(stderr, err)
 	}
-	e := c.env("bond-hotplug")
+	e, err := c.env("bond-hotplug")
+	if err != nil {
+		return finish(e, stderr, err)
+	}
 	defer e.Close()
 	ctx, cancel := signalContext()
 	defer cancel()

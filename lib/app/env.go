@@ -64,7 +64,12 @@ type Env struct {
 	Sys           string
 	LockDir       string
 	LockTimeout   time.Duration
-	DryRun        bool
+	// Since is when this run started (lock.Now()): a full run that took the lock
+	// later has seen every change that made this run start.
+	Since  int64
+	DryRun bool
+	// WaitUdev lets a run wait (briefly) for udev; never inside udev's RUN.
+	WaitUdev bool
 	// Programs are the helpers' paths; FindPrograms fills them on first need, so a
 	// device that belongs to no master never pays for the look-ups.
 	Programs     units.Programs
@@ -80,11 +85,14 @@ type Env struct {
 // Default is the environment of a real run.
 func Default(id string) *Env {
 	return &Env{
-		Out:          os.Stdout,
-		Log:          logx.New(id, os.Stderr),
-		ConfigPath:   ConfigPath(""),
-		LockDir:      envOr("BOND_HOTPLUG_LOCKDIR", lock.DefaultDir),
-		LockTimeout:  10 * time.Second,
+		Out:        os.Stdout,
+		Log:        logx.New(id, os.Stderr),
+		ConfigPath: ConfigPath(""),
+		LockDir:    envOr("BOND_HOTPLUG_LOCKDIR", lock.DefaultDir),
+		// Generous: a burst of udev events queues on the lock (most runs coalesce),
+		// and a run at boot may wait for a busy systemd; udev gives an event 180 s.
+		LockTimeout:  60 * time.Second,
+		Since:        lock.Now(),
 		Info:         netdev.NewUdev(),
 		FindPrograms: units.FindPrograms,
 		Units:        UnitsFromEnv,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/bond-hotplug/bond-hotplug/lib/config"
 	"github.com/bond-hotplug/bond-hotplug/lib/lock"
@@ -59,12 +60,32 @@ func (e *Env) readState(ctx context.Context, c *config.Config, m string) (plan.S
 
 type planner func(st plan.State) (plan.Plan, error)
 
+// kind says what a run converges, which decides whether it may coalesce with others.
+type kind int
+
+const (
+	// full runs plan the whole desired state of the master (bond-up, add events):
+	// any full run that read the state after ours started did our work.
+	full kind = iota
+	// other runs (bond-down) do something a full run does not: never coalesce.
+	other
+)
+
 // converge plans and applies for one master under its lock until the plan is done,
 // re-planning (a bounded number of times) when a device vanished under us.
-func (e *Env) converge(ctx context.Context, c *config.Config, master string, mk planner) error {
-	lk, err := lock.Acquire(e.LockDir, master, e.LockTimeout)
+func (e *Env) converge(ctx context.Context, c *config.Config, master string, k kind, mk planner) error {
+	since := int64(-1)
+	if k == full && !e.DryRun && e.Since > 0 {
+		since = e.Since
+	}
+	lk, coalesced, err := lock.AcquireOrCoalesce(e.LockDir, master, e.LockTimeout, since)
 	if err != nil {
 		return err
+	}
+	if coalesced {
+		e.Log.JournalOnly("%s: converged by a concurrent run", master)
+		fmt.Fprintf(e.Out, "%s: nothing to do (converged by a concurrent run)\n", master)
+		return nil
 	}
 	defer lk.Release()
 	var unitErr error
@@ -98,15 +119,25 @@ func (e *Env) converge(ctx context.Context, c *config.Config, master string, mk 
 				fmt.Fprintf(e.Out, "%s: nothing to do\n", master)
 				e.Log.JournalOnly("%s: nothing to do", master)
 			}
-			return errors.Join(unitErr, problems)
+			return e.done(lk, k, errors.Join(unitErr, problems))
 		}
 		vanished, err := e.apply(ctx, p)
 		unitErr = errors.Join(unitErr, err)
 		if !vanished {
-			return errors.Join(unitErr, problems)
+			return e.done(lk, k, errors.Join(unitErr, problems))
 		}
 	}
 	return unitErr
+}
+
+// done stamps the lock of a successful full run, so that waiting runs coalesce.
+func (e *Env) done(lk *lock.Lock, k kind, err error) error {
+	if err == nil && k == full {
+		if serr := lk.Done(); serr != nil {
+			e.Log.Warn("stamp lock: %v", serr)
+		}
+	}
+	return err
 }
 
 // apply runs a plan in order. A device that vanished is logged and skipped (the caller
@@ -119,7 +150,15 @@ func (e *Env) apply(ctx context.Context, p plan.Plan) (vanished bool, err error)
 	}
 	w := netdev.Writer{H: h, Sys: e.Sys}
 	var unitErrs []error
+	created := false
 	for _, a := range p.Actions {
+		if a.Op == plan.OpCreateBond || a.Op == plan.OpCreateBridge {
+			created = true
+		}
+		if created && a.Op == plan.OpStartUnit && a.Link == p.Master && e.WaitUdev {
+			e.waitUdev(p.Master)
+			created = false
+		}
 		err := e.do(ctx, &w, a)
 		switch {
 		case err == nil:
@@ -183,7 +222,7 @@ func (e *Env) do(ctx context.Context, w *netdev.Writer, a plan.Action) error {
 
 // eachMaster converges every named master (all when none are named) with the plans
 // mk makes, and reports the failures of all of them.
-func (e *Env) eachMaster(ctx context.Context, masters []string, mk func(in plan.Input, st plan.State) (plan.Plan, error)) error {
+func (e *Env) eachMaster(ctx context.Context, masters []string, k kind, mk func(in plan.Input, st plan.State) (plan.Plan, error)) error {
 	c, err := e.loadConfig()
 	if err != nil {
 		return err
@@ -195,7 +234,7 @@ func (e *Env) eachMaster(ctx context.Context, masters []string, mk func(in plan.
 	var errs []error
 	for _, m := range ms {
 		in := plan.Input{Config: c, Master: m, Programs: e.programs()}
-		if err := e.converge(ctx, c, m.Name, func(st plan.State) (plan.Plan, error) { return mk(in, st) }); err != nil {
+		if err := e.converge(ctx, c, m.Name, k, func(st plan.State) (plan.Plan, error) { return mk(in, st) }); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", m.Name, err))
 		}
 	}
@@ -204,12 +243,12 @@ func (e *Env) eachMaster(ctx context.Context, masters []string, mk func(in plan.
 
 // Up brings the named masters (all when none are named) to their configured state.
 func (e *Env) Up(ctx context.Context, masters []string) error {
-	return e.eachMaster(ctx, masters, plan.Up)
+	return e.eachMaster(ctx, masters, full, plan.Up)
 }
 
 // Down tears the named masters down (all when none are named).
 func (e *Env) Down(ctx context.Context, masters []string, stopSupplicants bool) error {
-	return e.eachMaster(ctx, masters, func(in plan.Input, st plan.State) (plan.Plan, error) {
+	return e.eachMaster(ctx, masters, other, func(in plan.Input, st plan.State) (plan.Plan, error) {
 		return plan.Down(in, st, stopSupplicants)
 	})
 }
@@ -253,7 +292,13 @@ func (e *Env) Hotplug(ctx context.Context, action, ifname string) error {
 	if e.Info != nil {
 		e.Info = eventDevice{DeviceInfo: e.Info, name: ifname}
 	}
-	return e.converge(ctx, c, m.Name, func(st plan.State) (plan.Plan, error) {
+	// A remove of a device that is gone only stops its units: that is not a full run,
+	// so it neither coalesces with full runs nor lets others coalesce with it.
+	k := full
+	if action == "remove" && !e.present(ifname) {
+		k = other
+	}
+	return e.converge(ctx, c, m.Name, k, func(st plan.State) (plan.Plan, error) {
 		if _, present := st.Links.Get(ifname); action == "remove" && !present {
 			return plan.Removed(c, ifname, st), nil
 		}
@@ -283,4 +328,36 @@ type eventDevice struct {
 
 func (d eventDevice) Initialized(name string) bool {
 	return name == d.name || d.DeviceInfo.Initialized(name)
+}
+
+// present reports whether a link of that name exists now.
+func (e *Env) present(name string) bool {
+	h, err := e.handle()
+	if err != nil {
+		return false
+	}
+	_, err = h.LinkByName(name)
+	return err == nil
+}
+
+// udevWait bounds how long bond-up waits for udev to announce a master it created.
+const udevWait = 5 * time.Second
+
+// waitUdev holds the start of a new master's units until udev has processed its add
+// event. Right after bond-down, systemd may still see the deleted master's device unit
+// as plugged; a unit bound to it would be stopped when udev gets round to the old
+// remove event, and the DHCP client would release the lease it just got. Inside udev
+// (bond-hotplug) we never wait.
+func (e *Env) waitUdev(master string) {
+	if e.Info == nil {
+		return
+	}
+	deadline := time.Now().Add(udevWait)
+	for !e.Info.Initialized(master) {
+		if time.Now().After(deadline) {
+			e.Log.Warn("%s: udev has not announced it after %v; starting its units anyway", master, udevWait)
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

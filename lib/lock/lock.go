@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -20,7 +22,24 @@ const DefaultDir = "/run/lock/bond-hotplug"
 var ErrTimeout = errors.New("timed out waiting for the lock")
 
 // Lock is a held lock.
-type Lock struct{ f *os.File }
+type Lock struct {
+	f     *os.File
+	start int64 // when it was taken, on the boot clock
+}
+
+// Now is the boot clock in nanoseconds: shared by all processes, never set back.
+func Now() int64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
+		return time.Now().UnixNano()
+	}
+	return ts.Nano()
+}
+
+// stampLen is the fixed width of the stamp kept in the lock file: the time the last
+// successful full run took the lock. Fixed width, written in one pwrite, so a reader
+// never sees half of it.
+const stampLen = 20
 
 // ensureDir creates dir (0700) and refuses one that is a symlink or not root's when we
 // are root: a lock file others can redirect would let them make us truncate or block
@@ -47,15 +66,27 @@ func ensureDir(dir string) error {
 
 // Acquire takes the lock of master in dir, waiting at most timeout.
 func Acquire(dir, master string, timeout time.Duration) (*Lock, error) {
+	l, _, err := AcquireOrCoalesce(dir, master, timeout, -1)
+	return l, err
+}
+
+// AcquireOrCoalesce is Acquire for runs that only ask "converge the master from the
+// state as it is now" (udev events): it returns coalesced=true, without the lock,
+// as soon as a run that took the lock after since (Now() at this run's start) has
+// finished successfully, because that run read the state after ours changed and so
+// already did our work. A burst of events then costs a few runs, not one per event.
+// since < 0 never coalesces.
+func AcquireOrCoalesce(dir, master string, timeout time.Duration, since int64) (*Lock, bool, error) {
 	if err := ensureDir(dir); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	p := filepath.Join(dir, master+".lock")
 	// O_NOFOLLOW: a symlink planted in place of the lock file is refused, not followed.
 	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("open lock %s: %w", p, err)
+		return nil, false, fmt.Errorf("open lock %s: %w", p, err)
 	}
+	covered := func() bool { return since >= 0 && readStamp(f) > since }
 	deadline := time.Now().Add(timeout)
 	// Poll with a short back-off rather than a blocking flock: a blocking call cannot
 	// be abandoned at the deadline. Runs hold the lock for milliseconds.
@@ -63,21 +94,52 @@ func Acquire(dir, master string, timeout time.Duration) (*Lock, error) {
 	for {
 		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
 		if err == nil {
-			return &Lock{f: f}, nil
+			if covered() {
+				f.Close()
+				return nil, true, nil
+			}
+			return &Lock{f: f, start: Now()}, false, nil
 		}
 		if !errors.Is(err, unix.EWOULDBLOCK) {
 			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", p, err)
+			return nil, false, fmt.Errorf("lock %s: %w", p, err)
+		}
+		if covered() {
+			f.Close()
+			return nil, true, nil
 		}
 		if time.Now().After(deadline) {
 			f.Close()
-			return nil, fmt.Errorf("lock %s after %v: %w", p, timeout, ErrTimeout)
+			return nil, false, fmt.Errorf("lock %s after %v: %w", p, timeout, ErrTimeout)
 		}
 		time.Sleep(wait)
 		if wait < 20*time.Millisecond {
 			wait *= 2
 		}
 	}
+}
+
+func readStamp(f *os.File) int64 {
+	b := make([]byte, stampLen)
+	n, _ := f.ReadAt(b, 0)
+	if n != stampLen {
+		return -1
+	}
+	v, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return -1
+	}
+	return v
+}
+
+// Done records that this run converged the master successfully, for waiters that can
+// coalesce with it (see AcquireOrCoalesce). Call it only after a full, successful run.
+func (l *Lock) Done() error {
+	if l == nil || l.f == nil {
+		return nil
+	}
+	_, err := l.f.WriteAt([]byte(fmt.Sprintf("%*d", stampLen, l.start)), 0)
+	return err
 }
 
 // Release drops the lock. The file stays: deleting it would race with a waiter that

@@ -99,3 +99,61 @@ func TestKilledHolderLeavesNoLock(t *testing.T) {
 	}
 	l.Release()
 }
+
+// A waiter coalesces with a run that took the lock after the waiter started and then
+// finished successfully; it does not with one that took the lock before.
+func TestWaiterCoalescesOnlyWithALaterSuccessfulRun(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "locks")
+	early, err := Acquire(dir, "bond0", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := Now() // the waiter starts while the early run holds the lock
+	type result struct {
+		l         *Lock
+		coalesced bool
+		err       error
+	}
+	res := make(chan result, 1)
+	go func() {
+		l, c, err := AcquireOrCoalesce(dir, "bond0", 5*time.Second, since)
+		res <- result{l, c, err}
+	}()
+	// The early run read the state before the waiter's change: finishing it must not
+	// release the waiter from its work.
+	early.Done()
+	early.Release()
+	r := <-res
+	if r.err != nil || r.coalesced || r.l == nil {
+		t.Fatalf("after an earlier run: want the lock, got coalesced=%v err=%v", r.coalesced, r.err)
+	}
+	// Now a waiter that started before r.l was taken: r.l's run covers it once done.
+	since2 := since
+	go func() {
+		l, c, err := AcquireOrCoalesce(dir, "bond0", 5*time.Second, since2)
+		res <- result{l, c, err}
+	}()
+	time.Sleep(50 * time.Millisecond)
+	r.l.Done()
+	r2 := <-res
+	if r2.err != nil || !r2.coalesced || r2.l != nil {
+		t.Fatalf("after a later successful run: want coalesced, got lock=%v coalesced=%v err=%v", r2.l, r2.coalesced, r2.err)
+	}
+	r.l.Release()
+	// A failed run (no Done) covers nobody.
+	l3, err := Acquire(dir, "br0", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		l, c, err := AcquireOrCoalesce(dir, "br0", 5*time.Second, Now())
+		res <- result{l, c, err}
+	}()
+	time.Sleep(50 * time.Millisecond)
+	l3.Release()
+	r3 := <-res
+	if r3.err != nil || r3.coalesced {
+		t.Fatalf("after a failed run: want the lock, got coalesced=%v err=%v", r3.coalesced, r3.err)
+	}
+	r3.l.Release()
+}

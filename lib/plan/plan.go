@@ -215,6 +215,23 @@ func planSupplicants(p *Plan, in Input, st State) {
 			p.add(Action{Op: OpStopUnit, Link: l.Name, Name: name})
 		}
 	}
+	// A supplicant whose card is gone: systemd stops it through BindsTo, but a run
+	// may come first; stopping it here lets any full run stand in for a remove event.
+	var stops []Action
+	for name, u := range st.Units {
+		role, ifname, ok := units.Parse(name)
+		if !ok || role != units.RoleWPA || !u.Running() {
+			continue
+		}
+		if _, present := st.Links.Get(ifname); present {
+			continue
+		}
+		if mm, ok := in.Config.MasterOf(ifname); ok && mm.Name == in.Master.Name {
+			stops = append(stops, Action{Op: OpStopUnit, Link: ifname, Name: name})
+		}
+	}
+	sortByName(stops)
+	p.Actions = append(p.Actions, stops...)
 }
 
 func hasAddr(addrs []netdev.Addr, a netip.Prefix) bool {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"time"
 
 	sd "github.com/coreos/go-systemd/v22/dbus"
 	godbus "github.com/godbus/dbus/v5"
@@ -152,6 +153,9 @@ func Properties(s Spec) []sd.Property {
 	}
 	if len(s.ExecStop) > 0 {
 		props = append(props, execProp("ExecStop", s.ExecStop))
+	}
+	if s.TimeoutStop > 0 {
+		props = append(props, sd.Property{Name: "TimeoutStopUSec", Value: godbus.MakeVariant(uint64(s.TimeoutStop / time.Microsecond))})
 	}
 	if s.Restart != "" {
 		props = append(props, strProp("Restart", s.Restart))

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/bond-hotplug/bond-hotplug/lib/config"
 )
@@ -20,6 +21,9 @@ type Spec struct {
 	ExecStart    []string
 	ExecStop     [][]string
 	Restart      string // systemd Restart= value
+	// TimeoutStop bounds a stop (0: systemd's default). dhcp6c retransmits its
+	// Release for ~20 s when the server is gone; shutdown must not wait that long.
+	TimeoutStop time.Duration
 	// Ordering like the seed's units: supplicants before network-pre.target, DHCP clients
 	// between network-pre.target and network.target, so that on shutdown the clients
 	// release their leases before the supplicants go.
@@ -129,6 +133,7 @@ func dhcpSpec(role Role, master, what string, pre []string, start []string, stop
 		ExecStart:    start,
 		ExecStop:     stop,
 		Restart:      "on-abnormal",
+		TimeoutStop:  5 * time.Second,
 		After:        []string{"network-pre.target"},
 		Before:       []string{"network.target"},
 		Wants:        []string{"network.target"},

@@ -66,6 +66,7 @@ func TestDHCPUnitsWaitForAnActiveSlaveAndBindToTheMaster(t *testing.T) {
 		"TimeoutStartUSec": "18446744073709551615",
 		"CollectMode":      "inactive-or-failed",
 		"Before":           "network.target",
+		"TimeoutStopUSec":  "5000000",
 	} {
 		if !strings.Contains(props[name], want) {
 			t.Errorf("%s = %s, want it to contain %s", name, props[name], want)

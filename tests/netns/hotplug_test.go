@@ -226,7 +226,9 @@ func TestLock(t *testing.T) {
 		before := dump(t, ns)
 
 		start := time.Now()
-		stdout, stderr, code := run(t, ns, udevEnv("add", "veth0"), hotplugBin, "-c", conf)
+		env := udevEnv("add", "veth0")
+		env["BOND_HOTPLUG_LOCK_TIMEOUT"] = "10s" // the default, 60 s, outlasts run's limit
+		stdout, stderr, code := run(t, ns, env, hotplugBin, "-c", conf)
 		took := time.Since(start)
 
 		if code != 1 || !strings.Contains(stderr, "timed out waiting for the lock") {
