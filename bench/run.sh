@@ -1,8 +1,14 @@
 #!/bin/bash
 # bench/run.sh: the benchmarks' entry point (`make bench`). See docs/BENCHMARKS.md.
 #
-# Usage (as root, from anywhere): bench/run.sh [-n RUNS] [-format text|markdown] [-json FILE]
-#   The options go to the host-side cost benchmark (measure 4); RUNS defaults to 50.
+# Usage (as root, from anywhere):
+#   bench/run.sh [--host | --lab] [-n RUNS] [-format text|markdown] [-json FILE]
+#     default: both parts. --host: measure 4 only (on this host, about a minute).
+#     --lab: measures 1-3, 5, 6 only (the VM lab: 3 boots per contender, ours, the
+#     seed's units, ifupdown + ifenslave; 30-45 minutes on 2 busy cores).
+#   -n/-json go to the host benchmark (RUNS defaults to 50); -format to both.
+#   BENCH_LAB_ARGS: more options for bench/lab (e.g. "-reps 7 -contenders ours,seed
+#   -parts hot"); see `go run ./bench/lab -h`.
 #
 # Benchmarks print; they do not fail on a slow machine. Exit 1 means a wrong result
 # (e.g. a veth not enslaved after bond-hotplug add), exit 2 that this host cannot run
@@ -25,6 +31,19 @@ if ! command -v go >/dev/null; then
 	fi
 fi
 
+do_host=1 do_lab=1
+args=()
+format=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--host) do_lab=0 ;;
+	--lab) do_host=0 ;;
+	-format) format=(-format "$2"); args+=("$1" "$2"); shift ;;
+	*) args+=("$1") ;;
+	esac
+	shift
+done
+
 tmp=$(mktemp -d /tmp/bond-hotplug-bench-run.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -33,15 +52,33 @@ trap 'rm -rf "$tmp"' EXIT
 # in a throw-away network namespace; binary sizes. bench/cost/main.go says how.
 # Built, not `go run`, so that its exit status (1 wrong, 2 cannot run) comes through.
 # ---------------------------------------------------------------------------------
-go build -o "$tmp/cost" ./bench/cost
-"$tmp/cost" -repo "$repo" "$@"
+status=0
+if [ "$do_host" = 1 ]; then
+	go build -o "$tmp/cost" ./bench/cost
+	"$tmp/cost" -repo "$repo" "${args[@]}" || status=$?
+fi
 
 # ---------------------------------------------------------------------------------
-# LAB MEASURES (1-3, 5, 6) GO HERE, once the VM lab (lab/) can run them: cold start
-# with only Wi-Fi, hot-plug latency, a burst of 32 NICs, failover, a lease held
-# through 20 plug/unplug cycles, each for bond-hotplug and the two baselines installed
-# in the same image (bench/seed/install.sh, bench/ifupdown/install.sh), in one run so
-# that the machine's speed cancels out.
+# Measures 1-3, 5, 6 (VM lab): cold start, hot-plug latency, a burst of 32 NICs,
+# failover, a lease held through 20 + 5 plug/unplug cycles; for bond-hotplug and the
+# two baselines (bench/seed, bench/ifupdown), one contender per boot, same image, one
+# run. bench/lab/main.go says how; lab/bench/guest.sh is the guest side. The
+# ifupdown boot installs ifupdown and ifenslave from .debs fetched here with apt
+# (into a cache; nothing is installed on this host).
 # ---------------------------------------------------------------------------------
-echo
-echo "Measures 1-3, 5 and 6 run in the VM lab and are not wired yet (see docs/BENCHMARKS.md)."
+if [ "$do_lab" = 1 ]; then
+	[ "$do_host" = 0 ] || echo
+	debs=/var/cache/bond-hotplug-bench/debs
+	mkdir -p "$debs"
+	if ! ls "$debs"/ifupdown_*.deb "$debs"/ifenslave_*.deb >/dev/null 2>&1; then
+		(cd "$debs" && apt-get download ifupdown ifenslave adduser >/dev/null 2>&1) ||
+			echo "bench/run.sh: could not download ifupdown/ifenslave: the ifupdown column will say why" >&2
+	fi
+	go build -o "$tmp/lab" ./bench/lab
+	# shellcheck disable=SC2086 # BENCH_LAB_ARGS is a list of options
+	"$tmp/lab" -repo "$repo" -debs "$debs" "${format[@]}" ${BENCH_LAB_ARGS-} || {
+		rc=$?
+		[ "$status" != 0 ] || status=$rc
+	}
+fi
+exit "$status"

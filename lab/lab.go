@@ -44,6 +44,10 @@ type Config struct {
 	// Memory in MiB and CPUs of the guest (defaults 1024 and 2).
 	MemoryMiB int
 	CPUs      int
+	// ShareExtra maps a directory of the share (relative, e.g. "bench" or
+	// "scenarios") to a host directory copied over it in every boot's share,
+	// after the guest scripts and scenarios (used by bench/lab).
+	ShareExtra map[string]string
 }
 
 // Lab is one run of the lab.
@@ -385,6 +389,11 @@ func (l *Lab) boot(ctx context.Context, scenario string, opt bootOptions) (*Resu
 func (l *Lab) fillShare(share, scenario string) error {
 	for _, d := range []string{"guest", "scenarios"} {
 		if err := copyTree(filepath.Join(l.cfg.Repo, "lab", d), filepath.Join(share, d)); err != nil {
+			return err
+		}
+	}
+	for d, src := range l.cfg.ShareExtra {
+		if err := copyTree(src, filepath.Join(share, d)); err != nil {
 			return err
 		}
 	}

@@ -198,21 +198,24 @@ converged (the device enslaved, wpa_supplicant started when it needs one); on re
 the device's units are stopped and nothing else is touched. It never waits for
 carrier, association or unit start-up, so udev is never held up.
 
-  --wait-active MASTER  block until MASTER has an active slave with carrier (the DHCP
-                        units' start step; not for interactive use)
+  --wait-active MASTER  block until MASTER has an active slave with carrier
   --supervise MASTER -- COMMAND...
-                        run a DHCPv4 client and restart it if MASTER's MAC changes
-                        before it holds a lease (the DHCPv4 unit's main process)
+                        wait as --wait-active, then run a DHCPv4 client and restart it
+                        if MASTER's MAC changes before it holds a lease (the main
+                        process of bond-dhcp4@MASTER.service)
+  --wait-then MASTER -- COMMAND...
+                        wait as --wait-active, then run COMMAND (bond-dhcp6@MASTER)
 ` + commonHelp
 
 // MainHotplug is bond-hotplug.
 func MainHotplug(args []string, stderr io.Writer) int {
 	var c common
-	var wait, supervise string
+	var wait, supervise, waitThen string
 	fs := newFlagSet("bond-hotplug", hotplugUsage, stderr)
 	c.register(fs)
 	fs.StringVar(&wait, "wait-active", "", "")
 	fs.StringVar(&supervise, "supervise", "", "")
+	fs.StringVar(&waitThen, "wait-then", "", "")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return flagError(stderr, err)
@@ -225,7 +228,10 @@ func MainHotplug(args []string, stderr io.Writer) int {
 	ctx, cancel := signalContext()
 	defer cancel()
 	if supervise != "" {
-		return finish(e, stderr, e.Supervise(ctx, supervise, pos))
+		return finish(e, stderr, e.Supervise(ctx, supervise, pos, true))
+	}
+	if waitThen != "" {
+		return finish(e, stderr, e.Supervise(ctx, waitThen, pos, false))
 	}
 	if wait != "" {
 		if len(pos) > 0 {

@@ -58,7 +58,9 @@ func (e *Env) readState(ctx context.Context, c *config.Config, m string) (plan.S
 	return st, nil, uerr
 }
 
-type planner func(st plan.State) (plan.Plan, error)
+// A planner makes the plan for the state read, and says whether it is a full plan
+// (the whole desired state: plan.Up), which waiting runs may coalesce with.
+type planner func(st plan.State) (p plan.Plan, full bool, err error)
 
 // kind says what a run converges, which decides whether it may coalesce with others.
 type kind int
@@ -94,7 +96,7 @@ func (e *Env) converge(ctx context.Context, c *config.Config, master string, k k
 		if err != nil {
 			return err
 		}
-		p, err := mk(st)
+		p, isFull, err := mk(st)
 		if err != nil {
 			return err
 		}
@@ -119,20 +121,20 @@ func (e *Env) converge(ctx context.Context, c *config.Config, master string, k k
 				fmt.Fprintf(e.Out, "%s: nothing to do\n", master)
 				e.Log.JournalOnly("%s: nothing to do", master)
 			}
-			return e.done(lk, k, errors.Join(unitErr, problems))
+			return e.done(lk, isFull, errors.Join(unitErr, problems))
 		}
 		vanished, err := e.apply(ctx, p)
 		unitErr = errors.Join(unitErr, err)
 		if !vanished {
-			return e.done(lk, k, errors.Join(unitErr, problems))
+			return e.done(lk, isFull, errors.Join(unitErr, problems))
 		}
 	}
 	return unitErr
 }
 
 // done stamps the lock of a successful full run, so that waiting runs coalesce.
-func (e *Env) done(lk *lock.Lock, k kind, err error) error {
-	if err == nil && k == full {
+func (e *Env) done(lk *lock.Lock, isFull bool, err error) error {
+	if err == nil && isFull {
 		if serr := lk.Done(); serr != nil {
 			e.Log.Warn("stamp lock: %v", serr)
 		}
@@ -234,7 +236,10 @@ func (e *Env) eachMaster(ctx context.Context, masters []string, k kind, mk func(
 	var errs []error
 	for _, m := range ms {
 		in := plan.Input{Config: c, Master: m, Programs: e.programs()}
-		if err := e.converge(ctx, c, m.Name, k, func(st plan.State) (plan.Plan, error) { return mk(in, st) }); err != nil {
+		if err := e.converge(ctx, c, m.Name, k, func(st plan.State) (plan.Plan, bool, error) {
+			p, err := mk(in, st)
+			return p, k == full, err
+		}); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", m.Name, err))
 		}
 	}
@@ -292,42 +297,33 @@ func (e *Env) Hotplug(ctx context.Context, action, ifname string) error {
 	if e.Info != nil {
 		e.Info = eventDevice{DeviceInfo: e.Info, name: ifname}
 	}
-	// A remove of a device that is gone only stops its units: that is not a full run,
-	// so it neither coalesces with full runs nor lets others coalesce with it.
+	// A remove of a device that is gone, when its master is gone too (bond-down ran)
+	// or it is the master itself, only stops its units: building the master again
+	// from a remove would undo bond-down. Such a run neither coalesces nor lets others
+	// coalesce with it. Any other event converges the whole master, which also stops
+	// the units of a card that is gone.
+	gone := func(name string, st *plan.State) bool {
+		if st != nil {
+			_, ok := st.Links.Get(name)
+			return !ok
+		}
+		return !e.present(name)
+	}
 	k := full
-	if action == "remove" && !e.present(ifname) {
+	if action == "remove" && gone(ifname, nil) && (isMaster || gone(m.Name, nil)) {
 		k = other
 	}
-	return e.converge(ctx, c, m.Name, k, func(st plan.State) (plan.Plan, error) {
-		if _, present := st.Links.Get(ifname); action == "remove" && !present {
-			return plan.Removed(c, ifname, st), nil
+	return e.converge(ctx, c, m.Name, k, func(st plan.State) (plan.Plan, bool, error) {
+		if action == "remove" && gone(ifname, &st) && (isMaster || gone(m.Name, &st)) {
+			return plan.Removed(c, ifname, st), false, nil
 		}
-		// An add (or a remove that arrived after the device came back): the whole
-		// master converges, which enslaves this device among others.
-		if _, present := st.Links.Get(m.Name); !present && isMaster {
+		if isMaster && gone(m.Name, &st) {
 			// Our master appeared and vanished again; nothing to build on.
-			return plan.Plan{Master: m.Name}, nil
+			return plan.Plan{Master: m.Name}, false, nil
 		}
-		return plan.Up(in, st)
+		p, err := plan.Up(in, st)
+		return p, true, err
 	})
-}
-
-// masterFor is exposed for status: which master, if any, an interface belongs to.
-func masterFor(c *config.Config, ifname string) string {
-	if m, ok := c.MasterOf(ifname); ok {
-		return m.Name
-	}
-	return ""
-}
-
-// eventDevice answers "initialized" for the device of the event being handled.
-type eventDevice struct {
-	netdev.DeviceInfo
-	name string
-}
-
-func (d eventDevice) Initialized(name string) bool {
-	return name == d.name || d.DeviceInfo.Initialized(name)
 }
 
 // present reports whether a link of that name exists now.
@@ -360,4 +356,22 @@ func (e *Env) waitUdev(master string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// masterFor is exposed for status: which master, if any, an interface belongs to.
+func masterFor(c *config.Config, ifname string) string {
+	if m, ok := c.MasterOf(ifname); ok {
+		return m.Name
+	}
+	return ""
+}
+
+// eventDevice answers "initialized" for the device of the event being handled.
+type eventDevice struct {
+	netdev.DeviceInfo
+	name string
+}
+
+func (d eventDevice) Initialized(name string) bool {
+	return name == d.name || d.DeviceInfo.Initialized(name)
 }

@@ -14,34 +14,44 @@ import (
 	"github.com/vishvananda/netlink"
 )
 
-// Supervise runs a DHCPv4 client (argv) and restarts it when the master's MAC changes
-// before the client holds a lease. With fail_over_mac=active the bond takes the MAC of
-// whichever slave becomes active; a client that started with the old MAC keeps asking
-// with it and never hears the answer (the seed's problem). Once a lease is held, a MAC
-// change is left to the client (it renews with the new MAC by itself).
-func (e *Env) Supervise(ctx context.Context, master string, argv []string) error {
+// Supervise is the main process of the DHCP units. It waits until master has an
+// active slave with carrier, then runs the client (argv). With restartOnMAC (DHCPv4)
+// it restarts the client when the master's MAC changes before the client holds a
+// lease: with fail_over_mac=active the bond takes the MAC of whichever slave becomes
+// active, and a client that started with the old MAC keeps asking with it and never
+// hears the answer (the seed's problem). Once a lease is held, a MAC change is left to
+// the client (it renews with the new MAC by itself).
+func (e *Env) Supervise(ctx context.Context, master string, argv []string, restartOnMAC bool) error {
 	if err := config.CheckName(master); err != nil {
-		return usagef("--supervise %q: %v", master, err)
+		return usagef("supervising %q: %v", master, err)
 	}
 	if len(argv) == 0 || !filepath.IsAbs(argv[0]) {
-		return usagef("--supervise %s needs an absolute command after --", master)
+		return usagef("supervising %s needs an absolute command after --", master)
 	}
 	h, err := e.handle()
 	if err != nil {
 		return err
 	}
 	r := &netdev.Reader{H: h, Sys: e.Sys}
-	updates := make(chan netlink.LinkUpdate, 64)
-	done := make(chan struct{})
-	defer close(done)
-	if err := netlink.LinkSubscribeWithOptions(updates, done, netlink.LinkSubscribeOptions{}); err != nil {
-		return fmt.Errorf("subscribe to link changes: %w", err)
+	updates, stop, err := subscribe()
+	if err != nil {
+		return err
+	}
+	defer stop()
+	if err := e.waitActive(ctx, r, master, updates); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while waiting: nothing was started, nothing to release
+		}
+		return err
 	}
 	mac := ""
 	if s, err := r.Links(); err == nil {
 		if l, ok := s.Get(master); ok {
 			mac = l.MAC
 		}
+	}
+	if !restartOnMAC {
+		mac = "" // watchMAC never restarts then
 	}
 	for {
 		cmd := exec.Command(argv[0], argv[1:]...)
@@ -51,7 +61,7 @@ func (e *Env) Supervise(ctx context.Context, master string, argv []string) error
 		}
 		exited := make(chan error, 1)
 		go func() { exited <- cmd.Wait() }()
-		restart, err := e.watchMAC(ctx, r, master, &mac, updates, exited, cmd)
+		restart, err := e.watchMAC(ctx, r, master, &mac, restartOnMAC, updates, exited, cmd)
 		if !restart {
 			return err
 		}
@@ -60,7 +70,7 @@ func (e *Env) Supervise(ctx context.Context, master string, argv []string) error
 
 // watchMAC waits for the child to exit, the context to end, or the MAC to change
 // without a lease; it reports whether the client must be started again.
-func (e *Env) watchMAC(ctx context.Context, r *netdev.Reader, master string, mac *string,
+func (e *Env) watchMAC(ctx context.Context, r *netdev.Reader, master string, mac *string, restartOnMAC bool,
 	updates <-chan netlink.LinkUpdate, exited <-chan error, cmd *exec.Cmd) (bool, error) {
 	for {
 		select {
@@ -78,7 +88,7 @@ func (e *Env) watchMAC(ctx context.Context, r *netdev.Reader, master string, mac
 			<-exited
 			return false, nil
 		case u := <-updates:
-			if u.Attrs().Name != master {
+			if !restartOnMAC || u.Attrs().Name != master {
 				continue
 			}
 			now := u.Attrs().HardwareAddr.String()

@@ -36,9 +36,9 @@ func activeSlave(r *netdev.Reader, master string) (string, bool) {
 	return b.ActiveSlave + " " + m.MAC, ok && sl.Carrier
 }
 
-// WaitActive blocks until master has an active slave with carrier. It is the DHCP
-// units' ExecStartPre: the client then starts with the MAC that carries traffic,
-// where the seed slept a fixed 8 seconds and hoped.
+// WaitActive blocks until master has an active slave with carrier (the
+// --wait-active command, for scripts and tests; the DHCP units wait inside their
+// supervisor, see Supervise).
 func (e *Env) WaitActive(ctx context.Context, master string) error {
 	if err := config.CheckName(master); err != nil {
 		return usagef("--wait-active %q: %v", master, err)
@@ -47,14 +47,28 @@ func (e *Env) WaitActive(ctx context.Context, master string) error {
 	if err != nil {
 		return err
 	}
+	updates, stop, err := subscribe()
+	if err != nil {
+		return err
+	}
+	defer stop()
+	return e.waitActive(ctx, &netdev.Reader{H: h, Sys: e.Sys}, master, updates)
+}
+
+// subscribe listens to link changes. Subscribe before the first check, so that no
+// change between check and wait is lost.
+func subscribe() (<-chan netlink.LinkUpdate, func(), error) {
 	updates := make(chan netlink.LinkUpdate, 64)
 	done := make(chan struct{})
-	defer close(done)
-	// Subscribe before the first check, so that no change between check and wait is lost.
 	if err := netlink.LinkSubscribeWithOptions(updates, done, netlink.LinkSubscribeOptions{}); err != nil {
-		return fmt.Errorf("subscribe to link changes: %w", err)
+		return nil, nil, fmt.Errorf("subscribe to link changes: %w", err)
 	}
-	r := &netdev.Reader{H: h, Sys: e.Sys}
+	return updates, func() { close(done) }, nil
+}
+
+// waitActive returns once master carries traffic: on a netlink notification, not on a
+// timer (the recheck only covers a notification the driver does not send).
+func (e *Env) waitActive(ctx context.Context, r *netdev.Reader, master string, updates <-chan netlink.LinkUpdate) error {
 	start := time.Now()
 	tick := time.NewTicker(recheck)
 	defer tick.Stop()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 	"time"
@@ -145,11 +144,6 @@ func Properties(s Spec) []sd.Property {
 	}
 	if len(s.Wants) > 0 {
 		props = append(props, listProp("Wants", s.Wants))
-	}
-	if len(s.ExecStartPre) > 0 {
-		props = append(props, execProp("ExecStartPre", s.ExecStartPre),
-			// The wait step blocks until the master carries traffic, however long that is.
-			sd.Property{Name: "TimeoutStartUSec", Value: godbus.MakeVariant(uint64(math.MaxUint64))})
 	}
 	if len(s.ExecStop) > 0 {
 		props = append(props, execProp("ExecStop", s.ExecStop))

@@ -14,13 +14,12 @@ import (
 // Spec describes one transient service. Every command is argv: no value from the
 // configuration ever reaches a shell.
 type Spec struct {
-	Name         string
-	Description  string
-	Device       string     // the interface whose device unit the service binds to
-	ExecStartPre [][]string // may block (the DHCP wait step); start timeout is off then
-	ExecStart    []string
-	ExecStop     [][]string
-	Restart      string // systemd Restart= value
+	Name        string
+	Description string
+	Device      string // the interface whose device unit the service binds to
+	ExecStart   []string
+	ExecStop    [][]string
+	Restart     string // systemd Restart= value
 	// TimeoutStop bounds a stop (0: systemd's default). dhcp6c retransmits its
 	// Release for ~20 s when the server is gone; shutdown must not wait that long.
 	TimeoutStop time.Duration
@@ -114,55 +113,58 @@ func WPA(p Programs, ifname, conf string) (Spec, error) {
 	}, nil
 }
 
-// waitStep is the ExecStartPre that holds a DHCP client back until the master has an
-// active slave with carrier, so that the client adopts the MAC that carries traffic
-// (the seed paid a fixed `sleep 8` for this).
-func waitStep(p Programs, master string) ([]string, error) {
+// supervised wraps a DHCP client in bond-hotplug's supervisor, which first waits until
+// the master has an active slave with carrier (so that the client adopts the MAC that
+// carries traffic, where the seed slept a fixed 8 seconds) and, for DHCPv4, restarts
+// the client if the MAC changes before it holds a lease. The wait is in the main
+// process, not an ExecStartPre: the start job completes at once, so a master with no
+// slave never holds up network.target and the boot.
+func supervised(p Programs, master, flag string, client []string) ([]string, error) {
 	if err := need(p.Self, "bond-hotplug"); err != nil {
 		return nil, err
 	}
-	return []string{p.Self, "--wait-active", master}, nil
+	return append([]string{p.Self, flag, master, "--"}, client...), nil
 }
 
-func dhcpSpec(role Role, master, what string, pre []string, start []string, stop [][]string) Spec {
+func dhcpSpec(role Role, master, what string, start []string, stop [][]string) Spec {
 	return Spec{
-		Name:         Name(role, master),
-		Description:  what + " on " + master + " (bond-hotplug)",
-		Device:       master,
-		ExecStartPre: [][]string{pre},
-		ExecStart:    start,
-		ExecStop:     stop,
-		Restart:      "on-abnormal",
-		TimeoutStop:  5 * time.Second,
-		After:        []string{"network-pre.target"},
-		Before:       []string{"network.target"},
-		Wants:        []string{"network.target"},
+		Name:        Name(role, master),
+		Description: what + " on " + master + " (bond-hotplug)",
+		Device:      master,
+		ExecStart:   start,
+		ExecStop:    stop,
+		Restart:     "on-abnormal",
+		TimeoutStop: 5 * time.Second,
+		After:       []string{"network-pre.target"},
+		Before:      []string{"network.target"},
+		Wants:       []string{"network.target"},
 	}
 }
 
 // DHCP4 is the DHCPv4 client on a master.
 func DHCP4(p Programs, master string, d config.DHCP) (Spec, error) {
-	pre, err := waitStep(p, master)
-	if err != nil {
-		return Spec{}, err
-	}
 	switch d.Client {
 	case "", "dhclient":
 		if err := need(p.Dhclient, "dhclient"); err != nil {
 			return Spec{}, err
 		}
 		pid := "/run/bond-hotplug-dhclient-" + master + ".pid"
-		// The supervisor restarts dhclient if the bond's MAC changes before a lease.
-		return dhcpSpec(RoleDHCP4, master, "DHCPv4 (dhclient)", pre,
-			[]string{p.Self, "--supervise", master, "--", p.Dhclient, "-4", "-d", "-pf", pid, master},
-			// -r releases the lease and stops the client named by the pid file.
+		start, err := supervised(p, master, "--supervise", []string{p.Dhclient, "-4", "-d", "-pf", pid, master})
+		if err != nil {
+			return Spec{}, err
+		}
+		// -r releases the lease and stops the client named by the pid file.
+		return dhcpSpec(RoleDHCP4, master, "DHCPv4 (dhclient)", start,
 			[][]string{{p.Dhclient, "-4", "-r", "-pf", pid, master}}), nil
 	case "dhcpcd":
 		if err := need(p.Dhcpcd, "dhcpcd"); err != nil {
 			return Spec{}, err
 		}
-		return dhcpSpec(RoleDHCP4, master, "DHCPv4 (dhcpcd)", pre,
-			[]string{p.Self, "--supervise", master, "--", p.Dhcpcd, "-4", "-B", master},
+		start, err := supervised(p, master, "--supervise", []string{p.Dhcpcd, "-4", "-B", master})
+		if err != nil {
+			return Spec{}, err
+		}
+		return dhcpSpec(RoleDHCP4, master, "DHCPv4 (dhcpcd)", start,
 			[][]string{{p.Dhcpcd, "-4", "-k", master}}), nil
 	}
 	return Spec{}, fmt.Errorf("unknown DHCPv4 client %q", d.Client)
@@ -170,34 +172,39 @@ func DHCP4(p Programs, master string, d config.DHCP) (Spec, error) {
 
 // DHCP6 is the DHCPv6 client on a master.
 func DHCP6(p Programs, master string, d config.DHCP) (Spec, error) {
-	pre, err := waitStep(p, master)
-	if err != nil {
-		return Spec{}, err
-	}
 	switch d.Client {
 	case "", "dhcp6c":
 		if err := need(p.Dhcp6c, "dhcp6c"); err != nil {
 			return Spec{}, err
 		}
-		// dhcp6c sends RELEASE on SIGTERM, the default stop signal.
-		return dhcpSpec(RoleDHCP6, master, "DHCPv6 (dhcp6c)", pre,
-			[]string{p.Dhcp6c, "-f", "-P", "default", "-c", "/etc/wide-dhcpv6/dhcp6c.conf",
-				"-p", "/run/bond-hotplug-dhcp6c-" + master + ".pid", master},
-			nil), nil
+		start, err := supervised(p, master, "--wait-then", []string{p.Dhcp6c, "-f", "-P", "default",
+			"-c", "/etc/wide-dhcpv6/dhcp6c.conf", "-p", "/run/bond-hotplug-dhcp6c-" + master + ".pid", master})
+		if err != nil {
+			return Spec{}, err
+		}
+		// dhcp6c sends RELEASE on SIGTERM, the default stop signal; the supervisor
+		// passes it on.
+		return dhcpSpec(RoleDHCP6, master, "DHCPv6 (dhcp6c)", start, nil), nil
 	case "dhclient":
 		if err := need(p.Dhclient, "dhclient"); err != nil {
 			return Spec{}, err
 		}
 		pid := "/run/bond-hotplug-dhclient6-" + master + ".pid"
-		return dhcpSpec(RoleDHCP6, master, "DHCPv6 (dhclient)", pre,
-			[]string{p.Dhclient, "-6", "-d", "-pf", pid, master},
+		start, err := supervised(p, master, "--wait-then", []string{p.Dhclient, "-6", "-d", "-pf", pid, master})
+		if err != nil {
+			return Spec{}, err
+		}
+		return dhcpSpec(RoleDHCP6, master, "DHCPv6 (dhclient)", start,
 			[][]string{{p.Dhclient, "-6", "-r", "-pf", pid, master}}), nil
 	case "dhcpcd":
 		if err := need(p.Dhcpcd, "dhcpcd"); err != nil {
 			return Spec{}, err
 		}
-		return dhcpSpec(RoleDHCP6, master, "DHCPv6 (dhcpcd)", pre,
-			[]string{p.Dhcpcd, "-6", "-B", master},
+		start, err := supervised(p, master, "--wait-then", []string{p.Dhcpcd, "-6", "-B", master})
+		if err != nil {
+			return Spec{}, err
+		}
+		return dhcpSpec(RoleDHCP6, master, "DHCPv6 (dhcpcd)", start,
 			[][]string{{p.Dhcpcd, "-6", "-k", master}}), nil
 	}
 	return Spec{}, fmt.Errorf("unknown DHCPv6 client %q", d.Client)

@@ -50,6 +50,8 @@ func TestParseInvertsName(t *testing.T) {
 var progs = Programs{Self: "/usr/bin/bond-hotplug", WPASupplicant: "/usr/sbin/wpa_supplicant",
 	Dhclient: "/usr/sbin/dhclient", Dhcp6c: "/usr/sbin/dhcp6c", Dhcpcd: "/usr/sbin/dhcpcd"}
 
+// The DHCP clients wait for an active slave inside the supervisor (the main process),
+// not in an ExecStartPre: a start job that never ends would hold up network.target.
 func TestDHCPUnitsWaitForAnActiveSlaveAndBindToTheMaster(t *testing.T) {
 	s, err := DHCP4(progs, "my-bond", config.DHCP{Enabled: true, Client: "dhclient"})
 	if err != nil {
@@ -60,13 +62,12 @@ func TestDHCPUnitsWaitForAnActiveSlaveAndBindToTheMaster(t *testing.T) {
 		props[p.Name] = p.Value.String()
 	}
 	for name, want := range map[string]string{
-		"BindsTo":          `sys-subsystem-net-devices-my\\x2dbond.device`,
-		"ExecStartPre":     "--wait-active",
-		"ExecStop":         "-r",
-		"TimeoutStartUSec": "18446744073709551615",
-		"CollectMode":      "inactive-or-failed",
-		"Before":           "network.target",
-		"TimeoutStopUSec":  "5000000",
+		"BindsTo":         `sys-subsystem-net-devices-my\\x2dbond.device`,
+		"ExecStart":       "--supervise",
+		"ExecStop":        "-r",
+		"CollectMode":     "inactive-or-failed",
+		"Before":          "network.target",
+		"TimeoutStopUSec": "5000000",
 	} {
 		if !strings.Contains(props[name], want) {
 			t.Errorf("%s = %s, want it to contain %s", name, props[name], want)
@@ -86,8 +87,10 @@ func TestSupplicantUnitRunsTheSeedsCommandAsArgv(t *testing.T) {
 	if got := strings.Join(s.ExecStart, " "); got != want {
 		t.Errorf("ExecStart = %s, want %s", got, want)
 	}
-	if s.ExecStartPre != nil {
-		t.Errorf("a supplicant must start at once, got ExecStartPre %v", s.ExecStartPre)
+	for _, p := range Properties(s) {
+		if p.Name == "ExecStartPre" {
+			t.Errorf("a supplicant must start at once, got ExecStartPre %v", p.Value)
+		}
 	}
 }
 
@@ -122,5 +125,22 @@ func TestRecorderKeepsUnitsAcrossProcessesInItsFile(t *testing.T) {
 	r, _ := f.Load()
 	if len(r.Units) != 0 || !strings.Contains(strings.Join(r.Calls, "\n"), "stop bond-wpa@wlan0.service (wait)") {
 		t.Fatalf("record %+v", r)
+	}
+}
+
+func TestDHCPUnitsHaveNoBlockingStartStep(t *testing.T) {
+	for _, mk := range []func(Programs, string, config.DHCP) (Spec, error){DHCP4, DHCP6} {
+		s, err := mk(progs, "bond0", config.DHCP{Enabled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range Properties(s) {
+			if p.Name == "ExecStartPre" || p.Name == "TimeoutStartUSec" {
+				t.Errorf("%s has %s: its start job could block the boot", s.Name, p.Name)
+			}
+		}
+		if s.ExecStart[0] != progs.Self || (s.ExecStart[1] != "--supervise" && s.ExecStart[1] != "--wait-then") {
+			t.Errorf("%s does not run under the supervisor: %q", s.Name, s.ExecStart)
+		}
 	}
 }

@@ -1,0 +1,317 @@
+# shellcheck shell=bash
+# Guest side of the lab benchmarks (docs/BENCHMARKS.md, measures 1-3, 5, 6), sourced
+# by scenarios/bench-CONTENDER.sh with CONTENDER set to ours, seed or ifupdown. One
+# contender is active per boot. Samples go to $LAB_OUT/bench.tsv as
+# "KEY<TAB>VALUE" lines (seconds, or counts); bench/lab on the host aggregates them.
+# Wrong results are FAIL lines (the benchmark then exits 1); slow ones never are.
+#
+# Times are taken with bash's $EPOCHREALTIME (no fork) right before the command that
+# makes the device appear or go, and conditions are polled every 10 ms from sysfs
+# (no fork) or every ~20 ms with `ip` (the IPv4 lease).
+set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../guest/lib.sh
+. /lab/guest/lib.sh
+export TZ=UTC
+
+# The lab bounds a scenario at 300 s (guest/run.sh's timeout(1)); a benchmark part
+# may need longer on a loaded host: it ignores that SIGTERM (the host bounds the boot,
+# bench/lab -timeout) and the resulting "timed out in the guest" line is not counted
+# as a failure by bench/lab. Children inherit the ignored TERM, so helpers stop
+# with SIGINT/SIGKILL.
+trap '' TERM
+
+REPS=${BENCH_REPS:-5}
+if [ -f /lab/bench/reps ]; then REPS=$(cat /lab/bench/reps); fi
+BURST=${BENCH_BURST:-32}
+TSV=$LAB_OUT/bench.tsv
+: >"$TSV"
+
+mkfifo "$LAB_RUN/nap.fifo"
+exec {NAPFD}<>"$LAB_RUN/nap.fifo"
+nap() { read -r -t "$1" -u "$NAPFD" _ || true; }
+# el T: seconds since T (epoch), fork-free, 3 decimals.
+el() {
+	local n=${EPOCHREALTIME/./} s=${1/./}
+	local d=$((n - s))
+	printf '%d.%03d' $((d / 1000000)) $(((d % 1000000) / 1000))
+}
+sample() { printf '%s\t%s\n' "$1" "$2" >>"$TSV"; note "bench $CONTENDER: $1 = $2"; }
+# bad KEY WHAT: a wrong result. For bond-hotplug a FAIL (the benchmark exits 1); for a
+# baseline a counted failure ("KEY.fail"), reported in the table, not an error of ours.
+bad() {
+	if [ "$CONTENDER" = ours ]; then
+		fail "$1" "$2"
+	else
+		sample "${1%% *}.fail" 1
+		note "bench $CONTENDER: $1: $2"
+	fi
+}
+
+# poll TIMEOUT CMD...: run CMD every 10 ms until true; 1 on time-out.
+poll() {
+	local end=$((${EPOCHREALTIME/./} + $1 * 1000000))
+	shift
+	while ! "$@"; do
+		((${EPOCHREALTIME/./} < end)) || return 1
+		nap 0.01
+	done
+}
+enslaved() { [ -e "/sys/class/net/$1/master" ]; } # a bond is the only master here
+active_is() {
+	local a=""
+	read -r a <"/sys/class/net/bond0/bonding/active_slave" 2>/dev/null
+	[ "$a" = "$1" ]
+}
+gone() { [ ! -e "/sys/class/net/$1" ]; }
+lease() { ip -o -4 addr show dev bond0 2>/dev/null | grep -q ' inet 10\.77\.0\.'; }
+lease_poll() { lease || { nap 0.01; false; }; }
+assoc() { iw dev "$1" link 2>/dev/null | grep -q "SSID: $SSID"; }
+count_enslaved() {
+	local i n=0
+	for ((i = 1; i <= BURST; i++)); do
+		[ -e "/sys/class/net/bx$i/master" ] && n=$((n + 1))
+	done
+	echo "$n"
+}
+all_enslaved() { [ "$(count_enslaved)" = "$BURST" ]; }
+
+## Contenders: setup, reset (no bond0, no NICs, nothing running), boot step.
+
+setup_ours() {
+	# Installed as the lab installs it; bond-up@bond0 ran at boot (no NICs): start
+	# each measure from nothing.
+	bond-down --supplicants bond0 >/dev/null 2>&1 || true
+}
+reset_ours() { bond-down --supplicants bond0 >/dev/null 2>&1 || true; }
+# The boot step happens at boot; a cold start by device add needs nothing more.
+boot_ours() { :; }
+
+seed_units() { systemctl list-units --all --plain --no-legend 'master@*' 'dhclient@*' 'dhcp6c@*' 'static@*' 'supplicant@*' 'eth*@*' 'wlan*@*' 'bx*@*' 2>/dev/null | awk '$3 == "active" || $3 == "activating" || $3 == "deactivating" { print $1 }'; }
+no_seed_units() { [ -z "$(seed_units)" ]; }
+setup_seed() {
+	SEED_ADDRS='' /lab/bench/seed/install.sh --keep-client-configs / eth0 wlan0 bond0 >/dev/null
+	systemctl daemon-reload
+}
+reset_seed() {
+	systemctl stop 'master@bond0.service' 'dhclient@bond0.service' 'dhcp6c@bond0.service' 'static@bond0.service' >/dev/null 2>&1 || true
+	ip link del bond0 2>/dev/null || true
+	wait_for 30 no_seed_units || note "seed units still active: $(seed_units | tr '\n' ' ')"
+	systemctl reset-failed >/dev/null 2>&1 || true
+}
+boot_seed() { :; }
+
+setup_ifupdown() {
+	dpkg -i --skip-same-version /lab/bench/debs/*.deb >"$LAB_OUT/dpkg.log" 2>&1 || { fail "ifupdown: dpkg -i" "$(tail -n 3 "$LAB_OUT/dpkg.log" | tr '\n' ' ')"; exit 1; }
+	/lab/bench/ifupdown/install.sh / eth0 wlan0 bond0 >/dev/null
+	systemctl daemon-reload
+	udevadm control --reload
+}
+reset_ifupdown() {
+	ifdown --force bond0 >/dev/null 2>&1 || true
+	ip link del bond0 2>/dev/null || true
+	pkill -x dhclient 2>/dev/null || true
+	rm -f /run/network/ifstate.bond0
+}
+# ifupdown brings bond0 up (DHCP) from networking.service at boot: ifup bond0.
+boot_ifupdown() { ifup bond0 >"$LAB_OUT/ifup-bond0.log" 2>&1 & }
+
+reset_all() {
+	local d
+	for d in /sys/class/net/wlan*; do
+		[ -e "$d" ] && del_wifi "$(basename "$d")"
+	done
+	ip link del eth0 2>/dev/null || true
+	"reset_$CONTENDER"
+	poll 20 gone bond0 || note "bond0 still present after reset"
+	nap 1
+}
+
+## Measures
+
+# 1. Cold start: the device appears (and the boot step runs) -> IPv4 lease on bond0.
+cold_start() { # KIND (wifi|wired)
+	local kind=$1 i t
+	for ((i = 1; i <= REPS; i++)); do
+		reset_all
+		t=$EPOCHREALTIME
+		"boot_$CONTENDER"
+		if [ "$kind" = wifi ]; then add_wifi >/dev/null; else plug_wired eth0; fi
+		if poll 90 lease_poll; then
+			sample "m1.$kind" "$(el "$t")"
+		else
+			bad "m1.$kind cold start #$i" "no IPv4 lease on bond0 within 90 s"
+		fi
+	done
+	reset_all
+}
+
+converge() {
+	[ -e /sys/class/net/wlan0 ] || add_wifi >/dev/null
+	[ -e /sys/class/net/eth0 ] || plug_wired eth0
+	"boot_$CONTENDER"
+	require "$CONTENDER: converged (eth0 active, wlan0 associated, IPv4 lease)" 120 \
+		eval 'active_is eth0 && enslaved wlan0 && assoc wlan0 && lease'
+}
+
+# 2 and 5. Per round: pull eth0 (failover to Wi-Fi: kernel switch, first ping reply),
+# plug it again (hot-plug: enslaved, active; ping gap across the switch back).
+first_reply_after() { # T: seconds from T to the first ping reply after T (or empty)
+	grep -o '^\[[0-9.]*\] .* bytes from' "$LAB_OUT/ping-$GW4.log" | tr -d '[' |
+		awk -v t="$1" '$1 > t { printf "%.3f", $1 - t; exit }'
+}
+# plug_fast NAME: plug_wired, but only the device's creation is waited for (the
+# peer's bridging runs in the background), so that polling starts at once.
+plug_fast() {
+	ip link add "$1" type veth peer name "w-$1" netns "$LAN_NS"
+	{ ip -n "$LAN_NS" link set "w-$1" master "$LAN_BR"; ip -n "$LAN_NS" link set "w-$1" up; } &
+}
+hotplug_failover() {
+	local i t t1 r k
+	ping -D -n -i 0.05 -W 1 "$GW4" >"$LAB_OUT/ping-$GW4.log" 2>&1 &
+	local pid=$!
+	nap 1
+	for ((i = 1; i <= REPS; i++)); do
+		t=$EPOCHREALTIME
+		unplug_wired eth0
+		# `ip link del` returns once the kernel has unregistered eth0 (slow under
+		# TCG): the failover starts there. Replies before that came over eth0.
+		t1=$EPOCHREALTIME
+		if poll 15 active_is wlan0; then
+			k=$(el "$t1")
+			sample "m5.out.kernel" "$k"
+		else
+			bad "m5.out failover #$i" "active slave not wlan0 within 15 s"
+		fi
+		sample "m5.out.del" "$(awk -v a="$t" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')"
+		# shellcheck disable=SC2016 # expanded by eval, at each poll
+		poll 15 eval '[ -n "$(first_reply_after "$t1")" ]' || true
+		r=$(first_reply_after "$t1")
+		if [ -n "$r" ]; then sample "m5.out.ping" "$r"; else bad "m5.out failover #$i" "no ping reply over Wi-Fi within 15 s"; fi
+		nap 2
+		sample "m5.out.gap" "$(ping_gap "$t")"
+		t=$EPOCHREALTIME
+		plug_fast eth0
+		# Samples are written after both polls (writing one costs a fork and 9p I/O).
+		local te="" ta=""
+		if poll 30 enslaved eth0; then te=$EPOCHREALTIME; fi
+		if poll 30 active_is eth0; then ta=$EPOCHREALTIME; fi
+		if [ -n "$te" ]; then sample "m2.enslaved" "$(awk -v a="$t" -v b="$te" 'BEGIN { printf "%.3f", b - a }')"; else bad "m2.enslaved hot-plug #$i" "eth0 not enslaved within 30 s"; fi
+		if [ -n "$ta" ]; then sample "m2.active" "$(awk -v a="$t" -v b="$ta" 'BEGIN { printf "%.3f", b - a }')"; else bad "m2.active hot-plug #$i" "eth0 not active within 30 s"; fi
+		nap 2
+		sample "m5.back.gap" "$(ping_gap "$t")"
+	done
+	kill -KILL "$pid" 2>/dev/null
+	# The floor: the bare kernel operation issued at the device's appearance.
+	for ((i = 1; i <= REPS; i++)); do
+		t=$EPOCHREALTIME
+		ip link add flr0 type veth peer name w-flr0 netns "$LAN_NS"
+		ip link set flr0 master bond0
+		if poll 10 enslaved flr0; then sample "m2.floor" "$(el "$t")"; else bad "m2.floor #$i" "flr0 not enslaved"; fi
+		ip link del flr0
+		nap 1
+	done
+}
+
+# 6. Hold the lease through 20 wired and 5 Wi-Fi plug/unplug cycles.
+hold_lease() {
+	local ip4 i acks0 disc0 mon
+	ip4=$(ipv4_of bond0)
+	acks0=$(grep -c 'DHCPACK' "$LAB_OUT/dnsmasq.log" || true)
+	disc0=$(grep -c 'DHCPDISCOVER' "$LAB_OUT/dnsmasq.log" || true)
+	ip -ts -o monitor address >"$LAB_OUT/m6-monitor.log" 2>&1 &
+	mon=$!
+	nap 0.5
+	for ((i = 1; i <= ${BENCH_WIRED_CYCLES:-20}; i++)); do
+		unplug_wired eth0
+		poll 15 active_is wlan0 || bad "m6.wired cycle #$i" "wlan0 not active after unplug"
+		nap 0.5
+		plug_wired eth0
+		poll 30 active_is eth0 || bad "m6.wired cycle #$i" "eth0 not active after plug"
+		nap 0.5
+	done
+	for ((i = 1; i <= ${BENCH_WIFI_CYCLES:-5}; i++)); do
+		del_wifi wlan0
+		poll 10 gone wlan0 || true
+		nap 0.5
+		add_wifi >/dev/null
+		poll 30 eval 'enslaved wlan0 && assoc wlan0' || bad "m6.wifi cycle #$i" "wlan0 not enslaved and associated within 30 s"
+		nap 0.5
+	done
+	nap 1
+	kill -KILL "$mon" 2>/dev/null
+	sample "m6.losses" "$(grep -c 'Deleted.* bond0 .*inet 10\.77\.0\.' "$LAB_OUT/m6-monitor.log" || true)"
+	sample "m6.acks" "$(($(grep -c 'DHCPACK' "$LAB_OUT/dnsmasq.log" || true) - acks0))"
+	sample "m6.discovers" "$(($(grep -c 'DHCPDISCOVER' "$LAB_OUT/dnsmasq.log" || true) - disc0))"
+	if [ "$(ipv4_of bond0)" = "$ip4" ]; then sample "m6.same_address" 1; else sample "m6.same_address" 0; fi
+}
+
+# 3. Burst: BURST NICs bx1..bxN appear at once.
+burst_prepare_seed() {
+	local i units=()
+	for ((i = 1; i <= BURST; i++)); do
+		ln -f /etc/systemd/system/slave@.service "/etc/systemd/system/bx$i@.service"
+		units+=("bx$i@bond0.service")
+	done
+	systemctl enable --quiet "${units[@]}" 2>/dev/null
+	systemctl daemon-reload
+}
+burst_prepare_ifupdown() {
+	local i
+	for ((i = 1; i <= BURST; i++)); do
+		printf '\nallow-hotplug bx%d\niface bx%d inet manual\n\tbond-master bond0\n' "$i" "$i"
+	done >>/etc/network/interfaces
+}
+burst_prepare_ours() {
+	# The lab config lists eth* and wl*; the burst NICs are named in SLAVES too.
+	sed -i "s/^bond0SLAVES=.*/bond0SLAVES='eth* wl* bx*'/" /etc/conf.d/network.conf
+}
+burst() {
+	local i t n errs since
+	"burst_prepare_$CONTENDER"
+	for ((r = 1; r <= REPS; r++)); do
+		since=$(date '+%Y-%m-%d %H:%M:%S')
+		t=$EPOCHREALTIME
+		for ((i = 1; i <= BURST; i++)); do
+			ip link add "bx$i" type veth peer name "w-bx$i" netns "$LAN_NS"
+		done
+		if poll 180 all_enslaved; then
+			sample "m3.all" "$(el "$t")"
+		else
+			bad "m3.all burst #$r" "only $(count_enslaved) of $BURST enslaved within 180 s"
+		fi
+		n=$(count_enslaved)
+		sample "m3.enslaved" "$n"
+		nap 2
+		errs=$(journalctl --no-pager -q -p err --since "$since" -o cat 2>/dev/null | grep -vc '^$' || true)
+		journalctl --no-pager -q -p err --since "$since" -o short-monotonic >>"$LAB_OUT/m3-errors.txt" 2>/dev/null
+		sample "m3.journal_errors" "$errs"
+		for ((i = 1; i <= BURST; i++)); do
+			ip link del "bx$i" 2>/dev/null
+		done
+		nap 3
+	done
+}
+
+# bench_main PART: cold (1), hot (2, 5, 6) or burst (3); one part per boot, so that
+# each boot stays within the lab's 300 s per scenario.
+bench_main() {
+	note "bench: contender $CONTENDER, part $1, $REPS repetitions"
+	"setup_$CONTENDER"
+	reset_all
+	case $1 in
+	cold)
+		cold_start wifi
+		cold_start wired
+		;;
+	hot)
+		converge
+		hotplug_failover
+		hold_lease
+		;;
+	burst)
+		converge
+		burst
+		;;
+	esac
+	pass "bench $CONTENDER $1 finished" 0.00
+}
