@@ -26,7 +26,7 @@ func (e *Env) readState(ctx context.Context, c *config.Config, m string) (plan.S
 		return st, err, nil
 	}
 	// Only links the configuration gives to this master need udev's answers.
-	ask := func(name string) bool { mm, ok := c.MasterOf(name); return ok && mm.Name == m }
+	ask := func(name string) bool { return c.SlaveOf(name, m) }
 	r := netdev.Reader{H: h, Info: e.Info, Sys: e.Sys, Ask: ask}
 	if st.Links, err = r.Links(); err != nil {
 		return st, err, nil
@@ -302,22 +302,19 @@ func (e *Env) Hotplug(ctx context.Context, action, ifname string) error {
 	// from a remove would undo bond-down. Such a run neither coalesces nor lets others
 	// coalesce with it. Any other event converges the whole master, which also stops
 	// the units of a card that is gone.
-	gone := func(name string, st *plan.State) bool {
-		if st != nil {
-			_, ok := st.Links.Get(name)
-			return !ok
-		}
-		return !e.present(name)
+	onlyStops := func(absent func(name string) bool) bool {
+		return action == "remove" && absent(ifname) && (isMaster || absent(m.Name))
 	}
 	k := full
-	if action == "remove" && gone(ifname, nil) && (isMaster || gone(m.Name, nil)) {
+	if onlyStops(func(name string) bool { return !e.present(name) }) {
 		k = other
 	}
 	return e.converge(ctx, c, m.Name, k, func(st plan.State) (plan.Plan, bool, error) {
-		if action == "remove" && gone(ifname, &st) && (isMaster || gone(m.Name, &st)) {
+		absent := func(name string) bool { _, ok := st.Links.Get(name); return !ok }
+		if onlyStops(absent) {
 			return plan.Removed(c, ifname, st), false, nil
 		}
-		if isMaster && gone(m.Name, &st) {
+		if isMaster && absent(m.Name) {
 			// Our master appeared and vanished again; nothing to build on.
 			return plan.Plan{Master: m.Name}, false, nil
 		}
@@ -356,14 +353,6 @@ func (e *Env) waitUdev(master string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// masterFor is exposed for status: which master, if any, an interface belongs to.
-func masterFor(c *config.Config, ifname string) string {
-	if m, ok := c.MasterOf(ifname); ok {
-		return m.Name
-	}
-	return ""
 }
 
 // eventDevice answers "initialized" for the device of the event being handled.

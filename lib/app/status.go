@@ -69,8 +69,7 @@ func printStatus(w io.Writer, c *config.Config, m *config.Master, st plan.State,
 	}
 	fmt.Fprintf(w, "  slaves:    configured %s\n", strings.Join(m.Slaves, " "))
 	for _, s := range st.Links.Links {
-		mm := masterFor(c, s.Name)
-		if s.Master != m.Name && mm != m.Name || s.Name == m.Name {
+		if s.Master != m.Name && !c.SlaveOf(s.Name, m.Name) || s.Name == m.Name {
 			continue
 		}
 		where := "enslaved"
@@ -102,7 +101,7 @@ func printStatus(w io.Writer, c *config.Config, m *config.Master, st plan.State,
 	var us []string
 	for name, u := range st.Units {
 		_, ifname, ok := units.Parse(name)
-		if ok && (ifname == m.Name || masterFor(c, ifname) == m.Name) {
+		if ok && (ifname == m.Name || c.SlaveOf(ifname, m.Name)) {
 			us = append(us, fmt.Sprintf("%s %s/%s", name, u.Active, u.Sub))
 		}
 	}

@@ -376,6 +376,12 @@ func (c *Config) MasterOf(ifname string) (*Master, bool) {
 	return nil, false
 }
 
+// SlaveOf reports whether the configuration gives ifname to master.
+func (c *Config) SlaveOf(ifname, master string) bool {
+	m, ok := c.MasterOf(ifname)
+	return ok && m.Name == master
+}
+
 // IfaceFor returns the settings of interface ifname (a kernel name, with '-' if it has
 // one), with defaults for whatever the file does not set.
 func (c *Config) IfaceFor(ifname string) Iface {

@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"sort"
+
 	"github.com/bond-hotplug/bond-hotplug/lib/config"
 	"github.com/bond-hotplug/bond-hotplug/lib/units"
 )
@@ -37,25 +39,18 @@ func Down(in Input, st State, stopSupplicants bool) (Plan, error) {
 			// Configured slaves stay up, as the seed's slave units left them: a
 			// supplicant keeps its association. A port someone else added is only
 			// released (deleting the master would release it anyway).
-			if mm, ok := in.Config.MasterOf(s.Name); ok && mm.Name == m.Name {
+			if in.Config.SlaveOf(s.Name, m.Name) {
 				p.add(Action{Op: OpLinkUp, Link: s.Name})
 			}
 		}
 		p.add(Action{Op: OpDeleteMaster, Link: m.Name})
 	}
 	if stopSupplicants {
-		var stops []Action
-		for name, u := range st.Units {
-			role, ifname, ok := units.Parse(name)
-			if !ok || role != units.RoleWPA || u.Active == "" {
-				continue
-			}
-			if mm, ok := in.Config.MasterOf(ifname); ok && mm.Name == m.Name {
-				stops = append(stops, Action{Op: OpStopUnit, Link: ifname, Name: name, Wait: true})
+		for _, u := range supplicantsOf(in, st) {
+			if u.Active != "" {
+				p.add(Action{Op: OpStopUnit, Link: u.ifname, Name: u.Name, Wait: true})
 			}
 		}
-		sortByName(stops) // st.Units is a map: keep plans stable
-		p.Actions = append(p.Actions, stops...)
 	}
 	return p, nil
 }
@@ -81,9 +76,5 @@ func Removed(c *config.Config, ifname string, st State) Plan {
 }
 
 func sortByName(as []Action) {
-	for i := 1; i < len(as); i++ {
-		for j := i; j > 0 && as[j].Name < as[j-1].Name; j-- {
-			as[j], as[j-1] = as[j-1], as[j]
-		}
-	}
+	sort.Slice(as, func(i, j int) bool { return as[i].Name < as[j].Name })
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"sort"
 
 	"github.com/bond-hotplug/bond-hotplug/lib/config"
 	"github.com/bond-hotplug/bond-hotplug/lib/netdev"
@@ -146,7 +147,7 @@ func slaveCandidates(in Input, st State) []netdev.Link {
 		if l.Name == in.Master.Name || isMasterName(in.Config, l.Name) {
 			continue
 		}
-		if mm, ok := in.Config.MasterOf(l.Name); ok && mm.Name == in.Master.Name {
+		if in.Config.SlaveOf(l.Name, in.Master.Name) {
 			out = append(out, l)
 		}
 	}
@@ -217,21 +218,31 @@ func planSupplicants(p *Plan, in Input, st State) {
 	}
 	// A supplicant whose card is gone: systemd stops it through BindsTo, but a run
 	// may come first; stopping it here lets any full run stand in for a remove event.
-	var stops []Action
-	for name, u := range st.Units {
-		role, ifname, ok := units.Parse(name)
-		if !ok || role != units.RoleWPA || !u.Running() {
-			continue
-		}
-		if _, present := st.Links.Get(ifname); present {
-			continue
-		}
-		if mm, ok := in.Config.MasterOf(ifname); ok && mm.Name == in.Master.Name {
-			stops = append(stops, Action{Op: OpStopUnit, Link: ifname, Name: name})
+	for _, u := range supplicantsOf(in, st) {
+		if _, present := st.Links.Get(u.ifname); !present && u.Running() {
+			p.add(Action{Op: OpStopUnit, Link: u.ifname, Name: u.Name})
 		}
 	}
-	sortByName(stops)
-	p.Actions = append(p.Actions, stops...)
+}
+
+// supplicant is a loaded bond-wpa unit and the interface it serves.
+type supplicant struct {
+	units.State
+	ifname string
+}
+
+// supplicantsOf returns the loaded supplicant units of the master's configured
+// slaves, present or not, by unit name (st.Units is a map: plans must be stable).
+func supplicantsOf(in Input, st State) []supplicant {
+	var out []supplicant
+	for name, u := range st.Units {
+		role, ifname, ok := units.Parse(name)
+		if ok && role == units.RoleWPA && in.Config.SlaveOf(ifname, in.Master.Name) {
+			out = append(out, supplicant{State: u, ifname: ifname})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
 }
 
 func hasAddr(addrs []netdev.Addr, a netip.Prefix) bool {
