@@ -44,14 +44,11 @@ func (e *Env) Supervise(ctx context.Context, master string, argv []string, resta
 		}
 		return err
 	}
-	mac := ""
-	if s, err := r.Links(); err == nil {
-		if l, ok := s.Get(master); ok {
-			mac = l.MAC
+	mac := "" // the MAC the client started with; only watched with restartOnMAC
+	if restartOnMAC {
+		if l, err := h.LinkByName(master); err == nil {
+			mac = l.Attrs().HardwareAddr.String()
 		}
-	}
-	if !restartOnMAC {
-		mac = "" // watchMAC never restarts then
 	}
 	for {
 		cmd := exec.Command(argv[0], argv[1:]...)
