@@ -25,7 +25,10 @@ note "bond-down, then a balance-rr bond0 by hand with eth0 enslaved"
 bond-down bond0 || true
 wait_for 10 absent bond0 || true
 # Hold udev's RUN hooks while the hand-made bond is built: bond0's own "add"
-# event would otherwise let bond-hotplug repair it before bond-up gets to.
+# event would otherwise let bond-hotplug repair it before bond-up gets to. Settle
+# first: a run for bond-down's own events (bond0's remove) may still be waiting on
+# the lock, and, finding a bond0 present again, it would rightly converge it.
+udevadm settle --timeout=30 || true
 udevadm control --stop-exec-queue
 ip link add bond0 type bond
 ip link set eth0 down
