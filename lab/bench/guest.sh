@@ -278,6 +278,11 @@ burst() {
 			sample "m3.all" "$(el "$t")"
 		else
 			bad "m3.all burst #$r" "only $(count_enslaved) of $BURST enslaved within 180 s"
+			# The err lines name failed units, not why they failed: keep the whole
+			# journal of the first failed burst (a boot cut by its bound saves none).
+			[ -e "$LAB_OUT/m3-journal-failed-burst.txt" ] ||
+				journalctl --no-pager -q --since "$since" -o short-monotonic \
+					>"$LAB_OUT/m3-journal-failed-burst.txt" 2>/dev/null || true
 		fi
 		n=$(count_enslaved)
 		sample "m3.enslaved" "$n"

@@ -155,6 +155,12 @@ product_units() {
 		awk '$3 != "inactive" { print $1 }'
 }
 no_product_units() { [ -z "$(product_units)" ] || { product_units | tr '\n' ' '; return 1; }; }
+# nothing_to_do MASTER: bond-up -n says the master is converged.
+nothing_to_do() {
+	local out
+	out=$(bond-up -n "$1" 2>&1) || { echo "bond-up -n exit $?: $out" | tail -n 4; return 1; }
+	[ "$out" = "$1: nothing to do" ] || { echo "$out" | tail -n 6; return 1; }
+}
 no_dhcp_units() { ! product_units | grep -q 'bond-dhcp' || { product_units | tr '\n' ' '; return 1; }; }
 associated() { iw dev "$1" link 2>&1 | grep -q "SSID: $SSID" || { iw dev "$1" link 2>&1 | head -n 2; return 1; }; }
 # slave_mii_up IF [MASTER]: the bonding driver sees the slave with link up.

@@ -42,12 +42,7 @@ slaves_are() {
 
 ## The product's own view.
 
-# nothing_to_do MASTER: bond-up -n says the master is converged.
-nothing_to_do() {
-	local out
-	out=$(bond-up -n "$1" 2>&1) || { echo "bond-up -n exit $?: $out" | tail -n 4; return 1; }
-	[ "$out" = "$1: nothing to do" ] || { echo "$out" | tail -n 6; return 1; }
-}
+# nothing_to_do MASTER: in lib.sh.
 # lock_free MASTER: nobody holds the master's lock, and the lock directory holds
 # only lock files of configured masters (no stray files).
 lock_free() {

@@ -74,7 +74,7 @@ func Up(in Input, st State) (Plan, error) {
 		currentSlaves = planBondOptions(&p, m, ml, *st.Bond, currentSlaves)
 	}
 	if m.Kind == config.KindBond && m.Primary != "" && supportsPrimary(m.Bond.Mode) &&
-		(st.Bond == nil || st.Bond.Primary != m.Primary || !exists) {
+		primaryNeeded(m, st, exists) {
 		p.add(Action{Op: OpSetPrimary, Link: m.Name, Value: m.Primary})
 	}
 	// A rebuild already brought the bond up again.
@@ -86,6 +86,24 @@ func Up(in Input, st State) (Plan, error) {
 	planStatic(&p, m, st, exists)
 	planDHCP(&p, in, st)
 	return p, nil
+}
+
+// primaryNeeded says whether the bond's primary must be written. The kernel keeps a
+// primary's name while that device is absent, but shows it (sysfs, netlink, procfs)
+// only while the device is a slave: an absent primary always reads as "". So a new
+// bond gets the name at once (the kernel then makes the wired NIC active the moment it
+// is enslaved, as the seed's master unit does), an existing one only when its primary
+// is present, and so about to be enslaved or already a slave. Otherwise every run
+// while the cable is out would write the same name again, and a converged system
+// would never say "nothing to do".
+func primaryNeeded(m *config.Master, st State, exists bool) bool {
+	if !exists || st.Bond == nil {
+		return true
+	}
+	if _, present := st.Links.Get(m.Primary); !present {
+		return false
+	}
+	return st.Bond.Primary != m.Primary
 }
 
 // rebuilt reports whether the plan took the bond down to change mode or fail_over_mac.

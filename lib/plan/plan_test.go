@@ -123,6 +123,15 @@ func TestUpPlans(t *testing.T) {
 		{"hotplug-add-of-wired-enslaves-only-it", laptopConf, func() State {
 			st := converged()
 			st.Links.Links[1] = link("enp3s0", "device", "", false)
+			// The kernel shows a primary only while it is a slave.
+			st.Bond.Primary = ""
+			st.Bond.ActiveSlave = "wlp2s0"
+			return st
+		}},
+		{"wired-unplugged-converged-has-nothing-to-do", laptopConf, func() State {
+			st := converged()
+			st.Links.Links = append(st.Links.Links[:1], st.Links.Links[2:]...)
+			st.Bond.Primary = ""
 			st.Bond.ActiveSlave = "wlp2s0"
 			return st
 		}},
