@@ -40,6 +40,7 @@ ip netns exec "$LAN_NS" iw phy labap interface add ap0 type managed
 # The scenario's boot-time devices and config, from its header lines:
 #   # lab-devices: eth0 wifi bonding-defaults
 #   # lab-config: laptop.conf
+# (and "# lab-timeout: SECONDS", read by guest/run.sh)
 script=$LAB/scenarios/$scenario.sh
 devices=""
 config=""

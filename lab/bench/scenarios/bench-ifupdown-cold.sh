@@ -1,8 +1,9 @@
 #!/bin/bash
 # Benchmarks (docs/BENCHMARKS.md), contender ifupdown, part cold. Started by bench/lab
 # (bench/run.sh --lab); not a test scenario.
+# lab-timeout: 900
 # lab-devices: eth0
-# (a NIC at boot: bond-hotplug's boot unit with no slave at all holds network.target, see docs/BENCHMARKS.md; the bench starts by removing it)
+# (a NIC at boot, the same for every contender; the bench starts by removing it)
 export CONTENDER=ifupdown
 # shellcheck source-path=SCRIPTDIR source=../guest.sh
 . /lab/bench/guest.sh

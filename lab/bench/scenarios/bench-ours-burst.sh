@@ -2,7 +2,8 @@
 # Benchmarks (docs/BENCHMARKS.md), contender ours, part burst. Started by bench/lab
 # (bench/run.sh --lab); not a test scenario.
 # lab-devices: eth0
-# (a NIC at boot: bond-hotplug's boot unit with no slave at all holds network.target, see docs/BENCHMARKS.md; the bench starts by removing it)
+# (a NIC at boot, the same for every contender; the bench starts by removing it)
+# lab-timeout: 900
 # lab-config: bench.conf
 export CONTENDER=ours
 # shellcheck source-path=SCRIPTDIR source=../guest.sh
