@@ -5,7 +5,7 @@
 #   bench/run.sh [--host | --lab] [-n RUNS] [-format text|markdown] [-json FILE]
 #     default: both parts. --host: measure 4 only (on this host, about a minute).
 #     --lab: measures 1-3, 5, 6 only (the VM lab: 3 boots per contender, ours, the
-#     seed's units, ifupdown + ifenslave; 30-45 minutes on 2 busy cores).
+#     seed's units, ifupdown + ifenslave; about 45-50 minutes on 2 cores).
 #   -n/-json go to the host benchmark (RUNS defaults to 50); -format to both.
 #   BENCH_LAB_ARGS: more options for bench/lab (e.g. "-reps 7 -contenders ours,seed
 #   -parts hot"); see `go run ./bench/lab -h`.
