@@ -275,8 +275,8 @@ burst() {
 			ip link add "bx$i" type veth peer name "w-bx$i" netns "$LAN_NS"
 		done
 		# 90 s: ours needs about 10 s under TCG; a baseline's NIC that is not enslaved
-		# by then belongs to a unit that failed and will not be retried. Five failing
-		# bursts then still fit the host's 12 min bound per boot.
+		# by then belongs to a unit that failed or was stopped and that nothing starts
+		# again. Five failing bursts then still fit the host's 12 min bound per boot.
 		if poll 90 all_enslaved; then
 			sample "m3.all" "$(el "$t")"
 		else

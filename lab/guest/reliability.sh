@@ -42,7 +42,6 @@ slaves_are() {
 
 ## The product's own view.
 
-# nothing_to_do MASTER: in lib.sh.
 # lock_free MASTER: nobody holds the master's lock, and the lock directory holds
 # only lock files of configured masters (no stray files).
 lock_free() {
