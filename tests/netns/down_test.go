@@ -11,10 +11,7 @@ func TestBondDown(t *testing.T) {
 	t.Parallel()
 	t.Run("tears down in order: DHCP units, routes, addresses, slaves (left up), master", func(t *testing.T) {
 		t.Parallel()
-		ns := newNS(t)
-		slavesAndStrangers(t, ns)
-		conf := writeConfig(t, ns, brConf)
-		mustRun(t, ns, nil, upBin, "-c", conf)
+		ns, conf := upBridge(t)
 		before := dump(t, ns)
 
 		_, stderr := mustRun(t, ns, nil, downBin, "-c", conf)
@@ -137,10 +134,7 @@ func TestBondDown(t *testing.T) {
 
 	t.Run("bond-up after bond-down builds the same state again", func(t *testing.T) {
 		t.Parallel()
-		ns := newNS(t)
-		slavesAndStrangers(t, ns)
-		conf := writeConfig(t, ns, brConf)
-		mustRun(t, ns, nil, upBin, "-c", conf)
+		ns, conf := upBridge(t)
 		mustRun(t, ns, nil, downBin, "-c", conf)
 		mustRun(t, ns, nil, upBin, "-c", conf)
 		assertConverged(t, ns, "veth0", "veth1", "lan1")

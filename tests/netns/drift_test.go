@@ -11,10 +11,7 @@ func TestBondUpRepairsDrift(t *testing.T) {
 	t.Parallel()
 	t.Run("bond-up puts back a released slave, a downed slave, a deleted address and a deleted route", func(t *testing.T) {
 		t.Parallel()
-		ns := newNS(t)
-		slavesAndStrangers(t, ns)
-		conf := writeConfig(t, ns, brConf)
-		mustRun(t, ns, nil, upBin, "-c", conf)
+		ns, conf := upBridge(t)
 		converged := dump(t, ns)
 
 		withLink(t, ns, "veth1", func(h *netlink.Handle, l netlink.Link) error { return h.LinkSetNoMaster(l) })

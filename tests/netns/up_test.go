@@ -92,6 +92,17 @@ func slavesAndStrangers(t *testing.T, ns *testNS) {
 	mustVeth(t, ns, "veth0", "peer0", "veth1", "peer1", "lan1", "plan1", "eth9", "eth9p")
 }
 
+// upBridge is the common starting point: a namespace with slavesAndStrangers, brConf
+// written, and bond-up run on it. It returns the namespace and the config's path.
+func upBridge(t *testing.T) (*testNS, string) {
+	t.Helper()
+	ns := newNS(t)
+	slavesAndStrangers(t, ns)
+	conf := writeConfig(t, ns, brConf)
+	mustRun(t, ns, nil, upBin, "-c", conf)
+	return ns, conf
+}
+
 var strangers = []string{"peer0", "peer1", "plan1", "eth9", "eth9p"}
 
 func TestBondUp(t *testing.T) {
@@ -156,10 +167,7 @@ func TestBondUpIsIdempotent(t *testing.T) {
 	t.Parallel()
 	t.Run("a second bond-up changes nothing and says nothing to do", func(t *testing.T) {
 		t.Parallel()
-		ns := newNS(t)
-		slavesAndStrangers(t, ns)
-		conf := writeConfig(t, ns, brConf)
-		mustRun(t, ns, nil, upBin, "-c", conf)
+		ns, conf := upBridge(t)
 		before := dump(t, ns)
 		recBefore, _ := readUnits(t, ns)
 
@@ -180,10 +188,7 @@ func TestBondUpIsIdempotent(t *testing.T) {
 
 	t.Run("bond-up -n on a converged system prints nothing to do", func(t *testing.T) {
 		t.Parallel()
-		ns := newNS(t)
-		slavesAndStrangers(t, ns)
-		conf := writeConfig(t, ns, brConf)
-		mustRun(t, ns, nil, upBin, "-c", conf)
+		ns, conf := upBridge(t)
 		before := dump(t, ns)
 
 		stdout, stderr := mustRun(t, ns, nil, upBin, "-n", "-c", conf)
