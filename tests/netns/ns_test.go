@@ -229,6 +229,16 @@ func (ns *testNS) link(t *testing.T, name string) netlink.Link {
 	return l
 }
 
+// mustLink is link for a device the test needs: its absence ends the test.
+func (ns *testNS) mustLink(t *testing.T, name string) netlink.Link {
+	t.Helper()
+	l := ns.link(t, name)
+	if l == nil {
+		t.Fatalf("%s does not exist", name)
+	}
+	return l
+}
+
 // linkNames lists every link name in the namespace, sorted.
 func (ns *testNS) linkNames(t *testing.T) []string {
 	t.Helper()
@@ -249,10 +259,7 @@ func (ns *testNS) linkNames(t *testing.T) []string {
 // withLink runs f on the named link under the handle's lock, failing the test on error.
 func withLink(t *testing.T, ns *testNS, name string, f func(h *netlink.Handle, l netlink.Link) error) {
 	t.Helper()
-	l := ns.link(t, name)
-	if l == nil {
-		t.Fatalf("%s does not exist", name)
-	}
+	l := ns.mustLink(t, name)
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
 	if err := f(ns.H, l); err != nil {

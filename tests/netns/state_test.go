@@ -24,10 +24,7 @@ func isUp(l netlink.Link) bool { return l.Attrs().Flags&net.FlagUp != 0 }
 // assertMaster checks that name is an up link of the given kind.
 func assertMaster(t *testing.T, ns *testNS, name, kind string) netlink.Link {
 	t.Helper()
-	m := ns.link(t, name)
-	if m == nil {
-		t.Fatalf("%s does not exist", name)
-	}
+	m := ns.mustLink(t, name)
 	if m.Type() != kind {
 		t.Errorf("%s is a %s, want a %s", name, m.Type(), kind)
 	}
@@ -99,10 +96,7 @@ func portsOf(t *testing.T, ns *testNS, master string) []string {
 // addrsOf lists the addresses of a link as prefixes.
 func addrsOf(t *testing.T, ns *testNS, name string) []string {
 	t.Helper()
-	l := ns.link(t, name)
-	if l == nil {
-		t.Fatalf("%s does not exist", name)
-	}
+	l := ns.mustLink(t, name)
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
 	as, err := ns.H.AddrList(l, netlink.FAMILY_ALL)
@@ -121,10 +115,7 @@ func addrsOf(t *testing.T, ns *testNS, name string) []string {
 // "DST via GW metric N table T".
 func routesOf(t *testing.T, ns *testNS, name string) []string {
 	t.Helper()
-	l := ns.link(t, name)
-	if l == nil {
-		t.Fatalf("%s does not exist", name)
-	}
+	l := ns.mustLink(t, name)
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
 	filter := &netlink.Route{LinkIndex: l.Attrs().Index, Table: unix.RT_TABLE_UNSPEC}
