@@ -7,7 +7,7 @@
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . /lab/guest/lib.sh
 
-LOCK_DIR=/run/lock/bond-hotplug
+LOCK_DIR=/run/bond-hotplug/lock
 HOTPLUG=/usr/local/bin/bond-hotplug
 
 # Figures worth keeping are printed as TIME lines; counts go into the name.
@@ -56,7 +56,7 @@ lock_dir_clean() {
 # hold_lock MASTER: a single process (no child) takes the master's lock and
 # sleeps; prints its pid. SIGKILL on that pid is "killed while holding the lock".
 hold_lock() {
-	[ -d "$LOCK_DIR" ] || mkdir -m 0700 "$LOCK_DIR"
+	[ -d "$LOCK_DIR" ] || mkdir -p -m 0700 "$LOCK_DIR"
 	(
 		exec 9>>"$LOCK_DIR/$1.lock"
 		flock 9

@@ -26,7 +26,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.config, "config", "", "")
 	fs.BoolVar(&c.dryRun, "n", false, "")
 	fs.BoolVar(&c.dryRun, "dry-run", false, "")
-	fs.BoolVar(&c.insecure, "insecure-config", false, "")
+	registerTestFlags(fs, &c.insecure)
 }
 
 // parse accepts flags before and after positional arguments (bond-up bond0 -n); all
@@ -110,7 +110,6 @@ const commonHelp = `
 Options:
   -c, --config FILE    configuration file (default $BOND_HOTPLUG_CONFIG or /etc/conf.d/network.conf)
   -n, --dry-run        print the plan and change nothing ("nothing to do" when converged)
-      --insecure-config  accept a config file not owned by root or writable by others (tests only)
   -h, --help           this text
 
 Exit status: 0 done or nothing to do, 1 a run-time failure (a later run completes the

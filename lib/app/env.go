@@ -88,7 +88,7 @@ func Default(id string) *Env {
 		Out:        os.Stdout,
 		Log:        logx.New(id, os.Stderr),
 		ConfigPath: ConfigPath(""),
-		LockDir:    envOr("BOND_HOTPLUG_LOCKDIR", lock.DefaultDir),
+		LockDir:    testLockDir(lock.DefaultDir),
 		// Generous: a burst of udev events queues on the lock (most runs coalesce),
 		// and a run at boot may wait for a busy systemd; udev gives an event 180 s.
 		LockTimeout:  60 * time.Second,
@@ -114,11 +114,11 @@ func ConfigPath(flag string) string {
 	return envOr(config.EnvPath, config.DefaultPath)
 }
 
-// UnitsFromEnv connects to systemd, or, for tests only, to a recorded fake selected
-// with BOND_HOTPLUG_UNITS=record:FILE.
+// UnitsFromEnv connects to systemd, or, in binaries built for the tests only, to a
+// recorded fake selected with BOND_HOTPLUG_UNITS=record:FILE (see hooks_on.go).
 func UnitsFromEnv(ctx context.Context) (units.Manager, error) {
-	if v, ok := strings.CutPrefix(os.Getenv("BOND_HOTPLUG_UNITS"), "record:"); ok {
-		return units.FileRecorder{Path: v}, nil
+	if m, ok := testUnits(ctx); ok {
+		return m, nil
 	}
 	return units.Connect(ctx)
 }
@@ -141,6 +141,8 @@ func (e *Env) units(ctx context.Context) (units.Manager, error) {
 
 // Close releases the connections a run opened.
 func (e *Env) Close() {
+	// e.Units returns a nil interface with its error (never a typed nil pointer), so
+	// this check is enough; Systemd.Close is nil-safe as well.
 	if e.mgr != nil {
 		e.mgr.Close()
 	}

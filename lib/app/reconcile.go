@@ -80,7 +80,14 @@ func (e *Env) converge(ctx context.Context, c *config.Config, master string, k k
 	if k == full && !e.DryRun && e.Since > 0 {
 		since = e.Since
 	}
-	lk, coalesced, err := lock.AcquireOrCoalesce(e.LockDir, master, e.LockTimeout, since)
+	// A dry run changes nothing, so it needs no lock: an ordinary user can run it, and
+	// it never creates the lock directory (as that user, where others could tamper).
+	var lk *lock.Lock
+	var coalesced bool
+	var err error
+	if !e.DryRun {
+		lk, coalesced, err = lock.AcquireOrCoalesce(e.LockDir, master, e.LockTimeout, since)
+	}
 	if err != nil {
 		return err
 	}

@@ -62,15 +62,6 @@ var settings = []setting{
 	{sSupplicantConf, scopeIface, false},
 }
 
-func lookupSetting(suffix string) (setting, bool) {
-	for _, s := range settings {
-		if s.suffix == suffix {
-			return s, true
-		}
-	}
-	return setting{}, false
-}
-
 // splitKey finds the longest known suffix of key: "bond0DHCP6_CLIENT" is bond0 +
 // DHCP6_CLIENT, not "bond0DHCP6_" + nothing.
 func splitKey(key string) (prefix string, s setting, ok bool) {

@@ -1,5 +1,5 @@
 // Package lock owns the per-master lock that serialises bond-up, bond-down and the
-// bond-hotplug runs udev starts in bursts: one flock on /run/lock/bond-hotplug/MASTER.
+// bond-hotplug runs udev starts in bursts: one flock on /run/bond-hotplug/lock/MASTER.lock.
 // flock locks vanish with the process, so a killed run never leaves one behind.
 package lock
 
@@ -10,13 +10,16 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// DefaultDir holds the lock files.
-const DefaultDir = "/run/lock/bond-hotplug"
+// DefaultDir holds the lock files. Under /run (root's, 0755), not the world-writable
+// /run/lock: there any user could create the directory first, then plant a forged
+// "converged" stamp (every root run a silent no-op) or hold the flock (every run waits).
+const DefaultDir = "/run/bond-hotplug/lock"
 
 // ErrTimeout means another run held the lock for longer than we may wait.
 var ErrTimeout = errors.New("timed out waiting for the lock")
@@ -41,25 +44,43 @@ func Now() int64 {
 // never sees half of it.
 const stampLen = 20
 
-// ensureDir creates dir (0700) and refuses one that is a symlink or not root's when we
-// are root: a lock file others can redirect would let them make us truncate or block
-// on any file.
+// ensureDir creates dir (0700) and refuses it, or its parent, when it is a symlink,
+// writable by group or others, or (when we are root) owned by another user: whoever
+// controls either could forge the stamp, hold the flock, or redirect the lock file.
 func ensureDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create lock directory %s: %w", dir, err)
 	}
+	for _, d := range []string{dir, filepath.Dir(filepath.Clean(dir))} {
+		if err := checkDir(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ErrUnsafeDir marks a lock directory others could tamper with.
+var ErrUnsafeDir = errors.New("unsafe lock directory")
+
+func checkDir(dir string) error {
 	st, err := os.Lstat(dir)
 	if err != nil {
 		return fmt.Errorf("lock directory %s: %w", dir, err)
 	}
 	if !st.IsDir() {
-		return fmt.Errorf("lock directory %s is not a directory (a symlink?)", dir)
+		return fmt.Errorf("lock directory %s is not a directory (a symlink?): %w", dir, ErrUnsafeDir)
 	}
-	if sys, ok := st.Sys().(*unix.Stat_t); ok && os.Geteuid() == 0 && sys.Uid != 0 {
-		return fmt.Errorf("lock directory %s is owned by uid %d, not root", dir, sys.Uid)
+	// os.Lstat's Sys is a *syscall.Stat_t (not x/sys/unix's type of the same shape):
+	// a failed assertion must refuse, not skip the check.
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok {
+		return fmt.Errorf("lock directory %s: no owner information (%T): %w", dir, st.Sys(), ErrUnsafeDir)
+	}
+	if os.Geteuid() == 0 && sys.Uid != 0 {
+		return fmt.Errorf("lock directory %s is owned by uid %d, not root: %w", dir, sys.Uid, ErrUnsafeDir)
 	}
 	if st.Mode().Perm()&0o022 != 0 {
-		return fmt.Errorf("lock directory %s is writable by group or others (%v)", dir, st.Mode().Perm())
+		return fmt.Errorf("lock directory %s is writable by group or others (%v): %w", dir, st.Mode().Perm(), ErrUnsafeDir)
 	}
 	return nil
 }

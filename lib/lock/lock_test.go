@@ -157,3 +157,49 @@ func TestWaiterCoalescesOnlyWithALaterSuccessfulRun(t *testing.T) {
 	}
 	r3.l.Release()
 }
+
+// A lock directory (or its parent) another user owns is refused when we are root: its
+// owner could plant a forged "converged" stamp or hold the flock. The directory is
+// made exactly as an attacker would: created first, owned by them, mode 0700, with a
+// stamp that would turn every root run into a silent no-op.
+func TestDirectoryOwnedByAnotherUserIsRefusedWhenRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: chowns a directory to another user")
+	}
+	const nobody = 65534
+	for _, which := range []string{"directory", "parent"} {
+		t.Run(which, func(t *testing.T) {
+			parent := filepath.Join(t.TempDir(), "run-bond-hotplug")
+			dir := filepath.Join(parent, "lock")
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			forged := filepath.Join(dir, "bond0.lock")
+			if err := os.WriteFile(forged, []byte("99999999999999999999"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			owned := dir
+			if which == "parent" {
+				owned = parent
+			}
+			if err := os.Chown(owned, nobody, nobody); err != nil {
+				t.Fatal(err)
+			}
+			l, coalesced, err := AcquireOrCoalesce(dir, "bond0", 50*time.Millisecond, Now())
+			if err == nil || !errors.Is(err, ErrUnsafeDir) || !strings.Contains(err.Error(), "owned by uid 65534") {
+				t.Fatalf("want ErrUnsafeDir naming uid 65534, got lock=%v coalesced=%v err=%v", l, coalesced, err)
+			}
+			if coalesced || l != nil {
+				t.Fatal("the forged stamp was believed")
+			}
+		})
+	}
+}
+
+// The default directory lives under /run, which only root may write: no other user
+// can create it first.
+func TestDefaultDirectoryIsUnderARootOnlyParent(t *testing.T) {
+	if strings.HasPrefix(DefaultDir, "/run/lock/") || filepath.Dir(filepath.Dir(DefaultDir)) != "/run" {
+		t.Fatalf("DefaultDir %s: want /run/<ours>/..., never the world-writable /run/lock", DefaultDir)
+	}
+}

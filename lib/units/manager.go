@@ -48,21 +48,34 @@ type Manager interface {
 var ErrUnavailable = errors.New("systemd is not reachable")
 
 // Systemd is the Manager backed by systemd's private D-Bus socket (root only, works
-// without a running dbus-daemon, so also early at boot).
+// without a running dbus-daemon, so also early at boot), or by the system bus, where
+// systemd answers unit-state queries from any user (bond-up --status, -n).
 type Systemd struct {
 	conn *sd.Conn
 }
 
-// Connect opens the private socket.
-func Connect(ctx context.Context) (*Systemd, error) {
+// Connect opens the private socket, and when that fails (not root: the socket is
+// root's; or no socket at all) the system bus. It returns a nil Manager with the error,
+// never a typed nil pointer: a (*Systemd)(nil) inside a Manager is not == nil.
+func Connect(ctx context.Context) (Manager, error) {
 	c, err := sd.NewSystemdConnectionContext(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	if err == nil {
+		return &Systemd{conn: c}, nil
 	}
-	return &Systemd{conn: c}, nil
+	c, berr := sd.NewSystemConnectionContext(ctx)
+	if berr == nil {
+		return &Systemd{conn: c}, nil
+	}
+	return nil, fmt.Errorf("%w: private socket: %w; system bus: %w", ErrUnavailable, err, berr)
 }
 
-func (m *Systemd) Close() { m.conn.Close() }
+// Close is safe on a nil or already closed manager.
+func (m *Systemd) Close() {
+	if m != nil && m.conn != nil {
+		m.conn.Close()
+		m.conn = nil
+	}
+}
 
 func (m *Systemd) States(ctx context.Context, names []string) (map[string]State, error) {
 	out := make(map[string]State, len(names))

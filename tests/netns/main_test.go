@@ -38,6 +38,11 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(tmp)
+	// Traversable by everyone: some tests run the binaries as an unprivileged user.
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	if os.Geteuid() != 0 {
 		skipReason = "needs root: creates network namespaces"
 		return m.Run()
@@ -48,7 +53,7 @@ func testMain(m *testing.M) int {
 		return m.Run()
 	}
 	binDir = filepath.Join(tmp, "bin")
-	if err := build(binDir); err != nil {
+	if err := build(binDir, testHooksTag); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
@@ -63,16 +68,25 @@ func testMain(m *testing.M) int {
 	return m.Run()
 }
 
-// build compiles the three binaries once, as install.sh would (cgo on: libudev).
-func build(dir string) error {
+// testHooksTag compiles in the hooks the tests steer the binaries with: the
+// file-backed fake of systemd (BOND_HOTPLUG_UNITS=record:FILE), a per-test lock
+// directory (BOND_HOTPLUG_LOCKDIR) and --insecure-config. install.sh builds without it.
+const testHooksTag = "bondhotplug_testhooks"
+
+// build compiles the three binaries once, as install.sh would (cgo on: libudev) but
+// with the test hooks, or without them (tags "") as installed.
+func build(dir string, tags string, pkgs ...string) error {
 	goBin, err := exec.LookPath("go") // go test puts GOROOT/bin first on PATH
 	if err != nil {
 		return fmt.Errorf("find the go command: %w", err)
 	}
-	cmd := exec.Command(goBin, "build", "-o", dir+"/", "github.com/bond-hotplug/bond-hotplug/cmd/...")
+	if len(pkgs) == 0 {
+		pkgs = []string{"github.com/bond-hotplug/bond-hotplug/cmd/..."}
+	}
+	cmd := exec.Command(goBin, append([]string{"build", "-tags=" + tags, "-o", dir + "/"}, pkgs...)...)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build ./cmd/...: %w\n%s", err, out)
+		return fmt.Errorf("go build -tags=%s %s: %w\n%s", tags, strings.Join(pkgs, " "), err, out)
 	}
 	return nil
 }

@@ -1,0 +1,35 @@
+//go:build bondhotplug_testhooks
+
+package app
+
+import (
+	"context"
+	"flag"
+	"os"
+	"strings"
+
+	"github.com/bond-hotplug/bond-hotplug/lib/units"
+)
+
+// This file is compiled only with -tags bondhotplug_testhooks, which the namespace
+// tests and the cost benchmark use to build their binaries; install.sh, the Makefile
+// and the lab build without it, so an installed root binary has none of these hooks.
+
+// testUnits returns the file-backed fake of systemd selected with
+// BOND_HOTPLUG_UNITS=record:FILE: the built binaries share it across processes where
+// no systemd runs.
+func testUnits(context.Context) (units.Manager, bool) {
+	if v, ok := strings.CutPrefix(os.Getenv("BOND_HOTPLUG_UNITS"), "record:"); ok {
+		return units.FileRecorder{Path: v}, true
+	}
+	return nil, false
+}
+
+// testLockDir lets each test use its own lock directory (BOND_HOTPLUG_LOCKDIR).
+func testLockDir(def string) string { return envOr("BOND_HOTPLUG_LOCKDIR", def) }
+
+// registerTestFlags adds --insecure-config: tests write config files as whoever runs
+// them.
+func registerTestFlags(fs *flag.FlagSet, insecure *bool) {
+	fs.BoolVar(insecure, "insecure-config", false, "")
+}

@@ -1,0 +1,246 @@
+package netns_test
+
+// The edges (issue 11): the built binaries where systemd is out of reach, run by an
+// ordinary user, with a lock directory someone else made, and as installed (no test
+// hooks).
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+const nobody = "65534"
+
+// isolatedRun runs bin inside ns in a private mount namespace whose /run is an empty
+// tmpfs: no systemd private socket, no system bus, no journal, no udev, and a /run
+// that starts empty (as after boot). With asNobody it drops to uid/gid 65534 with no
+// supplementary groups first. env is as for run; the fake systemd is off unless env
+// sets BOND_HOTPLUG_UNITS again.
+func isolatedRun(t *testing.T, ns *testNS, env map[string]string, asNobody bool, bin string, args ...string) (string, string, int) {
+	t.Helper()
+	script := `mount -t tmpfs -o mode=0755 bh-run /run || exit 97; exec "$@"`
+	argv := []string{"--mount", "--propagation", "private", "sh", "-c", script, "sh"}
+	if asNobody {
+		argv = append(argv, "setpriv", "--reuid="+nobody, "--regid="+nobody, "--clear-groups")
+	}
+	argv = append(append(argv, bin), args...)
+	full := map[string]string{"BOND_HOTPLUG_UNITS": ""}
+	for k, v := range env {
+		full[k] = v
+	}
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Skipf("unshare(1) not available: %v", err)
+	}
+	return run(t, ns, full, unshare, argv...)
+}
+
+// publicDir is a root-owned directory everyone may read and traverse (t.TempDir is
+// 0700), for files an unprivileged run must read.
+func publicDir(t *testing.T) string {
+	t.Helper()
+	d, err := os.MkdirTemp("", "bh-public-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	if err := os.Chmod(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func writePublic(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func noPanic(t *testing.T, what, stderr string) {
+	t.Helper()
+	if strings.Contains(stderr, "panic:") || strings.Contains(stderr, "goroutine ") {
+		t.Fatalf("%s panicked:\n%s", what, stderr)
+	}
+}
+
+// Issue 11.1: with systemd out of reach, every binary reports it and exits 1 after
+// configuring the network (no panic, no exit 2 "nothing was changed"); --status and
+// -n show the units as unknown, with the reason, and exit 0.
+func TestWithoutSystemdNoBinaryPanicsAndStatusShowsUnitsUnknown(t *testing.T) {
+	t.Parallel()
+	ns := newNS(t)
+	mustVeth(t, ns, "veth0", "peer0")
+	conf := writeConfig(t, ns, brConf)
+
+	out, errOut, code := isolatedRun(t, ns, nil, false, upBin, "--status", "-c", conf, "br0")
+	noPanic(t, "bond-up --status", errOut)
+	if code != 0 || !strings.Contains(out, "units:     unknown: systemd is not reachable") {
+		t.Fatalf("bond-up --status: exit %d, want 0 and units unknown with the reason\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	out, errOut, code = isolatedRun(t, ns, nil, false, upBin, "-n", "-c", conf, "br0")
+	noPanic(t, "bond-up -n", errOut)
+	if code != 0 || !strings.Contains(out, "cannot read unit states: systemd is not reachable") {
+		t.Fatalf("bond-up -n: exit %d, want 0 and a note on the units\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if ns.link(t, "br0") != nil {
+		t.Fatal("a read-only run created br0")
+	}
+
+	out, errOut, code = isolatedRun(t, ns, nil, false, upBin, "-c", conf, "br0")
+	noPanic(t, "bond-up", errOut)
+	if code != 1 || !strings.Contains(errOut, "systemd is not reachable") || strings.Contains(errOut, "nothing was changed") {
+		t.Fatalf("bond-up: exit %d, want 1 naming systemd\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if l := ns.mustLink(t, "veth0"); l.Attrs().MasterIndex != ns.mustLink(t, "br0").Attrs().Index {
+		t.Fatal("bond-up without systemd did not configure the network")
+	}
+
+	mustVeth(t, ns, "veth1", "peer1")
+	_, errOut, code = isolatedRun(t, ns, udevEnv("add", "veth1"), false, hotplugBin, "-c", conf)
+	noPanic(t, "bond-hotplug add", errOut)
+	if code != 1 || !strings.Contains(errOut, "systemd is not reachable") {
+		t.Fatalf("bond-hotplug add: exit %d, want 1 naming systemd\nstderr:\n%s", code, errOut)
+	}
+}
+
+// Issue 11.5: bond-up -n and --status work for an ordinary user who can read the
+// configuration: no lock taken (the lock directory is not created, even where that
+// user could create it), unit states shown as unknown with the reason.
+func TestReadOnlyRunsWorkForAnOrdinaryUserAndTakeNoLock(t *testing.T) {
+	t.Parallel()
+	ns := newNS(t)
+	mustVeth(t, ns, "veth0", "peer0")
+	pub := publicDir(t)
+	conf := writePublic(t, pub, "network.conf", brConf)
+	// A lock directory an ordinary user could create (like /run/lock, 1777): a
+	// read-only run must not.
+	open := filepath.Join(pub, "open")
+	if err := os.Mkdir(open, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(open, 0o1777); err != nil {
+		t.Fatal(err)
+	}
+	lockDir := filepath.Join(open, "lock")
+	env := map[string]string{"BOND_HOTPLUG_LOCKDIR": lockDir}
+
+	out, errOut, code := isolatedRun(t, ns, env, true, upBin, "-n", "-c", conf, "br0")
+	noPanic(t, "bond-up -n as nobody", errOut)
+	if code != 0 || !strings.Contains(out, "br0") {
+		t.Fatalf("bond-up -n as nobody: exit %d, want 0 and the plan\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	out, errOut, code = isolatedRun(t, ns, env, true, upBin, "--status", "-c", conf)
+	noPanic(t, "bond-up --status as nobody", errOut)
+	if code != 0 || !strings.Contains(out, "units:     unknown: systemd is not reachable") {
+		t.Fatalf("bond-up --status as nobody: exit %d, want 0 and units unknown\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if _, err := os.Lstat(lockDir); !os.IsNotExist(err) {
+		t.Fatalf("a read-only run created the lock directory %s (err %v)", lockDir, err)
+	}
+	if ns.link(t, "br0") != nil {
+		t.Fatal("a read-only run created br0")
+	}
+}
+
+// Issue 11.2: a lock directory another user created first, holding a forged
+// "converged" stamp, is refused by a root run (exit 1, nothing changed), never
+// believed (a silent no-op with exit 0).
+func TestLockDirectoryOwnedByAnotherUserIsRefused(t *testing.T) {
+	t.Parallel()
+	ns := newNS(t)
+	mustVeth(t, ns, "veth0", "peer0")
+	conf := writeConfig(t, ns, brConf+noDHCP)
+	parent := filepath.Join(ns.dir, "run-bond-hotplug")
+	dir := filepath.Join(parent, "lock")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// The largest stamp: "converged after any run started".
+	if err := os.WriteFile(filepath.Join(dir, "br0.lock"), []byte("99999999999999999999"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{dir, filepath.Join(dir, "br0.lock")} {
+		if err := os.Chown(p, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, errOut, code := run(t, ns, map[string]string{"BOND_HOTPLUG_LOCKDIR": dir}, upBin, "-c", conf, "br0")
+	if code != 1 || !strings.Contains(errOut, "owned by uid 65534, not root") {
+		t.Fatalf("bond-up with a foreign lock directory: exit %d, want 1 naming the owner\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if ns.link(t, "br0") != nil {
+		t.Fatal("bond-up changed the network despite refusing the lock")
+	}
+}
+
+var (
+	installedOnce sync.Once
+	installedDir  string
+	installedErr  error
+)
+
+// installedUp is bond-up built as install.sh builds it: without the test hooks.
+func installedUp(t *testing.T) string {
+	t.Helper()
+	if skipReason != "" {
+		t.Skip(skipReason)
+	}
+	installedOnce.Do(func() {
+		installedDir = filepath.Join(binDir, "installed")
+		installedErr = build(installedDir, "") // bond-up finds bond-hotplug beside it
+	})
+	if installedErr != nil {
+		t.Fatal(installedErr)
+	}
+	return filepath.Join(installedDir, "bond-up")
+}
+
+// Issue 11.9: an installed binary has no test hooks: --insecure-config is an unknown
+// flag, BOND_HOTPLUG_UNITS=record:FILE writes no file (the run talks to systemd) and
+// BOND_HOTPLUG_LOCKDIR moves no lock; the fake systemd's code is not even linked in.
+func TestInstalledBinaryHasNoTestHooks(t *testing.T) {
+	t.Parallel()
+	ns := newNS(t)
+	up := installedUp(t)
+	mustVeth(t, ns, "veth0", "peer0")
+	conf := writeConfig(t, ns, brConf)
+
+	_, errOut, code := isolatedRun(t, ns, nil, false, up, "--insecure-config", "-n", "-c", conf)
+	if code != 2 || !strings.Contains(errOut, "flag provided but not defined: -insecure-config") {
+		t.Fatalf("--insecure-config: exit %d, want 2 (unknown flag)\nstderr:\n%s", code, errOut)
+	}
+	record := filepath.Join(ns.dir, "planted.json")
+	lockDir := filepath.Join(ns.dir, "planted-lock")
+	env := map[string]string{"BOND_HOTPLUG_UNITS": "record:" + record, "BOND_HOTPLUG_LOCKDIR": lockDir}
+	_, errOut, code = isolatedRun(t, ns, env, false, up, "-c", conf, "br0")
+	noPanic(t, "installed bond-up", errOut)
+	if code != 1 || !strings.Contains(errOut, "systemd is not reachable") {
+		t.Fatalf("installed bond-up with BOND_HOTPLUG_UNITS set: exit %d, want 1 (it must talk to systemd)\nstderr:\n%s", code, errOut)
+	}
+	for _, p := range []string{record, lockDir} {
+		if _, err := os.Lstat(p); !os.IsNotExist(err) {
+			t.Fatalf("the installed binary obeyed a test hook: %s exists (err %v)", p, err)
+		}
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sym, err := exec.Command(goBin, "tool", "nm", up).Output()
+	if err != nil {
+		t.Fatalf("go tool nm: %v", err)
+	}
+	if strings.Contains(string(sym), "FileRecorder") {
+		t.Fatal("the installed binary links the file-backed fake of systemd (units.FileRecorder)")
+	}
+}
