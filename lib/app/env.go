@@ -60,10 +60,14 @@ type Env struct {
 	ConfigPath    string
 	AllowInsecure bool
 	Handle        *netlink.Handle
-	Info          netdev.DeviceInfo
-	Sys           string
-	LockDir       string
-	LockTimeout   time.Duration
+	// Kernel and Source, when set, replace the netlink writer and reader (tests run
+	// the apply path on netdev.Fake without root).
+	Kernel      netdev.Kernel
+	Source      netdev.Source
+	Info        netdev.DeviceInfo
+	Sys         string
+	LockDir     string
+	LockTimeout time.Duration
 	// Since is when this run started (lock.Now()): a full run that took the lock
 	// later has seen every change that made this run start.
 	Since  int64

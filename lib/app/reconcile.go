@@ -13,21 +13,20 @@ import (
 	"github.com/bond-hotplug/bond-hotplug/lib/units"
 )
 
-// maxRounds bounds re-planning after a device vanished mid-run.
-const maxRounds = 3
+// maxRounds bounds re-planning after a device vanished mid-run or a step made the
+// kernel drop state (a rebuild: down, options, up; then what the down removed).
+const maxRounds = 4
 
 // readState reads what the planner needs about master m. A systemd that cannot be
 // reached leaves Units empty and returns its error separately: networking is still
 // configured, and the run reports the failure.
 func (e *Env) readState(ctx context.Context, c *config.Config, m string) (plan.State, error, error) {
 	var st plan.State
-	h, err := e.handle()
+	// Only links the configuration gives to this master need udev's answers.
+	r, err := e.source(func(name string) bool { return c.SlaveOf(name, m) })
 	if err != nil {
 		return st, err, nil
 	}
-	// Only links the configuration gives to this master need udev's answers.
-	ask := func(name string) bool { return c.SlaveOf(name, m) }
-	r := netdev.Reader{H: h, Info: e.Info, Sys: e.Sys, Ask: ask}
 	if st.Links, err = r.Links(); err != nil {
 		return st, err, nil
 	}
@@ -132,11 +131,11 @@ func (e *Env) converge(ctx context.Context, c *config.Config, master string, k k
 		}
 		vanished, err := e.apply(ctx, p)
 		unitErr = errors.Join(unitErr, err)
-		if !vanished {
+		if !vanished && !p.DropsState() {
 			return e.done(lk, isFull, errors.Join(unitErr, problems))
 		}
 	}
-	return unitErr
+	return errors.Join(unitErr, fmt.Errorf("still not converged after %d rounds of reading and planning", maxRounds))
 }
 
 // done stamps the lock of a successful full run, so that waiting runs coalesce.
@@ -153,29 +152,28 @@ func (e *Env) done(lk *lock.Lock, isFull bool, err error) error {
 // re-plans); a unit that cannot be started does not stop the network steps, but the run
 // fails at the end; any other kernel error stops the run.
 func (e *Env) apply(ctx context.Context, p plan.Plan) (vanished bool, err error) {
-	h, herr := e.handle()
-	if herr != nil {
-		return false, herr
+	fx, err := e.effects()
+	if err != nil {
+		return false, err
 	}
-	w := netdev.Writer{H: h, Sys: e.Sys}
 	var unitErrs []error
 	created := false
 	for _, a := range p.Actions {
-		if a.Op == plan.OpCreateBond || a.Op == plan.OpCreateBridge {
+		if a.Creates() {
 			created = true
 		}
 		if created && a.Op == plan.OpStartUnit && a.Link == p.Master && e.WaitUdev {
 			e.waitUdev(p.Master)
 			created = false
 		}
-		err := e.do(ctx, &w, a)
+		err := a.Apply(ctx, fx)
 		switch {
 		case err == nil:
 			e.Log.Info("%s: %s", p.Master, a)
 		case errors.Is(err, netdev.ErrGone):
 			e.Log.Warn("%s: %s: skipped, %v", p.Master, a, err)
 			vanished = true
-		case a.Op == plan.OpStartUnit || a.Op == plan.OpStopUnit:
+		case a.IsUnit():
 			e.Log.Error("%s: %s: %v", p.Master, a, err)
 			unitErrs = append(unitErrs, err)
 		default:
@@ -186,47 +184,51 @@ func (e *Env) apply(ctx context.Context, p plan.Plan) (vanished bool, err error)
 	return vanished, errors.Join(unitErrs...)
 }
 
-func (e *Env) do(ctx context.Context, w *netdev.Writer, a plan.Action) error {
-	switch a.Op {
-	case plan.OpCreateBond:
-		return w.CreateBond(a.Link, a.Bond)
-	case plan.OpCreateBridge:
-		return w.CreateBridge(a.Link)
-	case plan.OpSetBondOption:
-		return w.SetBondOption(a.Link, a.Option, a.Value)
-	case plan.OpSetPrimary:
-		return w.SetPrimary(a.Link, a.Value)
-	case plan.OpLinkDown:
-		return w.SetDown(a.Link)
-	case plan.OpLinkUp:
-		return w.SetUp(a.Link)
-	case plan.OpEnslave:
-		return w.Enslave(a.Link, a.Master)
-	case plan.OpRelease:
-		return w.Release(a.Link)
-	case plan.OpAddAddr:
-		return w.AddAddr(a.Link, a.Addr)
-	case plan.OpDelAddr:
-		return w.DelAddr(a.Link, a.Addr)
-	case plan.OpReplaceRoute:
-		return w.ReplaceRoute(a.Link, a.Route)
-	case plan.OpDelRoute:
-		return w.DelRoute(a.Link, a.Route)
-	case plan.OpDeleteMaster:
-		return w.DeleteLink(a.Link)
-	case plan.OpFlushAddrs:
-		return w.FlushAddrs(a.Link)
-	case plan.OpStartUnit, plan.OpStopUnit:
-		mgr, err := e.units(ctx)
-		if err != nil {
-			return err
-		}
-		if a.Op == plan.OpStartUnit {
-			return mgr.Start(ctx, a.Unit)
-		}
-		return mgr.Stop(ctx, a.Name, a.Wait)
+// effects is what a plan changes: the kernel (netlink, or Env.Kernel in tests) and the
+// unit manager, connected on the first unit step only.
+type effects struct {
+	netdev.Kernel
+	e *Env
+}
+
+func (f effects) StartUnit(ctx context.Context, s units.Spec) error {
+	mgr, err := f.e.units(ctx)
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("unknown action %v", a)
+	return mgr.Start(ctx, s)
+}
+
+func (f effects) StopUnit(ctx context.Context, name string, wait bool) error {
+	mgr, err := f.e.units(ctx)
+	if err != nil {
+		return err
+	}
+	return mgr.Stop(ctx, name, wait)
+}
+
+func (e *Env) effects() (plan.Effects, error) {
+	if e.Kernel != nil {
+		return effects{Kernel: e.Kernel, e: e}, nil
+	}
+	h, err := e.handle()
+	if err != nil {
+		return nil, err
+	}
+	return effects{Kernel: &netdev.Writer{H: h, Sys: e.Sys}, e: e}, nil
+}
+
+// source reads the kernel's state (netlink, or Env.Source in tests); ask limits the
+// udev questions to the links it accepts.
+func (e *Env) source(ask func(name string) bool) (netdev.Source, error) {
+	if e.Source != nil {
+		return e.Source, nil
+	}
+	h, err := e.handle()
+	if err != nil {
+		return nil, err
+	}
+	return &netdev.Reader{H: h, Info: e.Info, Sys: e.Sys, Ask: ask}, nil
 }
 
 // eachMaster converges every named master (all when none are named) with the plans
@@ -265,18 +267,16 @@ func (e *Env) Down(ctx context.Context, masters []string, stopSupplicants bool) 
 	})
 }
 
-// udevActions are the actions udev sends; only add, move and remove change anything.
-var udevActions = map[string]bool{"add": true, "remove": true, "move": true, "change": true,
-	"online": true, "offline": true, "bind": true, "unbind": true}
-
 // Hotplug handles one udev event for interface ifname. It returns quickly: it never
-// waits for carrier, association or unit start jobs.
+// waits for carrier, association or unit start jobs. What an event asks for is decided
+// in plan (EventActs, EventMaster, OnlyStops, Hotplug).
 func (e *Env) Hotplug(ctx context.Context, action, ifname string) error {
 	if action == "" {
 		return usagef("no ACTION: give it as the first argument or in the environment (udev sets ACTION)")
 	}
-	if !udevActions[action] {
-		return usagef("ACTION %q: not a udev action (add, remove, move, change, ...)", action)
+	acts, err := plan.EventActs(action)
+	if err != nil {
+		return usagef("%v", err)
 	}
 	if ifname == "" {
 		return usagef("no interface: give it as the second argument or in the environment (udev sets INTERFACE)")
@@ -284,54 +284,41 @@ func (e *Env) Hotplug(ctx context.Context, action, ifname string) error {
 	if err := config.CheckName(ifname); err != nil {
 		return usagef("interface %q: %v", ifname, err)
 	}
-	if action != "add" && action != "remove" && action != "move" {
+	if !acts {
 		return nil
 	}
 	c, err := e.loadConfig()
 	if err != nil {
 		return err
 	}
-	m, isMaster := c.Master(ifname)
-	if !isMaster {
-		var ok bool
-		if m, ok = c.MasterOf(ifname); !ok {
-			return nil // not ours: touch nothing, connect to nothing
-		}
+	m, _, ok := plan.EventMaster(c, ifname)
+	if !ok {
+		return nil // not ours: touch nothing, connect to nothing
 	}
 	in := plan.Input{Config: c, Master: m, Programs: e.programs()}
+	ev := plan.Event{Action: action, Ifname: ifname}
 	// udev runs RUN programs after it renamed the device: the event's own device is
 	// final even if another reader of the udev database could not tell yet.
 	if e.Info != nil {
 		e.Info = eventDevice{DeviceInfo: e.Info, name: ifname}
 	}
-	// A remove of a device that is gone, when its master is gone too (bond-down ran)
-	// or it is the master itself, only stops its units: building the master again
-	// from a remove would undo bond-down. Such a run neither coalesces nor lets others
-	// coalesce with it. Any other event converges the whole master, which also stops
-	// the units of a card that is gone.
-	onlyStops := func(absent func(name string) bool) bool {
-		return action == "remove" && absent(ifname) && (isMaster || absent(m.Name))
-	}
+	// A run that may only stop units neither coalesces nor lets others coalesce with it.
 	k := full
-	if onlyStops(func(name string) bool { return !e.present(name) }) {
+	if plan.OnlyStops(ev, m.Name, func(name string) bool { return !e.present(name) }) {
 		k = other
 	}
 	return e.converge(ctx, c, m.Name, k, func(st plan.State) (plan.Plan, bool, error) {
-		absent := func(name string) bool { _, ok := st.Links.Get(name); return !ok }
-		if onlyStops(absent) {
-			return plan.Removed(c, ifname, st), false, nil
-		}
-		if isMaster && absent(m.Name) {
-			// Our master appeared and vanished again; nothing to build on.
-			return plan.Plan{Master: m.Name}, false, nil
-		}
-		p, err := plan.Up(in, st)
-		return p, true, err
+		return plan.Hotplug(in, ev, st)
 	})
 }
 
 // present reports whether a link of that name exists now.
 func (e *Env) present(name string) bool {
+	if e.Source != nil {
+		s, err := e.Source.Links()
+		_, ok := s.Get(name)
+		return err == nil && ok
+	}
 	h, err := e.handle()
 	if err != nil {
 		return false

@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	"github.com/bond-hotplug/bond-hotplug/lib/config"
 	"github.com/vishvananda/netlink"
@@ -87,42 +86,39 @@ func (w *Writer) CreateBridge(name string) error {
 	return nil
 }
 
-// SetBondOption changes one option of an existing bond.
-func (w *Writer) SetBondOption(name, opt, value string) error {
+// SetBondOption changes one option of an existing bond to its value in o.
+func (w *Writer) SetBondOption(name string, opt BondOpt, o config.BondOptions) error {
 	l, err := w.link(name)
 	if err != nil {
 		return err
 	}
 	b := netlink.NewLinkBond(netlink.LinkAttrs{Name: name, Index: l.Attrs().Index, TxQLen: -1})
-	num := func() (int, error) { return strconv.Atoi(value) }
 	switch opt {
-	case "mode":
-		b.Mode = netlink.StringToBondMode(value)
-	case "fail_over_mac":
-		b.FailOverMac = failOverMAC[value]
-	case "primary_reselect":
-		b.PrimaryReselect = primaryReselect[value]
-	case "miimon":
-		b.Miimon, err = num()
-	case "updelay":
-		b.UpDelay, err = num()
-	case "downdelay":
-		b.DownDelay, err = num()
+	case OptMode:
+		b.Mode = netlink.StringToBondMode(o.Mode)
+	case OptFailOverMAC:
+		b.FailOverMac = failOverMAC[o.FailOverMAC]
+	case OptPrimaryReselect:
+		b.PrimaryReselect = primaryReselect[o.PrimaryReselect]
+	case OptMiimon:
+		b.Miimon = o.Miimon
+	case OptUpdelay:
+		b.UpDelay = o.Updelay
+	case OptDowndelay:
+		b.DownDelay = o.Downdelay
 	default:
-		return fmt.Errorf("set %s %s: unknown bond option", name, opt)
+		return fmt.Errorf("set %s %v: unknown bond option", name, opt)
 	}
-	if err != nil {
-		return fmt.Errorf("set %s %s %q: %w", name, opt, value, err)
-	}
-	return gone(w.H.LinkModify(b), fmt.Sprintf("set %s %s %s", name, opt, value))
+	return gone(w.H.LinkModify(b), fmt.Sprintf("set %s %s %s", name, opt, opt.Of(o)))
 }
 
 // SetPrimary names the bond's primary slave. It is written to sysfs by name, as the
 // seed did, because the driver keeps the name and applies it when that device is
-// enslaved later (netlink only takes the index of a present device).
+// enslaved later (netlink only takes the index of a present device). An empty name
+// clears it (the driver takes a lone newline as "no primary").
 func (w *Writer) SetPrimary(name, primary string) error {
 	p := filepath.Join(w.sys(), "class/net", name, "bonding/primary")
-	if err := os.WriteFile(p, []byte(primary), 0); err != nil {
+	if err := os.WriteFile(p, []byte(primary+"\n"), 0); err != nil {
 		return fmt.Errorf("set %s primary %s: %w", name, primary, err)
 	}
 	return nil

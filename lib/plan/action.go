@@ -5,11 +5,14 @@
 package plan
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"strings"
 
 	"github.com/bond-hotplug/bond-hotplug/lib/config"
+	"github.com/bond-hotplug/bond-hotplug/lib/netdev"
+	"github.com/bond-hotplug/bond-hotplug/lib/record"
 	"github.com/bond-hotplug/bond-hotplug/lib/units"
 )
 
@@ -19,8 +22,8 @@ type Op int
 const (
 	OpCreateBond Op = iota
 	OpCreateBridge
-	OpSetBondOption // Option, Value (Was: current value)
-	OpSetPrimary    // Value
+	OpSetBondOption // Opt, Bond (the wanted options), Was: current value
+	OpSetPrimary    // Value ("" clears it)
 	OpLinkDown
 	OpLinkUp
 	OpEnslave
@@ -33,6 +36,8 @@ const (
 	OpStopUnit
 	OpDeleteMaster
 	OpFlushAddrs
+	OpRestartUnit // Unit (the new one), Old: the command line it runs now
+	numOps
 )
 
 // Action is one step. Only the fields its Op needs are set.
@@ -40,60 +45,183 @@ type Action struct {
 	Op     Op
 	Link   string // the interface acted on (the master for master-wide steps)
 	Master string
-	Option string
+	Opt    netdev.BondOpt
 	Value  string
 	Was    string
 	Bond   config.BondOptions
 	Addr   netip.Prefix
 	Route  config.Route
-	Unit   units.Spec // OpStartUnit
+	Unit   units.Spec // OpStartUnit, OpRestartUnit
 	Name   string     // OpStopUnit
 	Wait   bool       // OpStopUnit: wait until it has stopped
+	Old    []string   // OpRestartUnit
+}
+
+// Effects is what applying a plan changes: the kernel and the unit manager.
+type Effects interface {
+	netdev.Kernel
+	StartUnit(ctx context.Context, s units.Spec) error
+	StopUnit(ctx context.Context, name string, wait bool) error
+}
+
+// step is everything about one kind of action, in one place: how it reads, what it
+// does, and what it changes in the record of what we own.
+type step struct {
+	text  func(a Action) string
+	apply func(ctx context.Context, a Action, fx Effects) error
+	// own updates the record after the step succeeded (nil: it owns nothing).
+	own func(a Action, r *record.Record)
+}
+
+var steps = [numOps]step{
+	OpCreateBond: {
+		text: func(a Action) string {
+			b := a.Bond
+			return fmt.Sprintf("create bond %s (mode %s, miimon %d, fail_over_mac %s, primary_reselect %s, updelay %d, downdelay %d)",
+				a.Link, b.Mode, b.Miimon, b.FailOverMAC, b.PrimaryReselect, b.Updelay, b.Downdelay)
+		},
+		apply: func(_ context.Context, a Action, fx Effects) error { return fx.CreateBond(a.Link, a.Bond) },
+		own:   func(a Action, r *record.Record) { r.Created, r.Kind = true, string(config.KindBond) },
+	},
+	OpCreateBridge: {
+		text:  func(a Action) string { return "create bridge " + a.Link },
+		apply: func(_ context.Context, a Action, fx Effects) error { return fx.CreateBridge(a.Link) },
+		own:   func(a Action, r *record.Record) { r.Created, r.Kind = true, string(config.KindBridge) },
+	},
+	OpSetBondOption: {
+		text: func(a Action) string {
+			return fmt.Sprintf("set %s %s %s (was %s)", a.Link, a.Opt, a.Opt.Of(a.Bond), a.Was)
+		},
+		apply: func(_ context.Context, a Action, fx Effects) error { return fx.SetBondOption(a.Link, a.Opt, a.Bond) },
+	},
+	OpSetPrimary: {
+		text: func(a Action) string {
+			if a.Value == "" {
+				return fmt.Sprintf("clear %s primary (was %s)", a.Link, a.Was)
+			}
+			return fmt.Sprintf("set %s primary %s", a.Link, a.Value)
+		},
+		apply: func(_ context.Context, a Action, fx Effects) error { return fx.SetPrimary(a.Link, a.Value) },
+		own:   func(a Action, r *record.Record) { r.Primary = a.Value },
+	},
+	OpLinkDown: {
+		text:  func(a Action) string { return fmt.Sprintf("set %s down", a.Link) },
+		apply: func(_ context.Context, a Action, fx Effects) error { return fx.SetDown(a.Link) },
+	},
+	OpLinkUp: {
+		text:  func(a Action) string { return fmt.Sprintf("set %s up", a.Link) },
+		apply: func(_ context.Context, a Action, fx Effects) error { return fx.SetUp(a.Link) },
+	},
+	OpEnslave: {
+		text:  func(a Action) string { return fmt.Sprintf("enslave %s to %s", a.Link, a.Master) },
+		apply: func(_ context.Context, a Action, fx Effects) error { return fx.Enslave(a.Link, a.Master) },
+		own:   func(a Action, r *record.Record) { r.AddSlave(a.Link) },
+	},
+	OpRelease: {
+		text:  func(a Action) string { return fmt.Sprintf("release %s from %s", a.Link, a.Master) },
+		apply: func(_ context.Context, a Action, fx Effects) error { return fx.Release(a.Link) },
+		own:   func(a Action, r *record.Record) { r.DropSlave(a.Link) },
+	},
+	OpAddAddr: {
+		text:  func(a Action) string { return fmt.Sprintf("add address %s to %s", a.Addr, a.Link) },
+		apply: func(_ context.Context, a Action, fx Effects) error { return fx.AddAddr(a.Link, a.Addr) },
+		own:   func(a Action, r *record.Record) { r.AddAddr(a.Addr) },
+	},
+	OpDelAddr: {
+		text:  func(a Action) string { return fmt.Sprintf("delete address %s from %s", a.Addr, a.Link) },
+		apply: func(_ context.Context, a Action, fx Effects) error { return fx.DelAddr(a.Link, a.Addr) },
+		own:   func(a Action, r *record.Record) { r.DropAddr(a.Addr) },
+	},
+	OpReplaceRoute: {
+		text:  func(a Action) string { return fmt.Sprintf("add route %q on %s", a.Route.Text, a.Link) },
+		apply: func(_ context.Context, a Action, fx Effects) error { return fx.ReplaceRoute(a.Link, a.Route) },
+		own:   func(a Action, r *record.Record) { r.AddRoute(a.Route) },
+	},
+	OpDelRoute: {
+		text:  func(a Action) string { return fmt.Sprintf("delete route %q from %s", a.Route.Text, a.Link) },
+		apply: func(_ context.Context, a Action, fx Effects) error { return fx.DelRoute(a.Link, a.Route) },
+		own:   func(a Action, r *record.Record) { r.DropRoute(a.Route) },
+	},
+	OpStartUnit: {
+		text:  func(a Action) string { return "start " + a.Unit.String() },
+		apply: func(ctx context.Context, a Action, fx Effects) error { return fx.StartUnit(ctx, a.Unit) },
+		own:   func(a Action, r *record.Record) { r.SetUnit(a.Unit.Name, a.Unit.ExecStart) },
+	},
+	OpStopUnit: {
+		text: func(a Action) string {
+			if a.Wait {
+				return "stop " + a.Name + " and wait"
+			}
+			return "stop " + a.Name
+		},
+		apply: func(ctx context.Context, a Action, fx Effects) error { return fx.StopUnit(ctx, a.Name, a.Wait) },
+		own:   func(a Action, r *record.Record) { r.DropUnit(a.Name) },
+	},
+	OpRestartUnit: {
+		text: func(a Action) string {
+			return fmt.Sprintf("restart %s (was: %s)", a.Unit, strings.Join(a.Old, " "))
+		},
+		// Stop and wait first: a DHCP client releases its lease with the old command
+		// line, and the new unit must not find the old one still loaded.
+		apply: func(ctx context.Context, a Action, fx Effects) error {
+			if err := fx.StopUnit(ctx, a.Unit.Name, true); err != nil {
+				return err
+			}
+			return fx.StartUnit(ctx, a.Unit)
+		},
+		own: func(a Action, r *record.Record) { r.SetUnit(a.Unit.Name, a.Unit.ExecStart) },
+	},
+	OpDeleteMaster: {
+		text:  func(a Action) string { return "delete " + a.Link },
+		apply: func(_ context.Context, a Action, fx Effects) error { return fx.DeleteLink(a.Link) },
+		own: func(a Action, r *record.Record) {
+			*r = record.Record{Master: r.Master, Kind: r.Kind, Up: r.Up, Units: r.Units}
+		},
+	},
+	OpFlushAddrs: {
+		text:  func(a Action) string { return fmt.Sprintf("flush addresses of %s (%s)", a.Link, a.Value) },
+		apply: func(_ context.Context, a Action, fx Effects) error { return fx.FlushAddrs(a.Link) },
+	},
+}
+
+func (a Action) step() (step, bool) {
+	if a.Op < 0 || a.Op >= numOps || steps[a.Op].text == nil {
+		return step{}, false
+	}
+	return steps[a.Op], true
 }
 
 // String renders the action for logs, --dry-run and golden tests.
 func (a Action) String() string {
-	switch a.Op {
-	case OpCreateBond:
-		b := a.Bond
-		return fmt.Sprintf("create bond %s (mode %s, miimon %d, fail_over_mac %s, primary_reselect %s, updelay %d, downdelay %d)",
-			a.Link, b.Mode, b.Miimon, b.FailOverMAC, b.PrimaryReselect, b.Updelay, b.Downdelay)
-	case OpCreateBridge:
-		return "create bridge " + a.Link
-	case OpSetBondOption:
-		return fmt.Sprintf("set %s %s %s (was %s)", a.Link, a.Option, a.Value, a.Was)
-	case OpSetPrimary:
-		return fmt.Sprintf("set %s primary %s", a.Link, a.Value)
-	case OpLinkDown:
-		return fmt.Sprintf("set %s down", a.Link)
-	case OpLinkUp:
-		return fmt.Sprintf("set %s up", a.Link)
-	case OpEnslave:
-		return fmt.Sprintf("enslave %s to %s", a.Link, a.Master)
-	case OpRelease:
-		return fmt.Sprintf("release %s from %s", a.Link, a.Master)
-	case OpAddAddr:
-		return fmt.Sprintf("add address %s to %s", a.Addr, a.Link)
-	case OpDelAddr:
-		return fmt.Sprintf("delete address %s from %s", a.Addr, a.Link)
-	case OpReplaceRoute:
-		return fmt.Sprintf("add route %q on %s", a.Route.Text, a.Link)
-	case OpDelRoute:
-		return fmt.Sprintf("delete route %q from %s", a.Route.Text, a.Link)
-	case OpStartUnit:
-		return "start " + a.Unit.String()
-	case OpStopUnit:
-		if a.Wait {
-			return "stop " + a.Name + " and wait"
-		}
-		return "stop " + a.Name
-	case OpDeleteMaster:
-		return "delete " + a.Link
-	case OpFlushAddrs:
-		return fmt.Sprintf("flush addresses of %s (%s)", a.Link, a.Value)
+	if s, ok := a.step(); ok {
+		return s.text(a)
 	}
 	return fmt.Sprintf("unknown action %d", a.Op)
 }
+
+// Apply does the action.
+func (a Action) Apply(ctx context.Context, fx Effects) error {
+	if s, ok := a.step(); ok {
+		return s.apply(ctx, a, fx)
+	}
+	return fmt.Errorf("unknown action %d", a.Op)
+}
+
+// Own notes in r what the action, now done, made ours or no longer ours.
+func (a Action) Own(r *record.Record) {
+	if s, ok := a.step(); ok && s.own != nil {
+		s.own(a, r)
+	}
+}
+
+// IsUnit reports a step of the unit manager: its failure does not stop the network
+// steps (the run fails at the end).
+func (a Action) IsUnit() bool {
+	return a.Op == OpStartUnit || a.Op == OpStopUnit || a.Op == OpRestartUnit
+}
+
+// Creates reports a step that creates the master.
+func (a Action) Creates() bool { return a.Op == OpCreateBond || a.Op == OpCreateBridge }
 
 // Plan is what one run will do for one master.
 type Plan struct {
@@ -104,6 +232,18 @@ type Plan struct {
 	// Problems are parts of the desired state that cannot be reached (a helper program
 	// is not installed). The rest of the plan is still applied; the run then fails.
 	Problems []error
+}
+
+// DropsState reports a plan that set its master down: the kernel then deleted the
+// IPv4 routes through it and, with keep_addr_on_down=0, its IPv6 addresses, which this
+// plan (computed before) does not add back. The caller reads the state and plans again.
+func (p Plan) DropsState() bool {
+	for _, a := range p.Actions {
+		if a.Op == OpLinkDown && a.Link == p.Master {
+			return true
+		}
+	}
+	return false
 }
 
 // Empty reports a converged system.

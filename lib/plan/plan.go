@@ -8,6 +8,7 @@ import (
 
 	"github.com/bond-hotplug/bond-hotplug/lib/config"
 	"github.com/bond-hotplug/bond-hotplug/lib/netdev"
+	"github.com/bond-hotplug/bond-hotplug/lib/record"
 	"github.com/bond-hotplug/bond-hotplug/lib/units"
 )
 
@@ -22,6 +23,10 @@ type State struct {
 	Addrs  []netdev.Addr
 	Routes []netdev.Route
 	Units  map[string]units.State // every unit of ours that systemd has loaded
+	// UnitsUnknown: systemd could not be asked, so Units is empty for lack of an answer.
+	UnitsUnknown bool
+	// Owned is the record of what runs of ours applied to the master (nil: none).
+	Owned *record.Record
 }
 
 // Input is the desired side.
@@ -61,6 +66,7 @@ func Up(in Input, st State) (Plan, error) {
 	if err != nil {
 		return p, err
 	}
+	planUndo(&p, in, st, exists)
 	// The slaves that will be enslaved after this plan, for supplicant decisions.
 	currentSlaves := st.Links.SlavesOf(m.Name)
 	if !exists {
@@ -107,14 +113,7 @@ func primaryNeeded(m *config.Master, st State, exists bool) bool {
 }
 
 // rebuilt reports whether the plan took the bond down to change mode or fail_over_mac.
-func rebuilt(p Plan) bool {
-	for _, a := range p.Actions {
-		if a.Op == OpLinkDown && a.Link == p.Master {
-			return true
-		}
-	}
-	return false
-}
+func rebuilt(p Plan) bool { return p.DropsState() }
 
 // planBondOptions brings an existing bond's options to the configured ones. The kernel
 // accepts a new mode only while the bond is down and fail_over_mac only while it has
@@ -133,18 +132,14 @@ func planBondOptions(p *Plan, m *config.Master, ml netdev.Link, b netdev.Bond, s
 			p.add(Action{Op: OpLinkDown, Link: m.Name})
 		}
 	}
-	set := func(opt, want, was string) {
-		if want != was {
-			p.add(Action{Op: OpSetBondOption, Link: m.Name, Option: opt, Value: want, Was: was})
+	have := b.Options()
+	for _, opt := range netdev.BondOpts {
+		if opt == netdev.OptPrimaryReselect && !supportsPrimary(want.Mode) {
+			continue
 		}
-	}
-	set("mode", want.Mode, b.Mode)
-	set("fail_over_mac", want.FailOverMAC, b.FailOverMAC)
-	set("miimon", fmt.Sprint(want.Miimon), fmt.Sprint(b.Miimon))
-	set("updelay", fmt.Sprint(want.Updelay), fmt.Sprint(b.Updelay))
-	set("downdelay", fmt.Sprint(want.Downdelay), fmt.Sprint(b.Downdelay))
-	if supportsPrimary(want.Mode) {
-		set("primary_reselect", want.PrimaryReselect, b.PrimaryReselect)
+		if was := opt.Of(have); opt.Of(want) != was {
+			p.add(Action{Op: OpSetBondOption, Link: m.Name, Opt: opt, Bond: want, Was: was})
+		}
 	}
 	if rebuild {
 		p.add(Action{Op: OpLinkUp, Link: m.Name})
@@ -223,13 +218,19 @@ func planSupplicants(p *Plan, in Input, st State) {
 		name := units.Name(units.RoleWPA, l.Name)
 		running := in.running(st, name)
 		switch {
-		case want && !running:
+		case want:
 			spec, err := units.WPA(in.Programs, l.Name, iface.SupplicantConf)
 			if err != nil {
-				p.Problems = append(p.Problems, fmt.Errorf("start %s: %w", name, err))
+				if !running {
+					p.Problems = append(p.Problems, fmt.Errorf("start %s: %w", name, err))
+				}
 				continue
 			}
-			p.add(Action{Op: OpStartUnit, Link: l.Name, Unit: spec})
+			if running {
+				restartOrNothing(p, st, l.Name, spec)
+			} else {
+				p.add(Action{Op: OpStartUnit, Link: l.Name, Unit: spec})
+			}
 		case !want && running:
 			p.add(Action{Op: OpStopUnit, Link: l.Name, Name: name})
 		}
@@ -330,13 +331,19 @@ func planDHCP(p *Plan, in Input, st State) {
 		name := units.Name(d.role, m.Name)
 		running := in.running(st, name)
 		switch {
-		case d.cfg.Enabled && !running:
+		case d.cfg.Enabled:
 			spec, err := d.spec(in.Programs, m.Name, d.cfg)
 			if err != nil {
-				p.Problems = append(p.Problems, fmt.Errorf("start %s: %w", name, err))
+				if !running {
+					p.Problems = append(p.Problems, fmt.Errorf("start %s: %w", name, err))
+				}
 				continue
 			}
-			p.add(Action{Op: OpStartUnit, Link: m.Name, Unit: spec})
+			if running {
+				restartOrNothing(p, st, m.Name, spec)
+			} else {
+				p.add(Action{Op: OpStartUnit, Link: m.Name, Unit: spec})
+			}
 		case !d.cfg.Enabled && running:
 			p.add(Action{Op: OpStopUnit, Link: m.Name, Name: name, Wait: true})
 		}

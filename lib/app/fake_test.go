@@ -1,0 +1,126 @@
+package app
+
+// The apply path (converge, apply, re-planning) on netdev.Fake and units.Recorder:
+// plain tests, no root. tests/netns and the VM lab prove the real writer and systemd.
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bond-hotplug/bond-hotplug/lib/logx"
+	"github.com/bond-hotplug/bond-hotplug/lib/netdev"
+	"github.com/bond-hotplug/bond-hotplug/lib/units"
+)
+
+// fakeEnv is an Env on an in-memory kernel and a recording unit manager.
+func fakeEnv(t *testing.T, conf string) (*Env, *netdev.Fake, *units.Recorder, *bytes.Buffer) {
+	t.Helper()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "network.conf")
+	if err := os.WriteFile(p, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	k := netdev.NewFake()
+	rec := units.NewRecorder()
+	var log bytes.Buffer
+	e := &Env{
+		Out:         &bytes.Buffer{},
+		Log:         &logx.Logger{ID: "test", Out: &log},
+		ConfigPath:  p,
+		Kernel:      k,
+		Source:      k,
+		Info:        fakeInfo{},
+		LockDir:     filepath.Join(dir, "lock"),
+		LockTimeout: time.Second,
+		Programs: units.Programs{Self: "/bin/bond-hotplug", Dhclient: "/sbin/dhclient",
+			Dhcp6c: "/sbin/dhcp6c", WPASupplicant: "/sbin/wpa_supplicant"},
+		Units: func(context.Context) (units.Manager, error) { return rec, nil },
+	}
+	return e, k, rec, &log
+}
+
+const rebuildConf = `bond0SLAVES='eth0'
+bond0ADDRS='192.168.0.2/24 fd00::2/64'
+bond0ROUTES='"10.9.0.0/16 via 192.168.0.1" "fd00:9::/48 via fd00::1"'
+bond0DHCP=no
+bond0DHCP6=no
+`
+
+// A rebuild (wrong mode: the bond goes down) makes the kernel drop the IPv4 routes and,
+// with keep_addr_on_down=0, the IPv6 addresses; the run reads and plans again, so it
+// ends with everything back, and the next run has nothing to do.
+func TestRebuildEndsWithEveryRouteAndAddressBack(t *testing.T) {
+	e, k, _, log := fakeEnv(t, rebuildConf)
+	if err := e.Up(context.Background(), nil); err != nil {
+		t.Fatalf("first bond-up: %v\n%s", err, log)
+	}
+	k.AddLink("eth0", "device")
+	if err := e.Up(context.Background(), nil); err != nil {
+		t.Fatalf("bond-up with eth0: %v\n%s", err, log)
+	}
+	// Someone changes the mode behind our back (or the file changes MODE and back).
+	k.BondOf["bond0"].Mode = "balance-rr"
+	k.Writes = nil
+	if err := e.Up(context.Background(), nil); err != nil {
+		t.Fatalf("bond-up repairing the mode: %v\n%s", err, log)
+	}
+	want := `release eth0
+set bond0 down
+set bond0 mode active-backup
+set bond0 up
+set eth0 down
+enslave eth0 to bond0
+set eth0 up
+add address fd00::2/64 to bond0
+replace route "10.9.0.0/16 via 192.168.0.1" dev bond0
+replace route "fd00:9::/48 via fd00::1" dev bond0`
+	if got := k.Transcript(); got != want {
+		t.Errorf("writes of the repairing run:\n%s\nwant:\n%s", got, want)
+	}
+	if got := len(k.RoutesOf["bond0"]); got != 2 {
+		t.Errorf("bond0 has %d routes after the rebuild, want 2: %+v", got, k.RoutesOf["bond0"])
+	}
+	e.Out = &bytes.Buffer{}
+	if err := e.Up(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.Out.(*bytes.Buffer).String(); got != "bond0: nothing to do\n" {
+		t.Errorf("the run after the rebuild says %q, want nothing to do", got)
+	}
+}
+
+// A device pulled between planning and applying is skipped; the run re-plans and ends 0.
+func TestVanishedDeviceIsSkippedAndTheRunReplans(t *testing.T) {
+	e, k, _, log := fakeEnv(t, "br0SLAVES='veth*'\nbr0DHCP=no\nbr0DHCP6=no\n")
+	k.AddLink("veth0", "veth")
+	k.AddLink("veth1", "veth")
+	k.Vanish["veth0"] = true
+	if err := e.Up(context.Background(), nil); err != nil {
+		t.Fatalf("bond-up: %v\n%s", err, log)
+	}
+	if !strings.Contains(log.String(), "enslave veth0 to br0: skipped") {
+		t.Errorf("log does not say veth0 was skipped:\n%s", log)
+	}
+	if k.Devs["veth1"].Master != "br0" {
+		t.Errorf("veth1 not enslaved: %+v", k.Devs["veth1"])
+	}
+}
+
+// A unit that cannot start fails the run (exit 1) after every network step was done.
+func TestUnitFailureFailsTheRunAfterTheNetworkSteps(t *testing.T) {
+	e, k, rec, _ := fakeEnv(t, "br0SLAVES='veth*'\nbr0ADDRS='10.0.0.2/24'\n")
+	k.AddLink("veth0", "veth")
+	rec.FailStart = units.ErrUnavailable
+	err := e.Up(context.Background(), nil)
+	if ExitCode(err) != ExitFailure || !strings.Contains(err.Error(), "systemd is not reachable") {
+		t.Fatalf("want exit 1 naming systemd, got %v", err)
+	}
+	if k.Devs["veth0"].Master != "br0" || len(k.AddrsOf["br0"]) != 1 {
+		t.Errorf("network steps not done: %s", k.Transcript())
+	}
+}

@@ -1,0 +1,161 @@
+package plan
+
+import (
+	"net/netip"
+	"slices"
+	"sort"
+
+	"github.com/bond-hotplug/bond-hotplug/lib/config"
+	"github.com/bond-hotplug/bond-hotplug/lib/record"
+	"github.com/bond-hotplug/bond-hotplug/lib/units"
+)
+
+// Ownership: State.Owned is the record of what runs of ours applied to the master.
+// Up undoes what the record names and the file no longer asks for, in teardown order
+// (units, routes, addresses, slaves), before it adds anything; what the record does
+// not name is never touched. A run keeps the record true with Action.Own for each step
+// it did, and with Adopt for what it finds already in place.
+
+// Adopt brings r up to date with the state read: configured things found in place
+// (a slave enslaved, an address, a route, a running unit: ours by the file, for
+// example after an upgrade from a version without records) are adopted, and what no
+// longer exists is forgotten (a slave unplugged or released by hand, a unit that
+// stopped with its card). A unit is adopted with the command line the file asks for
+// now: what an older run started it with cannot be read back.
+func Adopt(in Input, st State, r *record.Record) {
+	m := in.Master
+	ml, exists := st.Links.Get(m.Name)
+	if r.Kind == "" {
+		r.Kind = string(m.Kind)
+	}
+	if !exists || ml.Kind != string(m.Kind) {
+		// Nothing on the master remains; a record of units stays (systemd stops them).
+		r.Created, r.Primary, r.Slaves, r.Addrs, r.Routes = false, "", nil, nil, nil
+	} else {
+		r.Slaves = slices.DeleteFunc(r.Slaves, func(s string) bool {
+			l, ok := st.Links.Get(s)
+			return !ok || l.Master != m.Name
+		})
+		for _, l := range st.Links.SlavesOf(m.Name) {
+			if in.Config.SlaveOf(l.Name, m.Name) {
+				r.AddSlave(l.Name)
+			}
+		}
+		r.Addrs = slices.DeleteFunc(r.Addrs, func(a netip.Prefix) bool { return !hasAddr(st.Addrs, a) })
+		for _, a := range m.Addrs {
+			if hasAddr(st.Addrs, a) {
+				r.AddAddr(a)
+			}
+		}
+		r.Routes = slices.DeleteFunc(r.Routes, func(rt config.Route) bool { return !hasRoute(st.Routes, rt) })
+		for _, rt := range m.Routes {
+			if hasRoute(st.Routes, rt) {
+				r.AddRoute(rt)
+			}
+		}
+		if st.Bond != nil && m.Primary != "" && st.Bond.Primary == m.Primary {
+			r.Primary = m.Primary
+		}
+	}
+	if st.UnitsUnknown {
+		return
+	}
+	for name := range r.Units {
+		if !in.running(st, name) {
+			r.DropUnit(name)
+		}
+	}
+	for _, w := range wantedUnits(in, st) {
+		if _, ok := r.Units[w.Name]; !ok && in.running(st, w.Name) {
+			r.SetUnit(w.Name, w.ExecStart)
+		}
+	}
+}
+
+// wantedUnits are the specs of the units the file asks for on this master and its
+// present slaves (those whose program is found).
+func wantedUnits(in Input, st State) []units.Spec {
+	var out []units.Spec
+	m := in.Master
+	if s, err := units.DHCP4(in.Programs, m.Name, m.DHCP4); err == nil && m.DHCP4.Enabled {
+		out = append(out, s)
+	}
+	if s, err := units.DHCP6(in.Programs, m.Name, m.DHCP6); err == nil && m.DHCP6.Enabled {
+		out = append(out, s)
+	}
+	for _, l := range slaveCandidates(in, st) {
+		if want, iface := wantsSupplicant(in, l); want {
+			if s, err := units.WPA(in.Programs, l.Name, iface.SupplicantConf); err == nil {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// restartOrNothing plans a restart of a running unit whose recorded command line
+// differs from the one the file now asks for. A unit without a record (started by a
+// version without records) is left running.
+func restartOrNothing(p *Plan, st State, link string, spec units.Spec) {
+	if st.Owned == nil {
+		return
+	}
+	old, ok := st.Owned.Units[spec.Name]
+	if ok && !slices.Equal(old, spec.ExecStart) {
+		p.add(Action{Op: OpRestartUnit, Link: link, Unit: spec, Old: old})
+	}
+}
+
+// planUndo removes, in teardown order, what the record names and the file no longer
+// asks for on this master: supplicants of slaves no master claims any more, routes,
+// addresses, slaves, and a primary no longer configured.
+func planUndo(p *Plan, in Input, st State, exists bool) {
+	r := st.Owned
+	if r == nil {
+		return
+	}
+	m := in.Master
+	names := make([]string, 0, len(r.Units))
+	for name := range r.Units {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		role, ifname, ok := units.Parse(name)
+		if !ok || role != units.RoleWPA || !in.running(st, name) {
+			continue
+		}
+		if _, claimed := in.Config.MasterOf(ifname); !claimed {
+			p.add(Action{Op: OpStopUnit, Link: ifname, Name: name, Wait: true})
+		}
+	}
+	if !exists {
+		return
+	}
+	for _, rt := range r.Routes {
+		if !slices.ContainsFunc(m.Routes, func(c config.Route) bool { return record.SameRoute(c, rt) }) && hasRoute(st.Routes, rt) {
+			p.add(Action{Op: OpDelRoute, Link: m.Name, Route: rt})
+		}
+	}
+	for _, a := range r.Addrs {
+		if !slices.Contains(m.Addrs, a) && hasAddr(st.Addrs, a) {
+			p.add(Action{Op: OpDelAddr, Link: m.Name, Addr: a})
+		}
+	}
+	for _, s := range r.Slaves {
+		if l, ok := st.Links.Get(s); ok && l.Master == m.Name && !in.Config.SlaveOf(s, m.Name) {
+			p.add(Action{Op: OpRelease, Link: s, Master: m.Name})
+		}
+	}
+	// The kernel shows an absent primary as "": clear ours only while it shows.
+	if r.Primary != "" && m.Primary == "" && st.Bond != nil && st.Bond.Primary == r.Primary {
+		p.add(Action{Op: OpSetPrimary, Link: m.Name, Value: "", Was: r.Primary})
+	}
+}
+
+// configured reports whether the master is in the file (bond-down also takes masters
+// that only a record names).
+func configured(in Input) bool {
+	m, ok := in.Config.Master(in.Master.Name)
+	return ok && m == in.Master
+}
