@@ -152,10 +152,3 @@ func planUndo(p *Plan, in Input, st State, exists bool) {
 		p.add(Action{Op: OpSetPrimary, Link: m.Name, Value: "", Was: r.Primary})
 	}
 }
-
-// configured reports whether the master is in the file (bond-down also takes masters
-// that only a record names).
-func configured(in Input) bool {
-	m, ok := in.Config.Master(in.Master.Name)
-	return ok && m == in.Master
-}
