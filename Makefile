@@ -1,8 +1,13 @@
 # Convenience targets; the scripts are the real entry points (see README.md).
-.PHONY: all build demo test bench install uninstall
+.PHONY: all build man package demo test bench install uninstall
 all: build
 build:
-	CGO_ENABLED=1 go build -o build/ ./cmd/...
+	CGO_ENABLED=1 go build -trimpath -buildvcs=auto -o build/ ./cmd/...
+man:
+	./man/render build/man
+# dist/*.deb, *.rpm, *.pkg.tar.zst from packaging/nfpm.yaml; VERSION=... to choose it.
+package:
+	./scripts/package
 demo:
 	./scripts/demo
 test:

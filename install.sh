@@ -5,6 +5,9 @@
 #   ./install.sh --uninstall     remove what install put there (never the configuration)
 # Environment: PREFIX (default /usr/local), DESTDIR (default none), GO (default go),
 #   SYSCONFDIR (default /etc), NO_BUILD=1 to install binaries already in ./build.
+#   PREFIX=/usr (a distribution package) puts the rule, unit and modprobe file in the
+#   vendor directories under /usr/lib; any other PREFIX in SYSCONFDIR (udev and systemd
+#   do not read /usr/local/lib). Man pages go to PREFIX/share/man (scdoc renders them).
 set -euo pipefail
 
 usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; }
@@ -25,10 +28,13 @@ SYSCONFDIR=${SYSCONFDIR:-/etc}
 GO=${GO:-go}
 bindir=$PREFIX/bin
 bins=(bond-up bond-down bond-hotplug)
-rules=$SYSCONFDIR/udev/rules.d/90-bond-hotplug.rules
-unit=$SYSCONFDIR/systemd/system/bond-up@.service
-modprobe=$SYSCONFDIR/modprobe.d/bond-hotplug.conf
+if [ "$PREFIX" = /usr ]; then libdir=/usr/lib; else libdir=$SYSCONFDIR; fi
+rules=$libdir/udev/rules.d/90-bond-hotplug.rules
+unit=$libdir/systemd/system/bond-up@.service
+modprobe=$libdir/modprobe.d/bond-hotplug.conf
 conf=$SYSCONFDIR/conf.d/network.conf
+mandir=$PREFIX/share/man
+pages=(bond-up.8 bond-down.8 bond-hotplug.8 bond-hotplug.conf.5)
 
 case "$PREFIX" in /*) ;; *) echo "install.sh: PREFIX must be absolute: $PREFIX" >&2; exit 2 ;; esac
 
@@ -42,6 +48,7 @@ reload() {
 if [ "$uninstall" = 1 ]; then
 	for b in "${bins[@]}"; do rm -f "$DESTDIR$bindir/$b"; done
 	rm -f "$DESTDIR$rules" "$DESTDIR$unit" "$DESTDIR$modprobe"
+	for p in "${pages[@]}"; do rm -f "$DESTDIR$mandir/man${p##*.}/$p.gz"; done
 	reload
 	echo "removed bond-hotplug from ${DESTDIR:-/} (kept $conf)"
 	exit 0
@@ -49,10 +56,16 @@ fi
 
 if [ "${NO_BUILD:-0}" != 1 ]; then
 	mkdir -p "$here/build"
+	# -buildvcs=auto: the binaries record the git revision and dirtiness they were
+	# built from (--version) even where GOFLAGS turns it off; outside git, none.
+	# VERSION, when set (scripts/package), names the distribution package's version.
+	ldflags=
+	[ -z "${VERSION:-}" ] || ldflags="-X github.com/bond-hotplug/bond-hotplug/lib/version.Package=$VERSION"
 	for b in "${bins[@]}"; do
-		(cd "$here" && CGO_ENABLED=1 "$GO" build -trimpath -o "build/$b" "./cmd/$b")
+		(cd "$here" && CGO_ENABLED=1 "$GO" build -trimpath -buildvcs=auto -ldflags "$ldflags" -o "build/$b" "./cmd/$b")
 	done
 fi
+"$here/man/render" "$here/build/man"
 
 subst() { sed "s|@BINDIR@|$bindir|g" "$1"; }
 
@@ -62,6 +75,12 @@ for b in "${bins[@]}"; do install -m 0755 "$here/build/$b" "$DESTDIR$bindir/$b";
 subst "$here/rules/90-bond-hotplug.rules" > "$DESTDIR$rules.tmp" && chmod 0644 "$DESTDIR$rules.tmp" && mv "$DESTDIR$rules.tmp" "$DESTDIR$rules"
 subst "$here/systemd/bond-up@.service" > "$DESTDIR$unit.tmp" && chmod 0644 "$DESTDIR$unit.tmp" && mv "$DESTDIR$unit.tmp" "$DESTDIR$unit"
 install -m 0644 "$here/modprobe.d/bond-hotplug.conf" "$DESTDIR$modprobe"
+for p in "${pages[@]}"; do
+	d=$DESTDIR$mandir/man${p##*.}
+	install -d -m 0755 "$d"
+	# -n: no name or time stamp in the gzip header, so that builds are reproducible.
+	gzip -9n < "$here/build/man/$p" > "$d/$p.gz.tmp" && chmod 0644 "$d/$p.gz.tmp" && mv "$d/$p.gz.tmp" "$d/$p.gz"
+done
 if [ -e "$DESTDIR$conf" ]; then
 	echo "kept existing $DESTDIR$conf"
 else

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bond-hotplug/bond-hotplug/lib/version"
 	"golang.org/x/sys/unix"
 )
 
@@ -19,6 +20,7 @@ type common struct {
 	config   string
 	dryRun   bool
 	insecure bool
+	version  bool
 }
 
 func (c *common) register(fs *flag.FlagSet) {
@@ -27,6 +29,15 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.dryRun, "n", false, "")
 	fs.BoolVar(&c.dryRun, "dry-run", false, "")
 	registerTestFlags(fs, &c.insecure)
+	fs.BoolVar(&c.version, "version", false, "")
+}
+
+// printVersion handles --version: what the build recorded about itself, on stdout.
+func (c *common) printVersion(name string) bool {
+	if c.version {
+		fmt.Fprint(os.Stdout, version.Get().Text(name))
+	}
+	return c.version
 }
 
 // parse accepts flags before and after positional arguments (bond-up bond0 -n); all
@@ -111,6 +122,8 @@ Options:
   -c, --config FILE    configuration file (default $BOND_HOTPLUG_CONFIG or /etc/conf.d/network.conf)
   -n, --dry-run        print the plan and change nothing ("nothing to do" when converged)
   -h, --help           this text
+      --version        print the version, the VCS revision (and whether the tree was
+                       dirty) and the Go version the program was built with
 
 Exit status: 0 done or nothing to do, 1 a run-time failure (a later run completes the
 job), 2 bad arguments or configuration (nothing was changed).
@@ -141,6 +154,9 @@ func MainUp(args []string, stderr io.Writer) int {
 	pos, err := parse(fs, args)
 	if err != nil {
 		return flagError(stderr, err)
+	}
+	if c.printVersion("bond-up") {
+		return ExitOK
 	}
 	e, err := c.env("bond-up")
 	if err != nil {
@@ -176,6 +192,9 @@ func MainDown(args []string, stderr io.Writer) int {
 	pos, err := parse(fs, args)
 	if err != nil {
 		return flagError(stderr, err)
+	}
+	if c.printVersion("bond-down") {
+		return ExitOK
 	}
 	e, err := c.env("bond-down")
 	if err != nil {
@@ -218,6 +237,9 @@ func MainHotplug(args []string, stderr io.Writer) int {
 	pos, err := parse(fs, args)
 	if err != nil {
 		return flagError(stderr, err)
+	}
+	if c.printVersion("bond-hotplug") {
+		return ExitOK
 	}
 	e, err := c.env("bond-hotplug")
 	if err != nil {

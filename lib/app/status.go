@@ -9,6 +9,7 @@ import (
 	"github.com/bond-hotplug/bond-hotplug/lib/config"
 	"github.com/bond-hotplug/bond-hotplug/lib/plan"
 	"github.com/bond-hotplug/bond-hotplug/lib/units"
+	"github.com/bond-hotplug/bond-hotplug/lib/version"
 	"sort"
 )
 
@@ -23,6 +24,8 @@ func (e *Env) Status(ctx context.Context, masters []string) error {
 	if err != nil {
 		return err
 	}
+	// Which build answers: a report pasted into a bug names the code that made it.
+	fmt.Fprintf(e.Out, "bond-hotplug %s\n\n", version.Get().Line())
 	for i, m := range ms {
 		if i > 0 {
 			fmt.Fprintln(e.Out)
