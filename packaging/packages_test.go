@@ -1,0 +1,200 @@
+package packaging
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// builtPackages runs scripts/package (what `make package` and CI run) into a
+// temporary directory and returns the paths of the three packages and the staged
+// payload (build/pkgroot).
+func builtPackages(t *testing.T) (deb, rpm, arch, pkgroot string) {
+	t.Helper()
+	root := repoRoot(t)
+	dist := t.TempDir()
+	out := run(t, root, []string{"DIST=" + dist, "VERSION=0.0.0.test1"}, filepath.Join(root, "scripts/package"))
+	t.Logf("scripts/package:\n%s", out)
+	find := func(glob string) string {
+		m, err := filepath.Glob(filepath.Join(dist, glob))
+		if err != nil || len(m) != 1 {
+			t.Fatalf("%s in %s: %v %v", glob, dist, m, err)
+		}
+		return m[0]
+	}
+	return find("*.deb"), find("*.rpm"), find("*.pkg.tar.zst"), filepath.Join(root, "build/pkgroot")
+}
+
+// files keeps the regular files and symlinks of a listing, as absolute paths.
+func clean(list []string) []string {
+	var out []string
+	for _, p := range list {
+		p = strings.TrimPrefix(strings.TrimSpace(p), ".")
+		if p == "" || strings.HasSuffix(p, "/") {
+			continue
+		}
+		if !strings.HasPrefix(p, "/") {
+			p = "/" + p
+		}
+		out = append(out, p)
+	}
+	return uniq(out)
+}
+
+func debFiles(t *testing.T, deb string) []string {
+	var list []string
+	// dpkg-deb -c prints "mode owner size date time path"; the path is the 6th field.
+	for _, line := range strings.Split(run(t, "", nil, "dpkg-deb", "-c", deb), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 6 && !strings.HasPrefix(f[0], "d") {
+			list = append(list, f[5])
+		}
+	}
+	return clean(list)
+}
+
+func rpmFiles(t *testing.T, rpm string) []string {
+	return clean(strings.Split(run(t, "", nil, "rpm", "-qlp", rpm), "\n"))
+}
+
+func archFiles(t *testing.T, pkg string) []string {
+	var list []string
+	for _, p := range strings.Split(run(t, "", nil, "tar", "-I", "zstd", "-tf", pkg), "\n") {
+		switch p {
+		case ".PKGINFO", ".MTREE", ".INSTALL", ".BUILDINFO":
+			continue
+		}
+		list = append(list, p)
+	}
+	return clean(list)
+}
+
+func treeFiles(t *testing.T, dir string) []string {
+	var list []string
+	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if !fi.IsDir() {
+			list = append(list, strings.TrimPrefix(p, dir))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return uniq(list)
+}
+
+func pkginfo(t *testing.T, pkg string) map[string][]string {
+	m := map[string][]string{}
+	for _, line := range strings.Split(run(t, "", nil, "tar", "-I", "zstd", "-xOf", pkg, ".PKGINFO"), "\n") {
+		k, v, ok := strings.Cut(line, " = ")
+		if ok && !strings.HasPrefix(k, "#") {
+			m[k] = append(m[k], v)
+		}
+	}
+	return m
+}
+
+func TestPackagesShipTheSamePayload(t *testing.T) {
+	deb, rpm, arch, pkgroot := builtPackages(t)
+	want := treeFiles(t, pkgroot)
+	for _, must := range []string{
+		"/usr/bin/bond-up", "/usr/bin/bond-down", "/usr/bin/bond-hotplug",
+		"/usr/lib/udev/rules.d/90-bond-hotplug.rules", "/usr/lib/systemd/system/bond-up@.service",
+		"/usr/lib/modprobe.d/bond-hotplug.conf", "/etc/conf.d/network.conf",
+		"/usr/share/man/man8/bond-up.8.gz", "/usr/share/man/man8/bond-down.8.gz",
+		"/usr/share/man/man8/bond-hotplug.8.gz", "/usr/share/man/man5/bond-hotplug.conf.5.gz",
+	} {
+		if !slices.Contains(want, must) {
+			t.Errorf("install.sh (PREFIX=/usr) did not stage %s; staged %q", must, want)
+		}
+	}
+	for name, got := range map[string][]string{
+		"deb": debFiles(t, deb), "rpm": rpmFiles(t, rpm), "archlinux": archFiles(t, arch),
+	} {
+		if !slices.Equal(got, want) {
+			t.Errorf("%s payload differs from install.sh's:\n only in %s: %q\n missing:    %q", name, name, diff(got, want), diff(want, got))
+		}
+	}
+
+	// The configuration file is one that upgrades never overwrite, in each format.
+	ctl := t.TempDir()
+	run(t, "", nil, "dpkg-deb", "-e", deb, ctl)
+	conffiles, err := os.ReadFile(filepath.Join(ctl, "conffiles"))
+	if err != nil || strings.TrimSpace(string(conffiles)) != "/etc/conf.d/network.conf" {
+		t.Errorf("deb conffiles = %q, %v; want /etc/conf.d/network.conf", conffiles, err)
+	}
+	if got := strings.TrimSpace(run(t, "", nil, "rpm", "-qp", "--qf", "[%{FILENAMES} %{FILEFLAGS:fflags}\n]", rpm)); !strings.Contains(got, "/etc/conf.d/network.conf cn") {
+		t.Errorf("rpm: /etc/conf.d/network.conf is not %%config(noreplace): %s", got)
+	}
+	if got := pkginfo(t, arch)["backup"]; !slices.Equal(got, []string{"etc/conf.d/network.conf"}) {
+		t.Errorf("archlinux .PKGINFO backup = %q", got)
+	}
+
+	// The unit and the rule that the packages ship run the packaged binaries.
+	for _, f := range []string{"usr/lib/systemd/system/bond-up@.service", "usr/lib/udev/rules.d/90-bond-hotplug.rules"} {
+		b, err := os.ReadFile(filepath.Join(pkgroot, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), "/usr/bin/bond-") || strings.Contains(string(b), "@BINDIR@") || strings.Contains(string(b), "/usr/local") {
+			t.Errorf("%s does not point at /usr/bin:\n%s", f, b)
+		}
+	}
+
+	// Debian dependencies resolve on Debian: every alternative's first name is a
+	// known package here (the host is Debian, like the lab's guest).
+	ctrl, err := os.ReadFile(filepath.Join(ctl, "control"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(ctrl), "Depends: libc6, libudev1, systemd, udev, wpasupplicant, isc-dhcp-client | dhcpcd-base") {
+		t.Errorf("deb control:\n%s", ctrl)
+	}
+	if _, err := exec.LookPath("apt-cache"); err == nil {
+		for _, p := range []string{"libc6", "libudev1", "systemd", "udev", "wpasupplicant", "isc-dhcp-client", "dhcpcd-base", "wide-dhcpv6-client"} {
+			if out, err := exec.Command("apt-cache", "show", "--no-all-versions", p).CombinedOutput(); err != nil {
+				t.Errorf("deb dependency %s is not a Debian package here: %v\n%s", p, err, out)
+			}
+		}
+	}
+
+	// The PKGBUILD: bash syntax, its package() installs exactly the same files, and
+	// its depends/optdepends/backup are those the .pkg.tar.zst declares.
+	root := repoRoot(t)
+	run(t, root, nil, "bash", "-n", "packaging/arch/PKGBUILD")
+	src := t.TempDir()
+	pkgdir := filepath.Join(t.TempDir(), "pkg")
+	script := `set -e
+source packaging/arch/PKGBUILD
+mkdir -p "$SRC" "$PKGDIR"
+ln -s "$ROOT" "$SRC/$pkgname-$pkgver"
+srcdir=$SRC pkgdir=$PKGDIR
+cd "$srcdir"
+package >/dev/null
+cd "$ROOT"
+printf 'depend=%s\n' "${depends[@]}"
+printf 'optdepend=%s\n' "${optdepends[@]%%:*}"
+printf 'backup=%s\n' "${backup[@]}"
+`
+	out := run(t, root, []string{"SRC=" + src, "PKGDIR=" + pkgdir, "ROOT=" + root}, "bash", "-c", script)
+	if got := treeFiles(t, pkgdir); !slices.Equal(got, want) {
+		t.Errorf("PKGBUILD package() installs other files than the packages:\n only PKGBUILD: %q\n missing: %q", diff(got, want), diff(want, got))
+	}
+	declared := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		declared[k] = append(declared[k], v)
+	}
+	info := pkginfo(t, arch)
+	for _, k := range []string{"depend", "optdepend", "backup"} {
+		if !slices.Equal(uniq(declared[k]), uniq(info[k])) {
+			t.Errorf("PKGBUILD %ss %q, .pkg.tar.zst .PKGINFO %q", k, declared[k], info[k])
+		}
+	}
+}
