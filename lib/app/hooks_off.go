@@ -18,3 +18,5 @@ func testUnits(context.Context) (units.Manager, bool) { return nil, false }
 func testLockDir(def string) string { return def }
 
 func registerTestFlags(*flag.FlagSet, *bool) {}
+
+func testLinkRcvBuf(def int) int { return def }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"flag"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/bond-hotplug/bond-hotplug/lib/units"
@@ -32,4 +33,14 @@ func testLockDir(def string) string { return envOr("BOND_HOTPLUG_LOCKDIR", def) 
 // them.
 func registerTestFlags(fs *flag.FlagSet, insecure *bool) {
 	fs.BoolVar(insecure, "insecure-config", false, "")
+}
+
+// testLinkRcvBuf shrinks the link subscription's receive buffer
+// (BOND_HOTPLUG_NETLINK_RCVBUF=BYTES), so that a test's burst of link events surely
+// overflows it.
+func testLinkRcvBuf(def int) int {
+	if n, err := strconv.Atoi(os.Getenv("BOND_HOTPLUG_NETLINK_RCVBUF")); err == nil && n > 0 {
+		return n
+	}
+	return def
 }

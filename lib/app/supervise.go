@@ -33,11 +33,12 @@ func (e *Env) Supervise(ctx context.Context, master string, argv []string, resta
 		return err
 	}
 	r := &netdev.Reader{H: h, Sys: e.Sys}
-	updates, stop, err := subscribe()
+	w, err := watchLinks(e.Log, testLinkRcvBuf(linkRcvBuf))
 	if err != nil {
 		return err
 	}
-	defer stop()
+	defer w.Stop()
+	updates := w.C
 	if err := e.waitActive(ctx, r, master, updates); err != nil {
 		if ctx.Err() != nil {
 			return nil // stopped while waiting: nothing was started, nothing to release
@@ -85,11 +86,11 @@ func (e *Env) watchMAC(ctx context.Context, r *netdev.Reader, master string, mac
 			<-exited
 			return false, nil
 		case u := <-updates:
-			if !restartOnMAC || u.Attrs().Name != master {
+			if !restartOnMAC {
 				continue
 			}
-			now := u.Attrs().HardwareAddr.String()
-			if now == *mac {
+			now, ok := masterMAC(r, master, u)
+			if !ok || now == *mac {
 				continue
 			}
 			was := *mac
@@ -104,6 +105,22 @@ func (e *Env) watchMAC(ctx context.Context, r *netdev.Reader, master string, mac
 			return true, nil
 		}
 	}
+}
+
+// masterMAC is the master's MAC after update u: from u when it is about the master,
+// read again after a resync (updates were lost); ok is false for other links.
+func masterMAC(r *netdev.Reader, master string, u netlink.LinkUpdate) (string, bool) {
+	if !isResync(u) {
+		if u.Attrs().Name != master {
+			return "", false
+		}
+		return u.Attrs().HardwareAddr.String(), true
+	}
+	l, err := r.H.LinkByName(master)
+	if err != nil {
+		return "", false // gone: systemd stops us (BindsTo), nothing to restart for
+	}
+	return l.Attrs().HardwareAddr.String(), true
 }
 
 // hasLease4 reports a dynamic (finite lifetime) IPv4 address on the master: a lease.

@@ -47,23 +47,12 @@ func (e *Env) WaitActive(ctx context.Context, master string) error {
 	if err != nil {
 		return err
 	}
-	updates, stop, err := subscribe()
+	w, err := watchLinks(e.Log, testLinkRcvBuf(linkRcvBuf))
 	if err != nil {
 		return err
 	}
-	defer stop()
-	return e.waitActive(ctx, &netdev.Reader{H: h, Sys: e.Sys}, master, updates)
-}
-
-// subscribe listens to link changes. Subscribe before the first check, so that no
-// change between check and wait is lost.
-func subscribe() (<-chan netlink.LinkUpdate, func(), error) {
-	updates := make(chan netlink.LinkUpdate, 64)
-	done := make(chan struct{})
-	if err := netlink.LinkSubscribeWithOptions(updates, done, netlink.LinkSubscribeOptions{}); err != nil {
-		return nil, nil, fmt.Errorf("subscribe to link changes: %w", err)
-	}
-	return updates, func() { close(done) }, nil
+	defer w.Stop()
+	return e.waitActive(ctx, &netdev.Reader{H: h, Sys: e.Sys}, master, w.C)
 }
 
 // waitActive returns once master carries traffic: on a netlink notification, not on a
@@ -81,6 +70,7 @@ func (e *Env) waitActive(ctx context.Context, r *netdev.Reader, master string, u
 		case <-ctx.Done():
 			return fmt.Errorf("waiting for an active slave on %s: %w", master, ctx.Err())
 		case <-updates:
+			drain(updates)
 		case <-tick.C:
 		}
 	}
