@@ -105,6 +105,7 @@ func inner(work string, runs int) error {
 	}
 	l.env = append(l.env,
 		"BOND_HOTPLUG_LOCKDIR="+filepath.Join(work, "lock"),
+		"BOND_HOTPLUG_STATEDIR="+filepath.Join(work, "state"),
 		"BOND_HOTPLUG_UNITS=record:"+filepath.Join(work, "u.json"))
 	if err := l.setup(); err != nil {
 		return err

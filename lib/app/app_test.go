@@ -67,6 +67,7 @@ func testEnv(t *testing.T, h *netlink.Handle, conf string, mgr func(context.Cont
 		Handle:      h,
 		Info:        fakeInfo{},
 		LockDir:     filepath.Join(dir, "lock"),
+		StateDir:    filepath.Join(dir, "state"),
 		LockTimeout: time.Second,
 		Programs: units.Programs{Self: "/bin/bond-hotplug", Dhclient: "/sbin/dhclient",
 			Dhcp6c: "/sbin/dhcp6c", WPASupplicant: "/sbin/wpa_supplicant"},
@@ -122,7 +123,7 @@ func TestDeviceVanishingMidRunIsSkipped(t *testing.T) {
 		t.Fatal(err)
 	}
 	ip(t, ns, "link", "del", "veth0") // pulled after planning
-	vanished, err := e.apply(context.Background(), p)
+	vanished, err := e.apply(context.Background(), p, nil)
 	if err != nil || !vanished {
 		t.Fatalf("apply: vanished=%v err=%v\n%s", vanished, err, log)
 	}

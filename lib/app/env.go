@@ -17,6 +17,7 @@ import (
 	"github.com/bond-hotplug/bond-hotplug/lib/lock"
 	"github.com/bond-hotplug/bond-hotplug/lib/logx"
 	"github.com/bond-hotplug/bond-hotplug/lib/netdev"
+	"github.com/bond-hotplug/bond-hotplug/lib/record"
 	"github.com/bond-hotplug/bond-hotplug/lib/units"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -62,11 +63,13 @@ type Env struct {
 	Handle        *netlink.Handle
 	// Kernel and Source, when set, replace the netlink writer and reader (tests run
 	// the apply path on netdev.Fake without root).
-	Kernel      netdev.Kernel
-	Source      netdev.Source
-	Info        netdev.DeviceInfo
-	Sys         string
-	LockDir     string
+	Kernel  netdev.Kernel
+	Source  netdev.Source
+	Info    netdev.DeviceInfo
+	Sys     string
+	LockDir string
+	// StateDir holds the records of what runs applied (record.DefaultDir).
+	StateDir    string
 	LockTimeout time.Duration
 	// Since is when this run started (lock.Now()): a full run that took the lock
 	// later has seen every change that made this run start.
@@ -93,6 +96,7 @@ func Default(id string) *Env {
 		Log:        logx.New(id, os.Stderr),
 		ConfigPath: ConfigPath(""),
 		LockDir:    testLockDir(lock.DefaultDir),
+		StateDir:   testStateDir(record.DefaultDir),
 		// Generous: a burst of udev events queues on the lock (most runs coalesce),
 		// and a run at boot may wait for a busy systemd; udev gives an event 180 s.
 		LockTimeout:  60 * time.Second,

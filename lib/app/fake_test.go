@@ -36,6 +36,7 @@ func fakeEnv(t *testing.T, conf string) (*Env, *netdev.Fake, *units.Recorder, *b
 		Source:      k,
 		Info:        fakeInfo{},
 		LockDir:     filepath.Join(dir, "lock"),
+		StateDir:    filepath.Join(dir, "state"),
 		LockTimeout: time.Second,
 		Programs: units.Programs{Self: "/bin/bond-hotplug", Dhclient: "/sbin/dhclient",
 			Dhcp6c: "/sbin/dhcp6c", WPASupplicant: "/sbin/wpa_supplicant"},

@@ -20,3 +20,5 @@ func testLockDir(def string) string { return def }
 func registerTestFlags(*flag.FlagSet, *bool) {}
 
 func testLinkRcvBuf(def int) int { return def }
+
+func testStateDir(def string) string { return def }

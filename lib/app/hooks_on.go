@@ -44,3 +44,6 @@ func testLinkRcvBuf(def int) int {
 	}
 	return def
 }
+
+// testStateDir lets each test keep its own records (BOND_HOTPLUG_STATEDIR).
+func testStateDir(def string) string { return envOr("BOND_HOTPLUG_STATEDIR", def) }

@@ -2,14 +2,20 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/bond-hotplug/bond-hotplug/lib/config"
 	"github.com/bond-hotplug/bond-hotplug/lib/lock"
 	"github.com/bond-hotplug/bond-hotplug/lib/netdev"
 	"github.com/bond-hotplug/bond-hotplug/lib/plan"
+	"github.com/bond-hotplug/bond-hotplug/lib/record"
 	"github.com/bond-hotplug/bond-hotplug/lib/units"
 )
 
@@ -54,6 +60,7 @@ func (e *Env) readState(ctx context.Context, c *config.Config, m string) (plan.S
 			st.Units[u.Name] = u
 		}
 	}
+	st.UnitsUnknown = uerr != nil
 	return st, nil, uerr
 }
 
@@ -72,18 +79,34 @@ const (
 	other
 )
 
+// job is what one run does for one master.
+type job struct {
+	master string
+	kind   kind
+	plan   planner
+	// in, when set, is the configured master: what of it is found in place is adopted
+	// into the record (plan.Adopt). bond-down of an unconfigured master adopts nothing.
+	in *plan.Input
+	// up: bond-up, which creates the record if needed and marks the master up.
+	up bool
+	// down: bond-down, which removes the record once the teardown succeeded.
+	down bool
+}
+
 // converge plans and applies for one master under its lock until the plan is done,
-// re-planning (a bounded number of times) when a device vanished under us.
-func (e *Env) converge(ctx context.Context, c *config.Config, master string, k kind, mk planner) error {
+// re-planning (a bounded number of times) when a device vanished under us or the
+// master was set down. The master's record (what we own) is read first, given to each
+// plan, kept true step by step, and written back before the lock is released.
+func (e *Env) converge(ctx context.Context, c *config.Config, j job) (err error) {
+	master := j.master
 	since := int64(-1)
-	if k == full && !e.DryRun && e.Since > 0 {
+	if j.kind == full && !e.DryRun && e.Since > 0 {
 		since = e.Since
 	}
 	// A dry run changes nothing, so it needs no lock: an ordinary user can run it, and
 	// it never creates the lock directory (as that user, where others could tamper).
 	var lk *lock.Lock
 	var coalesced bool
-	var err error
 	if !e.DryRun {
 		lk, coalesced, err = lock.AcquireOrCoalesce(e.LockDir, master, e.LockTimeout, since)
 	}
@@ -96,17 +119,49 @@ func (e *Env) converge(ctx context.Context, c *config.Config, master string, k k
 		return nil
 	}
 	defer lk.Release()
+	store := e.store()
+	rec, err := store.Load(master)
+	var recNote string
+	if err != nil {
+		if !e.DryRun {
+			return err
+		}
+		// A dry run (perhaps by an ordinary user) still shows the rest of the plan.
+		recNote = fmt.Sprintf("cannot read what earlier runs applied (%v): removals are not shown", err)
+		rec, err = nil, nil
+	}
+	if j.up {
+		if rec == nil {
+			rec = &record.Record{Master: master}
+		}
+		rec.Up = true
+	}
+	if !e.DryRun {
+		saved := cloneRecord(rec)
+		defer func() {
+			if serr := e.saveRecord(store, j, saved, rec, err); serr != nil {
+				err = errors.Join(err, serr)
+			}
+		}()
+	}
 	var unitErr error
 	for round := 0; round < maxRounds; round++ {
 		st, err, uerr := e.readState(ctx, c, master)
 		if err != nil {
 			return err
 		}
-		p, isFull, err := mk(st)
+		if rec != nil && j.in != nil {
+			plan.Adopt(*j.in, st, rec)
+		}
+		st.Owned = rec
+		p, isFull, err := j.plan(st)
 		if err != nil {
 			return err
 		}
 		if e.DryRun {
+			if recNote != "" {
+				p.Notes = append(p.Notes, recNote)
+			}
 			if uerr != nil {
 				p.Notes = append(p.Notes, fmt.Sprintf("cannot read unit states: %v", uerr))
 			}
@@ -115,6 +170,9 @@ func (e *Env) converge(ctx context.Context, c *config.Config, master string, k k
 		}
 		for _, n := range p.Notes {
 			e.Log.Warn("%s: %s", master, n)
+		}
+		for _, n := range p.Info {
+			e.Log.Info("%s: %s", master, n)
 		}
 		for _, pr := range p.Problems {
 			e.Log.Error("%s: %v", master, pr)
@@ -129,13 +187,47 @@ func (e *Env) converge(ctx context.Context, c *config.Config, master string, k k
 			}
 			return e.done(lk, isFull, errors.Join(unitErr, problems))
 		}
-		vanished, err := e.apply(ctx, p)
+		vanished, err := e.apply(ctx, p, rec)
 		unitErr = errors.Join(unitErr, err)
 		if !vanished && !p.DropsState() {
 			return e.done(lk, isFull, errors.Join(unitErr, problems))
 		}
 	}
 	return errors.Join(unitErr, fmt.Errorf("still not converged after %d rounds of reading and planning", maxRounds))
+}
+
+func (e *Env) store() record.Store { return record.Store{Dir: e.StateDir} }
+
+func cloneRecord(r *record.Record) *record.Record {
+	if r == nil {
+		return nil
+	}
+	b, _ := json.Marshal(r)
+	var c record.Record
+	_ = json.Unmarshal(b, &c)
+	return &c
+}
+
+// saveRecord writes what the run leaves owned. bond-down that succeeded leaves
+// nothing (and the master down: hot-plug leaves it alone); one that failed keeps the
+// rest of the record, marked down, for the next bond-down.
+func (e *Env) saveRecord(store record.Store, j job, before, rec *record.Record, runErr error) error {
+	if j.down && runErr == nil {
+		if before == nil {
+			return nil
+		}
+		return store.Remove(j.master)
+	}
+	if rec == nil {
+		return nil
+	}
+	if j.down {
+		rec.Up = false
+	}
+	if reflect.DeepEqual(before, rec) {
+		return nil
+	}
+	return store.Save(rec)
 }
 
 // done stamps the lock of a successful full run, so that waiting runs coalesce.
@@ -151,7 +243,7 @@ func (e *Env) done(lk *lock.Lock, isFull bool, err error) error {
 // apply runs a plan in order. A device that vanished is logged and skipped (the caller
 // re-plans); a unit that cannot be started does not stop the network steps, but the run
 // fails at the end; any other kernel error stops the run.
-func (e *Env) apply(ctx context.Context, p plan.Plan) (vanished bool, err error) {
+func (e *Env) apply(ctx context.Context, p plan.Plan, rec *record.Record) (vanished bool, err error) {
 	fx, err := e.effects()
 	if err != nil {
 		return false, err
@@ -170,6 +262,9 @@ func (e *Env) apply(ctx context.Context, p plan.Plan) (vanished bool, err error)
 		switch {
 		case err == nil:
 			e.Log.Info("%s: %s", p.Master, a)
+			if rec != nil {
+				a.Own(rec)
+			}
 		case errors.Is(err, netdev.ErrGone):
 			e.Log.Warn("%s: %s: skipped, %v", p.Master, a, err)
 			vanished = true
@@ -231,9 +326,9 @@ func (e *Env) source(ask func(name string) bool) (netdev.Source, error) {
 	return &netdev.Reader{H: h, Info: e.Info, Sys: e.Sys, Ask: ask}, nil
 }
 
-// eachMaster converges every named master (all when none are named) with the plans
-// mk makes, and reports the failures of all of them.
-func (e *Env) eachMaster(ctx context.Context, masters []string, k kind, mk func(in plan.Input, st plan.State) (plan.Plan, error)) error {
+// Up brings the named masters (all configured ones when none are named) to their
+// configured state and marks them up: hot-plug events maintain them from now on.
+func (e *Env) Up(ctx context.Context, masters []string) error {
 	c, err := e.loadConfig()
 	if err != nil {
 		return err
@@ -242,29 +337,105 @@ func (e *Env) eachMaster(ctx context.Context, masters []string, k kind, mk func(
 	if err != nil {
 		return err
 	}
+	if len(masters) == 0 {
+		e.noteUnconfigured(c)
+	}
 	var errs []error
 	for _, m := range ms {
 		in := plan.Input{Config: c, Master: m, Programs: e.programs()}
-		if err := e.converge(ctx, c, m.Name, k, func(st plan.State) (plan.Plan, bool, error) {
-			p, err := mk(in, st)
-			return p, k == full, err
-		}); err != nil {
+		j := job{master: m.Name, kind: full, in: &in, up: true, plan: func(st plan.State) (plan.Plan, bool, error) {
+			p, err := plan.Up(in, st)
+			return p, true, err
+		}}
+		if err := e.converge(ctx, c, j); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", m.Name, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// Up brings the named masters (all when none are named) to their configured state.
-func (e *Env) Up(ctx context.Context, masters []string) error {
-	return e.eachMaster(ctx, masters, full, plan.Up)
+// noteUnconfigured warns of masters a record names that the file no longer has (one
+// renamed or removed): bond-up leaves them, bond-down NAME tears them down.
+func (e *Env) noteUnconfigured(c *config.Config) {
+	recorded, err := e.store().Masters()
+	if err != nil {
+		e.Log.Warn("%v", err)
+	}
+	for _, name := range recorded {
+		if _, ok := c.Master(name); !ok {
+			e.Log.Warn("%s: no longer in %s but set up by an earlier run: left as it is; `bond-down %s` (or stopping bond-up@%s.service) tears it down", name, c.Path, name, name)
+		}
+	}
 }
 
-// Down tears the named masters down (all when none are named).
+// Down tears the named masters down (all configured and all recorded ones when none
+// are named). A master that only a record names (renamed or removed from the file) is
+// torn down as far as the record says it is ours.
 func (e *Env) Down(ctx context.Context, masters []string, stopSupplicants bool) error {
-	return e.eachMaster(ctx, masters, other, func(in plan.Input, st plan.State) (plan.Plan, error) {
-		return plan.Down(in, st, stopSupplicants)
-	})
+	c, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	ms, err := e.selectDownMasters(c, masters)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, m := range ms {
+		in := plan.Input{Config: c, Master: m, Programs: e.programs()}
+		j := job{master: m.Name, kind: other, down: true, plan: func(st plan.State) (plan.Plan, bool, error) {
+			p, err := plan.Down(in, st, stopSupplicants)
+			return p, false, err
+		}}
+		if err := e.converge(ctx, c, j); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", m.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// selectDownMasters resolves bond-down's arguments: configured masters, and masters
+// only a record names (as a Master with a name and a kind and nothing configured).
+func (e *Env) selectDownMasters(c *config.Config, args []string) ([]*config.Master, error) {
+	recorded, rerr := e.store().Masters()
+	if len(args) == 0 {
+		// A file that configures no master at all is more likely emptied by mistake
+		// than meant as "tear everything down": that takes the names.
+		if len(c.MasterNames()) == 0 {
+			return nil, usagef("%s configures no master (no <name>SLAVES or <name>PRIMARY key); name the masters to tear down", c.Path)
+		}
+		if rerr != nil {
+			e.Log.Warn("%v", rerr)
+		}
+		args = append(c.MasterNames(), recorded...)
+		sort.Strings(args)
+	}
+	var out []*config.Master
+	seen := map[string]bool{}
+	for _, a := range args {
+		if seen[a] {
+			continue
+		}
+		seen[a] = true
+		if m, ok := c.Master(a); ok {
+			out = append(out, m)
+			continue
+		}
+		if slices.Contains(recorded, a) {
+			rec, err := e.store().Load(a)
+			if err != nil {
+				return nil, err
+			}
+			if rec != nil {
+				out = append(out, &config.Master{Name: a, Kind: config.Kind(rec.Kind)})
+				continue
+			}
+		}
+		known := append(c.MasterNames(), recorded...)
+		sort.Strings(known)
+		return nil, usagef("argument %q: not a master in %s, nor one set up by an earlier run (known: %s)", a, c.Path, strings.Join(known, ", "))
+	}
+	return out, nil
 }
 
 // Hotplug handles one udev event for interface ifname. It returns quickly: it never
@@ -307,9 +478,9 @@ func (e *Env) Hotplug(ctx context.Context, action, ifname string) error {
 	if plan.OnlyStops(ev, m.Name, func(name string) bool { return !e.present(name) }) {
 		k = other
 	}
-	return e.converge(ctx, c, m.Name, k, func(st plan.State) (plan.Plan, bool, error) {
+	return e.converge(ctx, c, job{master: m.Name, kind: k, in: &in, plan: func(st plan.State) (plan.Plan, bool, error) {
 		return plan.Hotplug(in, ev, st)
-	})
+	}})
 }
 
 // present reports whether a link of that name exists now.

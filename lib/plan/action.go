@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/bond-hotplug/bond-hotplug/lib/config"
@@ -229,6 +230,9 @@ type Plan struct {
 	Actions []Action
 	// Notes are things the run saw and deliberately left alone, for the user.
 	Notes []string
+	// Info is why a run does nothing that is expected to (a master that is not up):
+	// printed like a note, logged as information, not as a warning.
+	Info []string
 	// Problems are parts of the desired state that cannot be reached (a helper program
 	// is not installed). The rest of the plan is still applied; the run then fails.
 	Problems []error
@@ -255,7 +259,7 @@ func (p Plan) String() string {
 	for _, a := range p.Actions {
 		fmt.Fprintf(&b, "%s: %s\n", p.Master, a)
 	}
-	for _, n := range p.Notes {
+	for _, n := range append(slices.Clone(p.Notes), p.Info...) {
 		fmt.Fprintf(&b, "%s: note: %s\n", p.Master, n)
 	}
 	for _, e := range p.Problems {

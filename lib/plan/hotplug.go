@@ -59,6 +59,15 @@ func Hotplug(in Input, ev Event, st State) (p Plan, full bool, err error) {
 		// Our master appeared and vanished again; nothing to build on.
 		return Plan{Master: m.Name}, false, nil
 	}
+	// Administrative state: hot-plug maintains only a master that bond-up brought up
+	// (by hand or as bond-up@MASTER.service) and bond-down has not taken down. After
+	// a reboot no record exists (tmpfs), so coldplug events before the unit runs do
+	// nothing, and the unit's own run converges everything.
+	if st.Owned == nil || !st.Owned.Up {
+		p := Plan{Master: m.Name}
+		p.Info = append(p.Info, fmt.Sprintf("%s is not up (bond-up@%s.service not started, or bond-down ran): %s %s left alone", m.Name, m.Name, ev.Action, ev.Ifname))
+		return p, false, nil
+	}
 	p, err = Up(in, st)
 	return p, true, err
 }

@@ -78,6 +78,18 @@ func TestHotplugPlans(t *testing.T) {
 		{"add-of-the-master-that-vanished-again-does-nothing", Event{"add", "bond0"}, func() State {
 			return without(converged(), "bond0")
 		}},
+		{"add-while-no-bond-up-ran-since-boot-does-nothing", Event{"add", "enp3s0"}, func() State {
+			st := converged()
+			st.Links.Links[1] = link("enp3s0", "device", "", false)
+			st.Owned = &record.Record{} // stands for none: see below
+			return st
+		}},
+		{"add-after-bond-down-does-nothing", Event{"add", "enp3s0"}, func() State {
+			st := without(converged(), "bond0")
+			st.Links.Links[0] = link("enp3s0", "device", "", false)
+			st.Owned = &record.Record{Master: "bond0", Kind: "bond"}
+			return st
+		}},
 		{"move-to-a-configured-name-enslaves-it", Event{"move", "enp3s0"}, func() State {
 			st := converged()
 			st.Links.Links[1] = link("enp3s0", "device", "", true)

@@ -3,7 +3,6 @@ package plan
 import (
 	"net/netip"
 	"slices"
-	"sort"
 
 	"github.com/bond-hotplug/bond-hotplug/lib/config"
 	"github.com/bond-hotplug/bond-hotplug/lib/record"
@@ -115,12 +114,7 @@ func planUndo(p *Plan, in Input, st State, exists bool) {
 		return
 	}
 	m := in.Master
-	names := make([]string, 0, len(r.Units))
-	for name := range r.Units {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range sortedKeys(r.Units) {
 		role, ifname, ok := units.Parse(name)
 		if !ok || role != units.RoleWPA || !in.running(st, name) {
 			continue

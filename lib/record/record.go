@@ -203,6 +203,11 @@ func (s Store) Save(r *Record) error {
 			os.Remove(tmp.Name())
 		}
 	}()
+	// Readable by all: `bond-up -n` as an ordinary user shows removals too.
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write record %s: %w", p, err)
+	}
 	if _, err := tmp.Write(append(b, '\n')); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write record %s: %w", p, err)

@@ -102,6 +102,8 @@ func TestConcurrentHotplug(t *testing.T) {
 		t.Parallel()
 		ns := newNS(t)
 		conf := writeConfig(t, ns, brConf)
+		// bond-up@br0 has run (with no port yet): hot-plug maintains br0 from now on.
+		mustRun(t, ns, nil, upBin, "-c", conf)
 		const n = 32
 		var evs []event
 		for i := 0; i < n; i++ {

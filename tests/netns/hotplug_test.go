@@ -57,16 +57,34 @@ func TestHotplug(t *testing.T) {
 		assertConverged(t, ns, "veth0", "veth7")
 	})
 
-	t.Run("the first add event creates the master and converges it", func(t *testing.T) {
+	t.Run("stopped stays stopped: an add event before bond-up (coldplug at boot) or after bond-down changes nothing, one after bond-up converges", func(t *testing.T) {
 		t.Parallel()
 		ns := newNS(t)
 		mustVeth(t, ns, "veth0", "peer0", "lan1", "plan1")
 		conf := writeConfig(t, ns, brConf)
+		before := dump(t, ns)
 
+		_, stderr := mustRun(t, ns, udevEnv("add", "lan1"), hotplugBin, "-c", conf)
+		assertSameDump(t, "an add event before any bond-up", before, dump(t, ns))
+		if !strings.Contains(stderr, "br0 is not up") {
+			t.Errorf("the log does not say why nothing happened:\n%s", stderr)
+		}
+		if rec, _ := readUnits(t, ns); len(rec.Calls) != 0 {
+			t.Errorf("an add event before bond-up started or stopped units: %q", rec.Calls)
+		}
+
+		mustRun(t, ns, nil, upBin, "-c", conf)
+		mustRun(t, ns, nil, downBin, "-c", conf) // systemctl stop bond-up@br0
+		afterDown := dump(t, ns)
 		mustRun(t, ns, udevEnv("add", "lan1"), hotplugBin, "-c", conf)
+		mustRun(t, ns, udevEnv("add", "veth0"), hotplugBin, "-c", conf)
+		assertSameDump(t, "add events after bond-down", afterDown, dump(t, ns))
 
+		mustRun(t, ns, nil, upBin, "-c", conf) // systemctl start bond-up@br0
+		mustDel(t, ns, "lan1")
+		mustVeth(t, ns, "lan1", "plan1")
+		mustRun(t, ns, udevEnv("add", "lan1"), hotplugBin, "-c", conf)
 		assertConverged(t, ns, "veth0", "lan1")
-		assertDHCPUnits(t, ns)
 	})
 
 	t.Run("an add event for a foreign device exits 0, prints nothing, and touches nothing, not even the lock or unit record", func(t *testing.T) {
@@ -146,7 +164,10 @@ func TestHotplug(t *testing.T) {
 		mustRun(t, ns, udevEnv("add", "br0"), hotplugBin, "-c", conf)
 		assertSameDump(t, "an add event for an absent master", before, dump(t, ns))
 
-		// Someone else created the master (as loading the bonding module creates bond0).
+		// bond-up ran; then someone deleted br0 and made it again by hand (as loading
+		// the bonding module makes bond0): the master is up, hot-plug repairs it.
+		mustRun(t, ns, nil, upBin, "-c", conf)
+		mustDel(t, ns, "br0")
 		ns.mu.Lock()
 		err := ns.H.LinkAdd(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: "br0"}})
 		ns.mu.Unlock()
@@ -203,6 +224,9 @@ func TestLock(t *testing.T) {
 		ns := newNS(t)
 		mustVeth(t, ns, "veth0", "peer0")
 		conf := writeConfig(t, ns, brConf+noDHCP)
+		mustRun(t, ns, nil, upBin, "-c", conf)
+		mustDel(t, ns, "veth0")
+		mustVeth(t, ns, "veth0", "peer0")
 		release := holdLock(t, ns, "br0")
 		time.AfterFunc(700*time.Millisecond, release)
 

@@ -32,6 +32,7 @@ type testNS struct {
 }
 
 func (ns *testNS) lockDir() string   { return filepath.Join(ns.dir, "lock") }
+func (ns *testNS) stateDir() string  { return filepath.Join(ns.dir, "state") }
 func (ns *testNS) unitsPath() string { return filepath.Join(ns.dir, "units.json") }
 
 var nsSeq atomic.Int64
@@ -94,6 +95,7 @@ func command(ctx context.Context, ns *testNS, env map[string]string, bin string,
 	cmd := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", ns.Name, bin}, args...)...)
 	cmd.Env = append(baseEnv(),
 		"BOND_HOTPLUG_LOCKDIR="+ns.lockDir(),
+		"BOND_HOTPLUG_STATEDIR="+ns.stateDir(),
 		"BOND_HOTPLUG_UNITS=record:"+ns.unitsPath(),
 		"BOND_HOTPLUG_STDERR=1",
 	)
