@@ -137,8 +137,12 @@ Create or repair each MASTER (default: every master in the configuration) and
 everything on it: the bond (or bridge, when its name contains "br") with its options,
 every configured slave that is present, wpa_supplicant on slaves that need it, static
 addresses and routes, and the DHCPv4/DHCPv6 clients (which start once the master has
-an active slave). Running it again changes nothing. Boot runs it through
-bond-up@MASTER.service.
+an active slave). What an earlier run applied and the file no longer asks for
+(a slave, an address, a route, a primary, a unit) is undone; a unit whose command
+line changed is restarted; what no run of ours applied is never touched. Running it
+again changes nothing. Boot runs it through bond-up@MASTER.service; after editing
+the file, "systemctl reload bond-up@MASTER" runs it again. From then on hot-plug
+events maintain the master, until bond-down.
 
   --status             show each master: kind, options, slaves and their links, the
                        active slave, addresses, units, and whether anything is pending
@@ -174,10 +178,13 @@ func MainUp(args []string, stderr io.Writer) int {
 
 const downUsage = `Usage: bond-down [OPTIONS] [MASTER...]
 
-Tear each MASTER down (default: every master in the configuration), in this order:
+Tear each MASTER down (default: every master in the configuration, and every master
+an earlier run set up that the file no longer names, such as a renamed one), in this order:
 the DHCP clients release their leases and stop, static routes then addresses are
 removed, the slaves are released (and left up), the master is deleted.
-wpa_supplicant keeps running on the slaves unless --supplicants is given.
+wpa_supplicant keeps running on the slaves unless --supplicants is given. A master
+the file no longer names loses only what runs of ours applied, and is deleted only
+if one of them created it. Hot-plug events leave a master that is down alone.
 
       --supplicants    also stop wpa_supplicant on the master's slaves
 ` + commonHelp
@@ -211,9 +218,11 @@ const hotplugUsage = `Usage: bond-hotplug [OPTIONS] [ACTION INTERFACE]
 
 Run by udev (90-bond-hotplug.rules) for every network device added or removed; ACTION
 and INTERFACE default to udev's $ACTION and $INTERFACE. A device that belongs to no
-configured master is ignored at once. On add, its master is created if needed and
-converged (the device enslaved, wpa_supplicant started when it needs one); on remove,
-the device's units are stopped and nothing else is touched. It never waits for
+configured master is ignored at once, and so is every event of a master that is not
+up (bond-up has not run since boot, or bond-down ran: bond-up@MASTER.service stopped
+stays stopped). On add, the master is created if needed and converged (the device
+enslaved, wpa_supplicant started when it needs one); on remove, the device's units
+are stopped and nothing else is touched. It never waits for
 carrier, association or unit start-up, so udev is never held up.
 
   --wait-active MASTER  block until MASTER has an active slave with carrier

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bond-hotplug/bond-hotplug/lib/config"
 	"github.com/bond-hotplug/bond-hotplug/lib/plan"
+	"github.com/bond-hotplug/bond-hotplug/lib/record"
 	"github.com/bond-hotplug/bond-hotplug/lib/units"
 	"github.com/bond-hotplug/bond-hotplug/lib/version"
 	"sort"
@@ -35,7 +36,14 @@ func (e *Env) Status(ctx context.Context, masters []string) error {
 			return err
 		}
 		printStatus(e.Out, c, m, st, uerr)
-		if p, err := plan.Up(plan.Input{Config: c, Master: m, Programs: e.programs()}, st); err != nil {
+		in := plan.Input{Config: c, Master: m, Programs: e.programs()}
+		rec, rerr := e.store().Load(m.Name)
+		fmt.Fprintf(e.Out, "  admin:     %s\n", adminState(m.Name, rec, rerr))
+		if rec != nil {
+			plan.Adopt(in, st, rec) // on the copy just read: nothing is written
+		}
+		st.Owned = rec
+		if p, err := plan.Up(in, st); err != nil {
 			fmt.Fprintf(e.Out, "  pending:   cannot plan: %v\n", err)
 		} else if p.Empty() {
 			fmt.Fprintf(e.Out, "  pending:   nothing (converged)\n")
@@ -117,4 +125,17 @@ func orNone(s []string) string {
 		return "none"
 	}
 	return strings.Join(s, ", ")
+}
+
+// adminState says whether hot-plug maintains the master, from its record.
+func adminState(master string, rec *record.Record, err error) string {
+	switch {
+	case err != nil:
+		return fmt.Sprintf("unknown: %v", err)
+	case rec == nil || !rec.Up:
+		return fmt.Sprintf("down: hot-plug leaves it alone until bond-up %s (systemctl start bond-up@%s)", master, master)
+	case rec.Created:
+		return "up: maintained by hot-plug; created by bond-hotplug"
+	}
+	return "up: maintained by hot-plug"
 }
