@@ -253,3 +253,24 @@ ping_ok_since() {
 	grep -o '^\[[0-9.]*\] .* bytes from' "$LAB_OUT/ping-${2:-$GW4}.log" | tr -d '[' |
 		awk -v t="$1" -v n="$(now)" '$1 >= t { last = $1 } END { exit !(last != "" && n - last < 1.5) }'
 }
+
+## The configuration file, edited while the system runs (issue 8: edit, then reload).
+
+# set_conf: replace /etc/conf.d/network.conf with stdin (root's, 0644, as installed).
+set_conf() {
+	cat >"$LAB_RUN/network.conf.new"
+	install -o root -g root -m 0644 "$LAB_RUN/network.conf.new" /etc/conf.d/network.conf
+}
+# reload_master MASTER: systemctl reload bond-up@MASTER; PASS/FAIL on its status.
+reload_master() {
+	local t rc=0
+	t=$(now)
+	systemctl reload "bond-up@$1.service" >"$LAB_RUN/reload.out" 2>&1 || rc=$?
+	if [ "$rc" = 0 ]; then
+		pass "systemctl reload bond-up@$1 exits 0" "$(since "$t")"
+	else
+		fail "systemctl reload bond-up@$1 exits 0" "exit $rc: $(tr '\n' ' ' <"$LAB_RUN/reload.out") $(journalctl -b --no-pager -o cat -n 5 -u "bond-up@$1.service" | tr '\n' ' ')"
+	fi
+}
+# no_primary MASTER: the bond has no primary.
+no_primary() { local p; p=$(cat "/sys/class/net/$1/bonding/primary"); [ -z "$p" ] || { echo "primary: $p"; return 1; }; }

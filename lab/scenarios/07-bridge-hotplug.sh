@@ -1,7 +1,8 @@
 #!/bin/bash
 # 7. A bridge master (its name contains "br") with hot-plugged veth ports,
-# next to the bond. veth0's far end is on the lan; veth1's is a "pc" namespace
-# that reaches the lan only through br0.
+# next to the bond. Hot-plug builds nothing until bond-up@br0 is started.
+# veth0's far end is on the lan; veth1's is a "pc" namespace that reaches the
+# lan only through br0.
 # lab-devices: eth0
 # lab-config: bridge.conf
 set -euo pipefail
@@ -13,8 +14,12 @@ pc_pings() { ip netns exec pc ping -n -c 1 -W 1 "$1" >/dev/null 2>&1; }
 no_wpa_on_veth() { ! product_units | grep -q 'bond-wpa@veth' || { product_units | tr '\n' ' '; return 1; }; }
 
 require "bond0 up on eth0" 60 is_active eth0
-note "plugging veth0 (its far end on the lan)"
+note "plugging veth0 (its far end on the lan) while br0 is not up (bond-up@br0 not started)"
 plug_wired veth0
+settle
+check "br0 is not built by hot-plug before bond-up@br0 runs" 2 absent br0
+note "systemctl start bond-up@br0"
+systemctl start bond-up@br0.service
 check "br0 is created as a bridge" 20 is_bridge br0
 check "veth0 is a port of br0" 20 is_slave_of veth0 br0
 check "br0 has its static address 10.88.0.2/24" 20 has_addr br0 ' inet 10\.88\.0\.2/24'

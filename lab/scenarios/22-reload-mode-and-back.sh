@@ -1,0 +1,35 @@
+#!/bin/bash
+# 22. A rebuild keeps what the kernel drops: bond0MODE=balance-rr and reload,
+# then back to active-backup and reload, with static IPv4 and IPv6 routes and
+# an IPv6 address configured. Each change sets the bond down (the kernel then
+# deletes the IPv4 routes, and with keep_addr_on_down=0 the IPv6 addresses);
+# the run reads and plans again, so every route and address is back after it.
+# lab-devices: eth0 wifi
+# lab-config: ownership.conf
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../guest/reliability.sh
+. /lab/guest/reliability.sh
+
+statics_back() {
+	has_addr bond0 ' inet 192\.168\.77\.2/24' && has_addr bond0 ' inet6 fd77:1::2/64' &&
+		has_route 10.99.0.0/16 && has_route fd99::/48
+}
+
+require "converged: eth0 active, wlan0 associated, DHCPv4 and DHCPv6" 90 converged_laptop
+expect_eq "keep_addr_on_down is 0 (IPv6 addresses go with a down)" "$(sysctl -n net.ipv6.conf.bond0.keep_addr_on_down)" 0
+echo "bond0MODE=balance-rr" >>"$LAB_RUN/rr.conf"
+cat /lab/scenarios/conf/ownership.conf "$LAB_RUN/rr.conf" | set_conf
+reload_master bond0
+check "bond0 is balance-rr" 10 bond_has "Bonding Mode: load balancing (round-robin)"
+check "static addresses and IPv4 and IPv6 routes are all there right after the reload" 1 statics_back
+check "bond-up -n bond0: nothing to do" 10 nothing_to_do bond0
+
+install -o root -g root -m 0644 /lab/scenarios/conf/ownership.conf /etc/conf.d/network.conf
+reload_master bond0
+check "bond0 is active-backup again with primary eth0" 10 bash -c '. /lab/guest/lib.sh; bond_has "Bonding Mode: fault-tolerance (active-backup) (fail_over_mac active)" && bond_has "Primary Slave: eth0 (primary_reselect always)"'
+check "static addresses and IPv4 and IPv6 routes are all there right after the reload" 1 statics_back
+check "eth0 active, wlan0 an up slave and associated" 60 bash -c '. /lab/guest/lib.sh; is_active eth0 && slave_mii_up wlan0 && associated wlan0'
+check "DHCPv4 lease on bond0" 60 has_dhcp4 bond0
+check "IPv4 ping to the gateway" 15 pings "$GW4"
+check "bond-up -n bond0: nothing to do" 10 nothing_to_do bond0
+check "no error logged by the product this boot" 1 no_product_errors
