@@ -274,3 +274,6 @@ reload_master() {
 }
 # no_primary MASTER: the bond has no primary.
 no_primary() { local p; p=$(cat "/sys/class/net/$1/bonding/primary"); [ -z "$p" ] || { echo "primary: $p"; return 1; }; }
+# has_route6 PREFIX / no_route6 PREFIX: the same for IPv6 (plain `ip route` lists IPv4 only).
+has_route6() { ip -6 route show "$1" 2>&1 | grep -q . || { echo "no route $1"; return 1; }; }
+no_route6() { ! ip -6 route show "$1" 2>/dev/null | grep -q . || { ip -6 route show "$1"; return 1; }; }
