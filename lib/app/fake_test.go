@@ -6,6 +6,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -123,5 +124,85 @@ func TestUnitFailureFailsTheRunAfterTheNetworkSteps(t *testing.T) {
 	}
 	if k.Devs["veth0"].Master != "br0" || len(k.AddrsOf["br0"]) != 1 {
 		t.Errorf("network steps not done: %s", k.Transcript())
+	}
+}
+
+// The record through whole runs on the fake kernel: bond-up records, an edited file
+// undoes what it dropped (and only that), hot-plug acts only while the master is up,
+// and bond-down of a master only the record names tears it down and forgets it.
+func TestRecordAcrossRuns(t *testing.T) {
+	conf := "br0SLAVES='veth0 veth1'\nbr0ADDRS='10.0.0.2/24 10.0.1.2/24'\nbr0DHCP=no\nbr0DHCP6=no\n"
+	e, k, _, log := fakeEnv(t, conf)
+	ctx := context.Background()
+	k.AddLink("veth0", "veth")
+	k.AddLink("veth1", "veth")
+	k.AddLink("hand0", "veth")
+
+	if err := e.Hotplug(ctx, "add", "veth0"); err != nil {
+		t.Fatal(err)
+	}
+	if len(k.Writes) != 0 {
+		t.Fatalf("an add event before any bond-up wrote: %s", k.Transcript())
+	}
+	if err := e.Up(ctx, nil); err != nil {
+		t.Fatalf("bond-up: %v\n%s", err, log)
+	}
+	k.Devs["hand0"].Master = "br0" // enslaved by hand
+	k.AddrsOf["br0"] = append(k.AddrsOf["br0"], netdev.Addr{Prefix: netip.MustParsePrefix("10.0.9.9/24")})
+	if err := os.WriteFile(e.ConfigPath, []byte("br0SLAVES='veth0'\nbr0ADDRS='10.0.0.2/24'\nbr0DHCP=no\nbr0DHCP6=no\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	k.Writes = nil
+	if err := e.Up(ctx, nil); err != nil {
+		t.Fatalf("bond-up after the edit: %v\n%s", err, log)
+	}
+	want := "delete address 10.0.1.2/24 from br0\nrelease veth1"
+	if got := k.Transcript(); got != want {
+		t.Errorf("writes after the edit:\n%s\nwant:\n%s", got, want)
+	}
+	if err := e.Down(ctx, nil, false); err != nil {
+		t.Fatalf("bond-down: %v\n%s", err, log)
+	}
+	if _, ok := k.Devs["br0"]; ok {
+		t.Errorf("br0 still exists after bond-down")
+	}
+	if ms, err := e.store().Masters(); err != nil || len(ms) != 0 {
+		t.Errorf("records after bond-down: %v, %v", ms, err)
+	}
+	k.Writes = nil
+	if err := e.Hotplug(ctx, "add", "veth0"); err != nil {
+		t.Fatal(err)
+	}
+	if len(k.Writes) != 0 {
+		t.Errorf("an add event after bond-down wrote: %s", k.Transcript())
+	}
+}
+
+func TestBondDownOfAMasterOnlyTheRecordNames(t *testing.T) {
+	e, k, rec, log := fakeEnv(t, "br0SLAVES='veth0'\nbr0ADDRS='10.0.0.2/24'\nbr0DHCP6=no\n")
+	ctx := context.Background()
+	k.AddLink("veth0", "veth")
+	if err := e.Up(ctx, nil); err != nil {
+		t.Fatalf("bond-up: %v\n%s", err, log)
+	}
+	if err := os.WriteFile(e.ConfigPath, []byte("br1SLAVES='veth0'\nbr1DHCP=no\nbr1DHCP6=no\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Up(ctx, []string{"br0"}); ExitCode(err) != ExitUsage {
+		t.Errorf("bond-up br0 (no longer configured): %v, want a usage error", err)
+	}
+	k.Writes, rec.Calls = nil, nil
+	if err := e.Down(ctx, []string{"br0"}, false); err != nil {
+		t.Fatalf("bond-down br0: %v\n%s", err, log)
+	}
+	want := "delete address 10.0.0.2/24 from br0\nrelease veth0\nset veth0 up\ndelete br0"
+	if got := k.Transcript(); got != want {
+		t.Errorf("bond-down br0 wrote:\n%s\nwant:\n%s", got, want)
+	}
+	if got := rec.Transcript(); got != "stop bond-dhcp4@br0.service (wait)" {
+		t.Errorf("bond-down br0 unit calls: %q, want the DHCPv4 client stopped first", got)
+	}
+	if err := e.Down(ctx, []string{"br0"}, false); ExitCode(err) != ExitUsage {
+		t.Errorf("a second bond-down br0: %v, want a usage error (neither configured nor recorded)", err)
 	}
 }
