@@ -140,7 +140,7 @@ func listProp(name string, v []string) sd.Property {
 }
 
 // Properties turns a Spec into transient-unit properties.
-func Properties(s Spec) []sd.Property {
+func Properties(s Spec) ([]sd.Property, error) {
 	dev := DeviceUnit(s.Device)
 	props := []sd.Property{
 		sd.PropDescription(s.Description),
@@ -167,11 +167,22 @@ func Properties(s Spec) []sd.Property {
 	if s.Restart != "" {
 		props = append(props, strProp("Restart", s.Restart))
 	}
-	return props
+	if s.Sandbox != nil {
+		sp, err := sandboxProps(s.Sandbox)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.Name, err)
+		}
+		props = append(props, sp...)
+	}
+	return props, nil
 }
 
 func (m *Systemd) Start(ctx context.Context, s Spec) error {
-	_, err := m.conn.StartTransientUnitContext(ctx, s.Name, "replace", Properties(s), nil)
+	props, err := Properties(s)
+	if err != nil {
+		return fmt.Errorf("start %s: %w", s.Name, err)
+	}
+	_, err = m.conn.StartTransientUnitContext(ctx, s.Name, "replace", props, nil)
 	var dbe godbus.Error
 	if errors.As(err, &dbe) && dbe.Name == "org.freedesktop.systemd1.UnitExists" {
 		// Still loaded (for example deactivating): start the unit we already have.

@@ -29,6 +29,8 @@ type Spec struct {
 	Before []string
 	After  []string
 	Wants  []string
+	// Sandbox is the unit's hardening (sandbox.go); nil: none.
+	Sandbox *Sandbox
 }
 
 // String is a one-line, stable rendering used in plans and golden tests.
@@ -110,6 +112,7 @@ func WPA(p Programs, ifname, conf string) (Spec, error) {
 		Restart:     "on-abnormal",
 		Before:      []string{"network-pre.target"},
 		Wants:       []string{"network-pre.target"},
+		Sandbox:     sandboxFor(RoleWPA, ifname),
 	}, nil
 }
 
@@ -138,6 +141,7 @@ func dhcpSpec(role Role, master, what string, start []string, stop [][]string) S
 		After:       []string{"network-pre.target"},
 		Before:      []string{"network.target"},
 		Wants:       []string{"network.target"},
+		Sandbox:     sandboxFor(role, master),
 	}
 }
 
@@ -148,7 +152,7 @@ func DHCP4(p Programs, master string, d config.DHCP) (Spec, error) {
 		if err := need(p.Dhclient, "dhclient"); err != nil {
 			return Spec{}, err
 		}
-		pid := "/run/bond-hotplug-dhclient-" + master + ".pid"
+		pid := "/run/" + RuntimeDir(RoleDHCP4, master) + "/dhclient.pid"
 		start, err := supervised(p, master, "--supervise", []string{p.Dhclient, "-4", "-d", "-pf", pid, master})
 		if err != nil {
 			return Spec{}, err
@@ -178,7 +182,7 @@ func DHCP6(p Programs, master string, d config.DHCP) (Spec, error) {
 			return Spec{}, err
 		}
 		start, err := supervised(p, master, "--wait-then", []string{p.Dhcp6c, "-f", "-P", "default",
-			"-c", "/etc/wide-dhcpv6/dhcp6c.conf", "-p", "/run/bond-hotplug-dhcp6c-" + master + ".pid", master})
+			"-c", "/etc/wide-dhcpv6/dhcp6c.conf", "-p", "/run/" + RuntimeDir(RoleDHCP6, master) + "/dhcp6c.pid", master})
 		if err != nil {
 			return Spec{}, err
 		}
@@ -189,7 +193,7 @@ func DHCP6(p Programs, master string, d config.DHCP) (Spec, error) {
 		if err := need(p.Dhclient, "dhclient"); err != nil {
 			return Spec{}, err
 		}
-		pid := "/run/bond-hotplug-dhclient6-" + master + ".pid"
+		pid := "/run/" + RuntimeDir(RoleDHCP6, master) + "/dhclient.pid"
 		start, err := supervised(p, master, "--wait-then", []string{p.Dhclient, "-6", "-d", "-pf", pid, master})
 		if err != nil {
 			return Spec{}, err

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/bond-hotplug/bond-hotplug/lib/config"
+	sd "github.com/coreos/go-systemd/v22/dbus"
 )
 
 func TestEscapeMatchesSystemd(t *testing.T) {
@@ -58,7 +59,7 @@ func TestDHCPUnitsWaitForAnActiveSlaveAndBindToTheMaster(t *testing.T) {
 		t.Fatal(err)
 	}
 	props := map[string]string{}
-	for _, p := range Properties(s) {
+	for _, p := range mustProps(t, s) {
 		props[p.Name] = p.Value.String()
 	}
 	for name, want := range map[string]string{
@@ -87,7 +88,7 @@ func TestSupplicantUnitRunsTheSeedsCommandAsArgv(t *testing.T) {
 	if got := strings.Join(s.ExecStart, " "); got != want {
 		t.Errorf("ExecStart = %s, want %s", got, want)
 	}
-	for _, p := range Properties(s) {
+	for _, p := range mustProps(t, s) {
 		if p.Name == "ExecStartPre" {
 			t.Errorf("a supplicant must start at once, got ExecStartPre %v", p.Value)
 		}
@@ -134,7 +135,7 @@ func TestDHCPUnitsHaveNoBlockingStartStep(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, p := range Properties(s) {
+		for _, p := range mustProps(t, s) {
 			if p.Name == "ExecStartPre" || p.Name == "TimeoutStartUSec" {
 				t.Errorf("%s has %s: its start job could block the boot", s.Name, p.Name)
 			}
@@ -142,5 +143,71 @@ func TestDHCPUnitsHaveNoBlockingStartStep(t *testing.T) {
 		if s.ExecStart[0] != progs.Self || (s.ExecStart[1] != "--supervise" && s.ExecStart[1] != "--wait-then") {
 			t.Errorf("%s does not run under the supervisor: %q", s.Name, s.ExecStart)
 		}
+	}
+}
+
+func mustProps(t *testing.T, s Spec) []sd.Property {
+	t.Helper()
+	p, err := Properties(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// sandboxSignatures are the D-Bus types systemd's transient-unit API takes for each
+// property (org.freedesktop.systemd1(5)); a wrong type makes StartTransientUnit fail
+// with "Invalid argument" in the lab, this catches it here first.
+var sandboxSignatures = map[string]string{
+	"CapabilityBoundingSet": "t", "AmbientCapabilities": "t", "NoNewPrivileges": "b",
+	"ProtectSystem": "s", "ProtectHome": "s", "PrivateTmp": "b", "ProtectKernelTunables": "b",
+	"ProtectKernelModules": "b", "ProtectKernelLogs": "b", "ProtectControlGroups": "b",
+	"ProtectClock": "b", "ProtectHostname": "b", "ProtectProc": "s", "LockPersonality": "b",
+	"MemoryDenyWriteExecute": "b", "RestrictNamespaces": "t", "RestrictRealtime": "b",
+	"RestrictSUIDSGID": "b", "RemoveIPC": "b", "KeyringMode": "s", "SystemCallArchitectures": "as",
+	"SystemCallFilter": "(bas)", "RestrictAddressFamilies": "(bas)", "SystemCallErrorNumber": "i",
+	"UMask": "u", "ReadWritePaths": "as", "RuntimeDirectory": "as", "PrivateDevices": "b",
+	"DevicePolicy": "s", "DeviceAllow": "a(ss)", "IPAddressDeny": "a(iayu)", "IPAddressAllow": "a(iayu)",
+}
+
+func TestEveryUnitIsSandboxedWithSystemdsTypes(t *testing.T) {
+	wpa, _ := WPA(progs, "wlan0", "/etc/w.conf")
+	d4, _ := DHCP4(progs, "bond0", config.DHCP{Enabled: true})
+	d6, _ := DHCP6(progs, "bond0", config.DHCP{Enabled: true})
+	d4c, _ := DHCP4(progs, "bond0", config.DHCP{Enabled: true, Client: "dhcpcd"})
+	for _, s := range []Spec{wpa, d4, d6, d4c} {
+		seen := map[string]string{}
+		for _, p := range mustProps(t, s) {
+			want, ok := sandboxSignatures[p.Name]
+			if !ok {
+				continue
+			}
+			if got := p.Value.Signature().String(); got != want {
+				t.Errorf("%s: %s has D-Bus type %s, systemd takes %s", s.Name, p.Name, got, want)
+			}
+			seen[p.Name] = p.Value.String()
+		}
+		for _, must := range []string{"CapabilityBoundingSet", "NoNewPrivileges", "ProtectSystem", "SystemCallFilter",
+			"RestrictAddressFamilies", "RuntimeDirectory", "MemoryDenyWriteExecute", "RestrictNamespaces"} {
+			if _, ok := seen[must]; !ok {
+				t.Errorf("%s: no %s", s.Name, must)
+			}
+		}
+		// Root without CAP_SYS_ADMIN or CAP_DAC_OVERRIDE: only the network capabilities.
+		if got := seen["CapabilityBoundingSet"]; got != "@t 12288" && got != "@t 13312" {
+			t.Errorf("%s: capability bounding set %s, want NET_ADMIN|NET_RAW[|NET_BIND_SERVICE]", s.Name, got)
+		}
+	}
+	if m, _ := CapMask([]string{"CAP_NET_ADMIN"}); m != 1<<12 {
+		t.Errorf("CAP_NET_ADMIN mask %x", m)
+	}
+	if _, err := CapMask([]string{"CAP_NOPE"}); err == nil {
+		t.Error("unknown capability accepted")
+	}
+	// The pid files live in the unit's own runtime directory (the rest of /run is
+	// read-only in the sandbox), and the stop command finds the same file.
+	if !strings.Contains(strings.Join(d4.ExecStart, " "), "/run/bond-hotplug/bond-dhcp4-bond0/dhclient.pid") ||
+		!strings.Contains(strings.Join(d4.ExecStop[0], " "), "/run/bond-hotplug/bond-dhcp4-bond0/dhclient.pid") {
+		t.Errorf("dhclient pid file outside its runtime directory: %q %q", d4.ExecStart, d4.ExecStop)
 	}
 }
