@@ -131,7 +131,7 @@ Logs go to the journal: journalctl -t bond-up -t bond-down -t bond-hotplug
 `
 
 const upUsage = `Usage: bond-up [OPTIONS] [MASTER...]
-       bond-up --status [MASTER...]
+       bond-up --status [--json] [MASTER...]
 
 Create or repair each MASTER (default: every master in the configuration) and
 everything on it: the bond (or bridge, when its name contains "br") with its options,
@@ -145,22 +145,31 @@ the file, "systemctl reload bond-up@MASTER" runs it again. From then on hot-plug
 events maintain the master, until bond-down.
 
   --status             show each master: kind, options, slaves and their links, the
-                       active slave, addresses, units, and whether anything is pending
+                       active slave, addresses, units, and whether anything is pending;
+                       exit 0 when every master is converged with an active slave,
+                       1 when one is degraded, absent, has work pending or cannot be
+                       read, 2 on bad arguments or configuration
+  --json               with --status: one JSON document (schema in the README)
 ` + commonHelp
 
 // MainUp is bond-up.
 func MainUp(args []string, stderr io.Writer) int {
 	var c common
-	var status bool
+	var status, asJSON bool
 	fs := newFlagSet("bond-up", upUsage, stderr)
 	c.register(fs)
 	fs.BoolVar(&status, "status", false, "")
+	fs.BoolVar(&asJSON, "json", false, "")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return flagError(stderr, err)
 	}
 	if c.printVersion("bond-up") {
 		return ExitOK
+	}
+	if asJSON && !status {
+		fmt.Fprintln(stderr, "bond-up: --json goes with --status")
+		return flagError(stderr, nil)
 	}
 	e, err := c.env("bond-up")
 	if err != nil {
@@ -171,7 +180,11 @@ func MainUp(args []string, stderr io.Writer) int {
 	ctx, cancel := signalContext()
 	defer cancel()
 	if status {
-		return finish(e, stderr, e.Status(ctx, pos))
+		err := e.Status(ctx, pos, asJSON)
+		if errors.Is(err, errNotConverged) {
+			return ExitFailure // the status printed says why
+		}
+		return finish(e, stderr, err)
 	}
 	return finish(e, stderr, e.Up(ctx, pos))
 }

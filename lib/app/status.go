@@ -15,8 +15,11 @@ import (
 )
 
 // Status prints, per master: kind and options, slaves with link state, the active
-// slave, addresses, routes, the state of its units, and what a run would still do.
-func (e *Env) Status(ctx context.Context, masters []string) error {
+// slave, addresses, routes, the state of its units, and what a run would still do;
+// with asJSON one JSON document for all of them instead (status_json.go). It returns
+// errNotConverged (exit 1, no message) unless every master is converged with an
+// active slave.
+func (e *Env) Status(ctx context.Context, masters []string, asJSON bool) error {
 	c, err := e.loadConfig()
 	if err != nil {
 		return err
@@ -26,30 +29,56 @@ func (e *Env) Status(ctx context.Context, masters []string) error {
 		return err
 	}
 	// Which build answers: a report pasted into a bug names the code that made it.
-	fmt.Fprintf(e.Out, "bond-hotplug %s\n\n", version.Get().Line())
+	if !asJSON {
+		fmt.Fprintf(e.Out, "bond-hotplug %s\n\n", version.Get().Line())
+	}
+	doc := StatusDoc{Schema: StatusSchema, Version: statusVersion(), Masters: []MasterStatus{}}
 	for i, m := range ms {
-		if i > 0 {
+		if i > 0 && !asJSON {
 			fmt.Fprintln(e.Out)
 		}
 		st, err, uerr := e.readState(ctx, c, m.Name)
 		if err != nil {
-			return err
+			if !asJSON {
+				return err
+			}
+			doc.Masters = append(doc.Masters, MasterStatus{Name: m.Name, Kind: string(m.Kind), State: "unknown",
+				Error: err.Error()})
+			continue
 		}
-		printStatus(e.Out, c, m, st, uerr)
+		if !asJSON {
+			printStatus(e.Out, c, m, st, uerr)
+		}
 		in := plan.Input{Config: c, Master: m, Programs: e.programs()}
 		rec, rerr := e.store().Load(m.Name)
-		fmt.Fprintf(e.Out, "  admin:     %s\n", adminState(m.Name, rec, rerr))
 		if rec != nil {
 			plan.Adopt(in, st, rec) // on the copy just read: nothing is written
 		}
 		st.Owned = rec
-		if p, err := plan.Up(in, st); err != nil {
-			fmt.Fprintf(e.Out, "  pending:   cannot plan: %v\n", err)
+		p, perr := plan.Up(in, st)
+		one := masterStatus(c, m, st, uerr, p, perr)
+		one.Admin = adminWord(rec, rerr)
+		doc.Masters = append(doc.Masters, one)
+		if asJSON {
+			continue
+		}
+		fmt.Fprintf(e.Out, "  admin:     %s\n", adminState(m.Name, rec, rerr))
+		if perr != nil {
+			fmt.Fprintf(e.Out, "  pending:   cannot plan: %v\n", perr)
 		} else if p.Empty() {
 			fmt.Fprintf(e.Out, "  pending:   nothing (converged)\n")
 		} else {
 			fmt.Fprintf(e.Out, "  pending:   %d action(s); `bond-up -n %s` lists them\n", len(p.Actions), m.Name)
 		}
+		fmt.Fprintf(e.Out, "  state:     %s\n", doc.Masters[len(doc.Masters)-1].State)
+	}
+	if asJSON {
+		if err := writeStatusJSON(e.Out, doc); err != nil {
+			return err
+		}
+	}
+	if !converged(doc.Masters) {
+		return errNotConverged
 	}
 	return nil
 }
@@ -128,6 +157,17 @@ func orNone(s []string) string {
 }
 
 // adminState says whether hot-plug maintains the master, from its record.
+// adminWord is adminState in one word, for --json.
+func adminWord(rec *record.Record, err error) string {
+	switch {
+	case err != nil:
+		return "unknown"
+	case rec == nil || !rec.Up:
+		return "down"
+	}
+	return "up"
+}
+
 func adminState(master string, rec *record.Record, err error) string {
 	switch {
 	case err != nil:

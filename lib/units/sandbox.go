@@ -41,9 +41,13 @@ type Sandbox struct {
 	// UMask for files the program creates; 0 means 0077. The DHCP units use 0022:
 	// dhclient-script may create /etc/resolv.conf, which every user must read.
 	UMask uint32
-	// AllowPrivileged keeps the @privileged system calls (chown: dhclient-script keeps
-	// resolv.conf's owner with chown --reference).
-	AllowPrivileged bool
+	// Chown allows the @chown system calls back after @privileged is denied:
+	// dhclient-script keeps resolv.conf's owner with chown --reference, and
+	// wpa_supplicant lchown()s its control directory to its group (with the calls
+	// refused it fails: "lchown[ctrl_interface=/run/wpa_supplicant,gid=0]: Operation
+	// not permitted", "Failed to initialize control interface", and exits).
+	// Without CAP_CHOWN they can only give root's files to root's groups.
+	Chown bool
 }
 
 // capBits are Linux capability numbers (linux/capability.h); only the ones we name.
@@ -81,13 +85,19 @@ var (
 	// control interface is /run/wpa_supplicant (ctrl_interface=DIR=/run/wpa_supplicant
 	// in Debian's examples). /dev/rfkill: it follows the radio's kill switch through
 	// it (without it, it logs "rfkill: Cannot open RFKILL control device" and keeps
-	// working). It talks no IP at all: every IP address is denied.
+	// working). It talks no IP at all: every IP address is denied. It sets the
+	// interface's drop_unicast_in_l2_multicast, drop_gratuitous_arp and
+	// drop_unsolicited_na sysctls (/proc/sys/net/ipv{4,6}/conf, read-only under
+	// ProtectKernelTunables: "nl80211: Failed to open
+	// /proc/sys/net/ipv4/conf/wlan0/drop_unicast_in_l2_multicast: Read-only file
+	// system"), so those two directories stay writable.
 	sandboxWPA = Sandbox{
 		Caps:      []string{"CAP_NET_ADMIN", "CAP_NET_RAW"},
 		Families:  []string{"AF_NETLINK", "AF_PACKET", "AF_INET", "AF_INET6"},
-		ReadWrite: []string{"-/run/wpa_supplicant"},
+		ReadWrite: []string{"-/run/wpa_supplicant", "/proc/sys/net/ipv4/conf", "/proc/sys/net/ipv6/conf"},
 		Devices:   []string{"/dev/rfkill"},
 		IPAllow:   []string{},
+		Chown:     true,
 	}
 	// DHCPv4 (dhclient or dhcpcd, under bond-hotplug --supervise): raw DHCP packets
 	// (AF_PACKET, CAP_NET_RAW), port 68 (CAP_NET_BIND_SERVICE), addresses and routes
@@ -104,8 +114,8 @@ var (
 		Families: []string{"AF_NETLINK", "AF_PACKET", "AF_INET", "AF_INET6"},
 		ReadWrite: []string{"/etc", "-/var/lib/dhcp", "-/var/lib/dhcpcd", "-/run/dhcpcd",
 			"-/run/resolvconf", "-/run/systemd/resolve"},
-		UMask:           0o022,
-		AllowPrivileged: true,
+		UMask: 0o022,
+		Chown: true,
 	}
 	// DHCPv6 (dhcp6c, dhclient -6 or dhcpcd): UDP 546 (CAP_NET_BIND_SERVICE), addresses
 	// set through ioctl/netlink (CAP_NET_ADMIN). dhcp6c keeps its DUID in
@@ -118,9 +128,9 @@ var (
 		Families: []string{"AF_NETLINK", "AF_PACKET", "AF_INET", "AF_INET6"},
 		ReadWrite: []string{"/etc", "-/var/lib/dhcp", "-/var/lib/dhcpv6", "-/var/lib/dhcpcd", "-/run/dhcpcd",
 			"-/run/resolvconf", "-/run/systemd/resolve"},
-		IPAllow:         []string{"localhost", "link-local", "multicast"},
-		UMask:           0o022,
-		AllowPrivileged: true,
+		IPAllow: []string{"localhost", "link-local", "multicast"},
+		UMask:   0o022,
+		Chown:   true,
 	}
 )
 
@@ -211,11 +221,12 @@ func sandboxProps(s *Sandbox) ([]sd.Property, error) {
 		{Name: "SystemCallErrorNumber", Value: godbus.MakeVariant(int32(1))},
 		{Name: "UMask", Value: godbus.MakeVariant(umask)},
 	}
-	deny := []string{"@resources"}
-	if !s.AllowPrivileged {
-		deny = append(deny, "@privileged")
+	// Later assignments amend the allow list: a deny list removes from it, an allow
+	// list adds back (systemd.exec(5), SystemCallFilter=).
+	p = append(p, setProp("SystemCallFilter", false, []string{"@privileged", "@resources"}))
+	if s.Chown {
+		p = append(p, setProp("SystemCallFilter", true, []string{"@chown"}))
 	}
-	p = append(p, setProp("SystemCallFilter", false, deny))
 	if len(s.ReadWrite) > 0 {
 		p = append(p, listProp("ReadWritePaths", s.ReadWrite))
 	}
