@@ -58,6 +58,7 @@ type Lab struct {
 	format   string
 	hwsimctl string
 	destdir  string
+	pkgs     string // built .deb packages for scenarios marked "# lab-packages: deb"
 }
 
 // New returns a lab for cfg.
@@ -317,6 +318,9 @@ func (l *Lab) boot(ctx context.Context, scenario string, opt bootOptions) (*Resu
 	if err := os.RemoveAll(dir); err != nil {
 		return res, err
 	}
+	if err := l.buildPackages(ctx, scenario); err != nil {
+		return res, err
+	}
 	if err := l.fillShare(share, scenario); err != nil {
 		return res, fmt.Errorf("prepare the share: %w", err)
 	}
@@ -380,7 +384,40 @@ func (l *Lab) boot(ctx context.Context, scenario string, opt bootOptions) (*Resu
 	// Drop what is large and rebuilt each run; keep the evidence.
 	_ = os.RemoveAll(filepath.Join(share, "bin"))
 	_ = os.RemoveAll(filepath.Join(share, "destdir"))
+	_ = os.RemoveAll(filepath.Join(share, "pkgs"))
 	return res, nil
+}
+
+// needsPackages tells whether a scenario's script asks for the packages.
+func (l *Lab) needsPackages(scenario string) bool {
+	b, err := os.ReadFile(filepath.Join(l.cfg.Repo, "lab", "scenarios", scenario+".sh"))
+	return err == nil && bytes.Contains(b, []byte("\n# lab-packages: deb\n"))
+}
+
+// packageVersions are the two builds a package scenario installs, the second over
+// the first (an upgrade); both from this tree, told apart by the package version.
+var packageVersions = []string{"0.1.0", "0.1.1"}
+
+// buildPackages builds the Debian package twice (scripts/package, FORMATS=deb) for a
+// scenario whose script says "# lab-packages: deb", once per run; the share gets
+// them as pkgs/VERSION/*.deb.
+func (l *Lab) buildPackages(ctx context.Context, scenario string) error {
+	if l.pkgs != "" || !l.needsPackages(scenario) {
+		return nil
+	}
+	t := time.Now()
+	dir := filepath.Join(l.cfg.RunDir, "pkgs")
+	for _, v := range packageVersions {
+		cmd := exec.CommandContext(ctx, "./scripts/package")
+		cmd.Dir = l.cfg.Repo
+		cmd.Env = append(os.Environ(), "VERSION="+v, "FORMATS=deb", "DIST="+filepath.Join(dir, v))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("VERSION=%s FORMATS=deb scripts/package: %w\n%s", v, err, out)
+		}
+	}
+	l.pkgs = dir
+	l.logf("packages %v built in %s (%.1f s)", packageVersions, dir, time.Since(t).Seconds())
+	return nil
 }
 
 // fillShare lays out what the guest reads over 9p: the guest scripts, the
@@ -402,6 +439,11 @@ func (l *Lab) fillShare(share, scenario string) error {
 	}
 	if scenario == "install" {
 		if err := copyTree(l.destdir, filepath.Join(share, "destdir")); err != nil {
+			return err
+		}
+	}
+	if l.pkgs != "" && l.needsPackages(scenario) {
+		if err := copyTree(l.pkgs, filepath.Join(share, "pkgs")); err != nil {
 			return err
 		}
 	}
