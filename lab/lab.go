@@ -279,6 +279,11 @@ func (l *Lab) Run(ctx context.Context, scenario string, opt RunOptions) (*Result
 	if opt.Timeout == 0 {
 		opt.Timeout = 4 * time.Minute
 	}
+	// A scenario that raises the guest's bound on its run ("# lab-timeout: N") gets
+	// N s plus two minutes for the boot here too, never less than asked.
+	if n := l.guestTimeout(scenario); n > 0 && n+2*time.Minute > opt.Timeout {
+		opt.Timeout = n + 2*time.Minute
+	}
 	return l.boot(ctx, scenario, bootOptions{timeout: opt.Timeout, live: opt.Live})
 }
 
@@ -386,6 +391,22 @@ func (l *Lab) boot(ctx context.Context, scenario string, opt bootOptions) (*Resu
 	_ = os.RemoveAll(filepath.Join(share, "destdir"))
 	_ = os.RemoveAll(filepath.Join(share, "pkgs"))
 	return res, nil
+}
+
+var timeoutHeader = regexp.MustCompile(`(?m)^# lab-timeout: *([0-9]+)$`)
+
+// guestTimeout is the "# lab-timeout: SECONDS" of a scenario in lab/scenarios, or 0.
+func (l *Lab) guestTimeout(scenario string) time.Duration {
+	b, err := os.ReadFile(filepath.Join(l.cfg.Repo, "lab", "scenarios", scenario+".sh"))
+	if err != nil {
+		return 0
+	}
+	m := timeoutHeader.FindSubmatch(b)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(string(m[1]))
+	return time.Duration(n) * time.Second
 }
 
 // needsPackages tells whether a scenario's script asks for the packages.
