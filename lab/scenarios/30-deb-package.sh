@@ -59,8 +59,10 @@ check "dpkg: bond-hotplug 0.1.0-1 installed" 5 pkg_version 0.1.0-1
 check "the package's unit is the one systemd loads" 5 fragment_is bond-up@bond0.service /usr/lib/systemd/system/bond-up@.service
 check "the package's udev rule runs /usr/bin/bond-hotplug" 5 grep -q 'RUN+="/usr/bin/bond-hotplug ' /usr/lib/udev/rules.d/90-bond-hotplug.rules
 check "bond-up --version names the package 0.1.0" 5 prints '^package: +0\.1\.0$' /usr/bin/bond-up --version
-check "man bond-up renders" 30 prints 'bond-up - create or repair' man -P cat bond-up
-check "man 5 bond-hotplug.conf renders" 30 prints 'MIGRATING FROM THE SEED' man -P cat 5 bond-hotplug.conf
+# MANWIDTH outside 66-80: man-db keeps no formatted copy in /var/cache/man (its own
+# cache, which would outlive the purge below until man-db's daily clean-up).
+check "man bond-up renders" 30 prints 'bond-up - create or repair' env MANWIDTH=100 man -P cat bond-up
+check "man 5 bond-hotplug.conf renders" 30 prints 'MIGRATING FROM THE SEED' env MANWIDTH=100 man -P cat 5 bond-hotplug.conf
 
 note "systemctl enable --now bond-up@bond0.service (the package's unit)"
 systemctl enable --now bond-up@bond0.service
@@ -103,6 +105,7 @@ check "dpkg --purge bond-hotplug" 60 apt_ok dpkg --purge bond-hotplug
 check "purge: dpkg knows no bond-hotplug" 5 not_installed
 # shellcheck disable=SC2086 # one word per path (the package's paths have no blanks)
 check "purge: no file that dpkg -L listed is left" 5 gone $files
+rm -rf /root/pkgs # the downloaded .deb files, not installed files
 find / -xdev \( -name 'bond-up*' -o -name 'bond-down*' -o -name 'bond-hotplug*' -o -path /etc/conf.d/network.conf \) \
 	-not -path '/lab/*' >"$LAB_OUT/find-after-purge.txt" 2>&1 || true
 check "purge: find / names nothing of the package" 5 test ! -s "$LAB_OUT/find-after-purge.txt"
