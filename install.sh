@@ -4,13 +4,14 @@
 #   DESTDIR=/tmp/pkg ./install.sh   stage into DESTDIR: touches nothing outside it, reloads nothing
 #   ./install.sh --uninstall     remove what install put there (never the configuration)
 # Environment: PREFIX (default /usr/local), DESTDIR (default none), GO (default go),
-#   SYSCONFDIR (default /etc), NO_BUILD=1 to install binaries already in ./build.
+#   SYSCONFDIR (default /etc), NO_BUILD=1 to install binaries already in ./build,
+#   VERSION (a package's version, shown by --version), STRIP=1 (no symbol tables).
 #   PREFIX=/usr (a distribution package) puts the rule, unit and modprobe file in the
 #   vendor directories under /usr/lib; any other PREFIX in SYSCONFDIR (udev and systemd
 #   do not read /usr/local/lib). Man pages go to PREFIX/share/man (scdoc renders them).
 set -euo pipefail
 
-usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
 
 uninstall=0
 for a in "$@"; do
@@ -59,8 +60,11 @@ if [ "${NO_BUILD:-0}" != 1 ]; then
 	# -buildvcs=auto: the binaries record the git revision and dirtiness they were
 	# built from (--version) even where GOFLAGS turns it off; outside git, none.
 	# VERSION, when set (scripts/package), names the distribution package's version.
+	# STRIP=1 (scripts/package): no symbol tables (-s -w), a third smaller, as
+	# distribution packages ship binaries; panics still print file:line.
 	ldflags=
 	[ -z "${VERSION:-}" ] || ldflags="-X github.com/bond-hotplug/bond-hotplug/lib/version.Package=$VERSION"
+	[ "${STRIP:-0}" != 1 ] || ldflags="$ldflags -s -w"
 	for b in "${bins[@]}"; do
 		(cd "$here" && CGO_ENABLED=1 "$GO" build -trimpath -buildvcs=auto -ldflags "$ldflags" -o "build/$b" "./cmd/$b")
 	done

@@ -223,3 +223,29 @@ func TestVersionNamesTheTree(t *testing.T) {
 	}
 	t.Logf("clean: %s", strings.SplitN(clean, "\n", 2)[0])
 }
+
+// TestUnitDocumentationExists: every man: page the boot unit's Documentation= names
+// is one this repository ships.
+func TestUnitDocumentationExists(t *testing.T) {
+	root := repoRoot(t)
+	b, err := os.ReadFile(filepath.Join(root, "systemd/bond-up@.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := regexp.MustCompile(`man:([a-z0-9.@-]+)\(([0-9])\)`)
+	var n int
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(line, "Documentation=") {
+			continue
+		}
+		for _, m := range ref.FindAllStringSubmatch(line, -1) {
+			n++
+			if _, err := os.Stat(filepath.Join(root, "man", m[1]+"."+m[2]+".scd")); err != nil {
+				t.Errorf("Documentation= names %s(%s), which man/ does not have: %v", m[1], m[2], err)
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("systemd/bond-up@.service: no man: page in Documentation=")
+	}
+}

@@ -3,7 +3,7 @@
 # lab's disk carries is removed, `apt-get install ./bond-hotplug_0.1.0-1_amd64.deb`
 # resolves its dependencies from what the guest has (no network), the laptop story
 # runs from the package's files (the boot unit started, unplug, Wi-Fi takes over),
-# 0.1.1 is installed over it with the configuration edited (the edit is kept), then
+# 0.1.1 is installed over it (dpkg -i) with the configuration edited (the edit is kept), then
 # remove (the network keeps running) and purge (no file of the package is left; dpkg
 # runs the same maintainer scripts as apt-get remove/purge, faster under TCG).
 # `man bond-up` renders. The packages come from scripts/package (lab.go builds them).
@@ -84,7 +84,7 @@ check "the udev event ran the packaged bond-hotplug" 10 journal_has '\[bond-hotp
 note "editing /etc/conf.d/network.conf, then installing 0.1.1 over 0.1.0"
 echo "# edited by the lab before the upgrade $t" >>/etc/conf.d/network.conf
 cp /etc/conf.d/network.conf "$LAB_RUN/network.conf.edited"
-check "apt-get install ./bond-hotplug_0.1.1 (upgrade, no prompt)" 120 apt_ok apt-get install -y "$v2"
+check "dpkg -i ./bond-hotplug_0.1.1 (upgrade, no prompt)" 120 apt_ok dpkg -i "$v2"
 check "dpkg: bond-hotplug 0.1.1-1 installed" 5 pkg_version 0.1.1-1
 check "the upgrade kept the edited configuration" 5 cmp /etc/conf.d/network.conf "$LAB_RUN/network.conf.edited"
 check "bond-up --version names the package 0.1.1" 5 prints '^package: +0\.1\.1$' bond-up --version
