@@ -1,6 +1,7 @@
 package packaging
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,18 +15,28 @@ import (
 // payload (build/pkgroot).
 func builtPackages(t *testing.T) (deb, rpm, arch, pkgroot string) {
 	t.Helper()
+	dist := buildPackages(t, "0.0.0.test1", "deb rpm archlinux")
+	return findOne(t, dist, "*.deb"), findOne(t, dist, "*.rpm"), findOne(t, dist, "*.pkg.tar.zst"),
+		filepath.Join(repoRoot(t), "build/pkgroot")
+}
+
+// buildPackages runs scripts/package for VERSION and FORMATS into a new directory.
+func buildPackages(t *testing.T, version, formats string) string {
+	t.Helper()
 	root := repoRoot(t)
 	dist := t.TempDir()
-	out := run(t, root, []string{"DIST=" + dist, "VERSION=0.0.0.test1"}, filepath.Join(root, "scripts/package"))
+	out := run(t, root, []string{"DIST=" + dist, "VERSION=" + version, "FORMATS=" + formats}, filepath.Join(root, "scripts/package"))
 	t.Logf("scripts/package:\n%s", out)
-	find := func(glob string) string {
-		m, err := filepath.Glob(filepath.Join(dist, glob))
-		if err != nil || len(m) != 1 {
-			t.Fatalf("%s in %s: %v %v", glob, dist, m, err)
-		}
-		return m[0]
+	return dist
+}
+
+func findOne(t *testing.T, dir, glob string) string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(dir, glob))
+	if err != nil || len(m) != 1 {
+		t.Fatalf("%s in %s: %v %v", glob, dir, m, err)
 	}
-	return find("*.deb"), find("*.rpm"), find("*.pkg.tar.zst"), filepath.Join(root, "build/pkgroot")
+	return m[0]
 }
 
 // files keeps the regular files and symlinks of a listing, as absolute paths.
@@ -196,5 +207,50 @@ printf 'backup=%s\n' "${backup[@]}"
 		if !slices.Equal(uniq(declared[k]), uniq(info[k])) {
 			t.Errorf("PKGBUILD %ss %q, .pkg.tar.zst .PKGINFO %q", k, declared[k], info[k])
 		}
+	}
+}
+
+// TestRPMUpgradeKeepsConfig installs the RPM with the real rpm into a scratch root
+// (--nodeps: the root has no Fedora packages; --noscripts: it has no shell, and the
+// scripts are proven on Debian in the lab), edits the configuration, upgrades to a
+// higher version, and erases: the edit survives the upgrade (%config(noreplace)), and
+// the erase leaves only RPM's own copy of the edited file (network.conf.rpmsave).
+func TestRPMUpgradeKeepsConfig(t *testing.T) {
+	v1 := findOne(t, buildPackages(t, "0.0.0.test1", "rpm"), "*.rpm")
+	v2 := findOne(t, buildPackages(t, "0.0.0.test2", "rpm"), "*.rpm")
+	root := t.TempDir()
+	rpm := func(args ...string) string {
+		return run(t, "", nil, "rpm", append([]string{"--root", root, "--dbpath", "/var/lib/rpm"}, args...)...)
+	}
+	rpm("--initdb")
+	rpm("-i", "--nodeps", "--noscripts", v1)
+	conf := filepath.Join(root, "etc/conf.d/network.conf")
+	b, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := append(b, "bond0DHCP6='no' # edited before the upgrade\n"...)
+	if err := os.WriteFile(conf, edited, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rpm("-U", "--nodeps", "--noscripts", v2)
+	if got := strings.TrimSpace(rpm("-q", "--qf", "%{VERSION}", "bond-hotplug")); got != "0.0.0.test2" {
+		t.Errorf("after rpm -U: version %q, want 0.0.0.test2", got)
+	}
+	if b, err := os.ReadFile(conf); err != nil || !bytes.Equal(b, edited) {
+		t.Errorf("rpm -U did not keep the edited %s (err %v):\n%s", conf, err, b)
+	}
+	if _, err := os.Stat(conf + ".rpmnew"); err == nil {
+		t.Errorf("rpm -U wrote %s.rpmnew although the package's file did not change", conf)
+	}
+	rpm("-e", "--nodeps", "--noscripts", "bond-hotplug")
+	var left []string
+	for _, f := range treeFiles(t, root) {
+		if !strings.HasPrefix(f, "/var/lib/rpm/") {
+			left = append(left, f)
+		}
+	}
+	if !slices.Equal(left, []string{"/etc/conf.d/network.conf.rpmsave"}) {
+		t.Errorf("after rpm -e, files left: %q; want only the edited configuration's .rpmsave", left)
 	}
 }
