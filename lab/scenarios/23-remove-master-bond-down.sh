@@ -2,7 +2,8 @@
 # 23. bond0 removed from the file, then `bond-down bond0`: it is no longer a
 # configured master but its record says what runs applied, so it goes in the
 # usual order: dnsmasq sees the DHCP release, static route and addresses go,
-# the slaves are free, bond0 is deleted.
+# the slaves are free, bond0 is deleted. Stopping bond-up@bond0 afterwards (as
+# shutdown does) finds nothing to do and does not fail.
 # lab-devices: eth0 wifi
 # lab-config: ownership.conf
 set -euo pipefail
@@ -25,5 +26,10 @@ check "eth0 is free" 5 no_master eth0
 check "wlan0 is free" 5 no_master wlan0
 check "static routes removed" 5 bash -c '. /lab/guest/lib.sh; no_route 10.99.0.0/16 && no_route6 fd99::/48'
 check "no DHCP client unit remains" 10 no_dhcp_units
-check "no record of bond0 remains" 2 test ! -e /run/bond-hotplug/state/bond0.json
+check "the record of bond0 owns nothing and says down" 2 bash -c 'grep -q "\"up\": false" /run/bond-hotplug/state/bond0.json && ! grep -q "slaves\|addrs\|routes\|units" /run/bond-hotplug/state/bond0.json'
+rc=0
+systemctl stop bond-up@bond0.service >"$LAB_RUN/stop.out" 2>&1 || rc=$?
+expect_eq "systemctl stop bond-up@bond0 afterwards (its ExecStop: bond-down bond0) exits 0" "exit $rc" "exit 0"
+check "bond-up@bond0.service is not failed" 2 bash -c '! systemctl is-failed --quiet bond-up@bond0.service'
+
 check "no error logged by the product this boot" 1 no_product_errors

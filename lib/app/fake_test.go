@@ -202,7 +202,11 @@ func TestBondDownOfAMasterOnlyTheRecordNames(t *testing.T) {
 	if got := rec.Transcript(); got != "stop bond-dhcp4@br0.service (wait)" {
 		t.Errorf("bond-down br0 unit calls: %q, want the DHCPv4 client stopped first", got)
 	}
-	if err := e.Down(ctx, []string{"br0"}, false); ExitCode(err) != ExitUsage {
-		t.Errorf("a second bond-down br0: %v, want a usage error (neither configured nor recorded)", err)
+	k.Writes, rec.Calls = nil, nil
+	if err := e.Down(ctx, []string{"br0"}, false); err != nil || len(k.Writes)+len(rec.Calls) != 0 {
+		t.Errorf("a second bond-down br0 (ExecStop at shutdown): %v, writes %q, unit calls %q; want nothing done, exit 0", err, k.Writes, rec.Calls)
+	}
+	if err := e.Down(ctx, []string{"br5"}, false); ExitCode(err) != ExitUsage {
+		t.Errorf("bond-down br5 (neither configured nor ever recorded): %v, want a usage error", err)
 	}
 }

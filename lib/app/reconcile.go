@@ -91,6 +91,8 @@ type job struct {
 	up bool
 	// down: bond-down, which removes the record once the teardown succeeded.
 	down bool
+	// unconfigured: a master only a record names (bond-down keeps an empty record).
+	unconfigured bool
 }
 
 // converge plans and applies for one master under its lock until the plan is done,
@@ -210,11 +212,20 @@ func cloneRecord(r *record.Record) *record.Record {
 
 // saveRecord writes what the run leaves owned. bond-down that succeeded leaves
 // nothing (and the master down: hot-plug leaves it alone); one that failed keeps the
-// rest of the record, marked down, for the next bond-down.
+// rest of the record, marked down, for the next bond-down. A master the file no longer
+// names keeps an empty record, down, until reboot: the ExecStop of its bond-up@ unit
+// (or a second bond-down) then finds nothing to do instead of an unknown name.
 func (e *Env) saveRecord(store record.Store, j job, before, rec *record.Record, runErr error) error {
 	if j.down && runErr == nil {
-		if before == nil {
+		switch {
+		case before == nil:
 			return nil
+		case j.unconfigured:
+			empty := &record.Record{Master: before.Master, Kind: before.Kind}
+			if reflect.DeepEqual(before, empty) {
+				return nil
+			}
+			return store.Save(empty)
 		}
 		return store.Remove(j.master)
 	}
@@ -362,7 +373,13 @@ func (e *Env) noteUnconfigured(c *config.Config) {
 		e.Log.Warn("%v", err)
 	}
 	for _, name := range recorded {
-		if _, ok := c.Master(name); !ok {
+		if _, ok := c.Master(name); ok {
+			continue
+		}
+		if rec, err := e.store().Load(name); err != nil || rec == nil || rec.Empty() {
+			continue // torn down already: the empty record only answers ExecStop
+		}
+		{
 			e.Log.Warn("%s: no longer in %s but set up by an earlier run: left as it is; `bond-down %s` (or stopping bond-up@%s.service) tears it down", name, c.Path, name, name)
 		}
 	}
@@ -383,7 +400,8 @@ func (e *Env) Down(ctx context.Context, masters []string, stopSupplicants bool) 
 	var errs []error
 	for _, m := range ms {
 		in := plan.Input{Config: c, Master: m, Programs: e.programs()}
-		j := job{master: m.Name, kind: other, down: true, plan: func(st plan.State) (plan.Plan, bool, error) {
+		_, configured := c.Master(m.Name)
+		j := job{master: m.Name, kind: other, down: true, unconfigured: !configured, plan: func(st plan.State) (plan.Plan, bool, error) {
 			p, err := plan.Down(in, st, stopSupplicants)
 			return p, false, err
 		}}
