@@ -240,11 +240,14 @@ carrier, association or unit start-up, so udev is never held up.
 
   --wait-active MASTER  block until MASTER has an active slave with carrier
   --supervise MASTER -- COMMAND...
-                        wait as --wait-active, then run a DHCPv4 client and restart it
-                        if MASTER's MAC changes before it holds a lease (the main
-                        process of bond-dhcp4@MASTER.service)
+                        wait as --wait-active and until MASTER's MAC has settled (with
+                        fail_over_mac=active: the active slave's), then run a DHCPv4
+                        client and restart it if MASTER's MAC changes before it holds
+                        a lease (the main process of bond-dhcp4@MASTER.service)
   --wait-then MASTER -- COMMAND...
-                        wait as --wait-active, then run COMMAND (bond-dhcp6@MASTER)
+                        wait as --wait-active and until MASTER has an IPv6 link-local
+                        address past duplicate address detection, then run COMMAND
+                        (bond-dhcp6@MASTER)
 ` + commonHelp
 
 // MainHotplug is bond-hotplug.
