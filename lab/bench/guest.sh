@@ -65,6 +65,9 @@ active_is() {
 gone() { [ ! -e "/sys/class/net/$1" ]; }
 lease() { ip -o -4 addr show dev bond0 2>/dev/null | grep -q ' inet 10\.77\.0\.'; }
 lease_poll() { lease || { nap 0.01; false; }; }
+# lease6: a DHCPv6 address (a /128 from dnsmasq's fd77::100-1ff range; the static
+# fd77:1::2/64 of the lab config is not one).
+lease6() { ip -o -6 addr show dev bond0 2>/dev/null | grep -q ' inet6 fd77::[0-9a-f]*/128 '; }
 assoc() { iw dev "$1" link 2>/dev/null | grep -q "SSID: $SSID"; }
 count_enslaved() {
 	local i n=0
@@ -129,20 +132,68 @@ reset_all() {
 ## Measures
 
 # 1. Cold start: the device appears (and the boot step runs) -> IPv4 lease on bond0.
+# 7. With Wi-Fi: the card associated -> IPv4 lease, -> DHCPv6 address; DHCPDISCOVERs
+# per acquisition at the server, and (ours) the supervisor's client restarts.
 cold_start() { # KIND (wifi|wired)
-	local kind=$1 i t
+	local kind=$1 i t ta t4 t6 end disc0 rs0
 	for ((i = 1; i <= REPS; i++)); do
 		reset_all
+		disc0=$(grep -c 'DHCPDISCOVER' "$LAB_OUT/dnsmasq.log" || true)
+		rs0=$(journalctl -b --no-pager -o cat 2>/dev/null | grep -c 'client restart #' || true)
 		t=$EPOCHREALTIME
 		"boot_$CONTENDER"
 		if [ "$kind" = wifi ]; then add_wifi >/dev/null; else plug_wired eth0; fi
-		if poll 90 lease_poll; then
-			sample "m1.$kind" "$(el "$t")"
+		if [ "$kind" = wired ]; then
+			if poll 90 lease_poll; then
+				sample "m1.$kind" "$(el "$t")"
+			else
+				bad "m1.$kind cold start #$i" "no IPv4 lease on bond0 within 90 s"
+			fi
+			continue
+		fi
+		# Wi-Fi: one loop watches the three moments (association, IPv4, IPv6); each
+		# is stamped when first seen. DHCPv6 gets 10 s after the IPv4 lease.
+		ta="" t4="" t6="" end=$((${EPOCHREALTIME/./} + 90000000))
+		while ((${EPOCHREALTIME/./} < end)); do
+			[ -n "$ta" ] || { assoc wlan0 && ta=$EPOCHREALTIME; }
+			[ -n "$t4" ] || { lease && t4=$EPOCHREALTIME && end=$((${EPOCHREALTIME/./} + 10000000)); }
+			[ -n "$t6" ] || { lease6 && t6=$EPOCHREALTIME; }
+			[ -n "$ta" ] && [ -n "$t4" ] && [ -n "$t6" ] && break
+			nap 0.01
+		done
+		if [ -n "$t4" ]; then
+			sample "m1.$kind" "$(awk -v a="$t" -v b="$t4" 'BEGIN { printf "%.3f", b - a }')"
+			[ -z "$ta" ] || sample "m7.lease4" "$(awk -v a="$ta" -v b="$t4" 'BEGIN { printf "%.3f", b - a }')"
+			sample "m7.discovers" "$(($(grep -c 'DHCPDISCOVER' "$LAB_OUT/dnsmasq.log" || true) - disc0))"
 		else
 			bad "m1.$kind cold start #$i" "no IPv4 lease on bond0 within 90 s"
 		fi
+		if [ -n "$t6" ] && [ -n "$ta" ]; then
+			sample "m7.lease6" "$(awk -v a="$ta" -v b="$t6" 'BEGIN { printf "%.3f", b - a }')"
+			[ -z "$t4" ] || sample "m7.v6after4" "$(awk -v a="$t4" -v b="$t6" 'BEGIN { printf "%.3f", b - a }')"
+		fi
+		if [ "$CONTENDER" = ours ]; then
+			sample "m7.restarts" "$(($(journalctl -b --no-pager -o cat 2>/dev/null | grep -c 'client restart #' || true) - rs0))"
+		fi
 	done
 	reset_all
+}
+
+# 9. systemd-analyze security of each running unit (exposure, 0-10, lower is
+# better), by role: the boot/master unit, the supplicant, DHCPv4, DHCPv6.
+security() {
+	local role unit e
+	local -A units
+	case $CONTENDER in
+	ours) units=([up]=bond-up@bond0.service [wpa]=bond-wpa@wlan0.service [dhcp4]=bond-dhcp4@bond0.service [dhcp6]=bond-dhcp6@bond0.service) ;;
+	seed) units=([up]=master@bond0.service [wpa]=supplicant@wlan0.service [dhcp4]=dhclient@bond0.service [dhcp6]=dhcp6c@bond0.service [slave]=wlan0@bond0.service) ;;
+	*) return 0 ;;
+	esac
+	for role in "${!units[@]}"; do
+		unit=${units[$role]}
+		e=$(systemd-analyze security --no-pager "$unit" 2>/dev/null | awk '/Overall exposure level/ { print $(NF-2) }')
+		if [ -n "$e" ]; then sample "m9.$role" "$e"; else note "bench $CONTENDER: no security score for $unit"; fi
+	done
 }
 
 converge() {
@@ -229,12 +280,23 @@ hold_lease() {
 		poll 30 active_is eth0 || bad "m6.wired cycle #$i" "eth0 not active after plug"
 		nap 0.5
 	done
+	# 8. With them: a new Wi-Fi card appears -> enslaved -> associated.
+	local t te ta
 	for ((i = 1; i <= ${BENCH_WIFI_CYCLES:-5}; i++)); do
 		del_wifi wlan0
 		poll 10 gone wlan0 || true
 		nap 0.5
+		t=$EPOCHREALTIME
 		add_wifi >/dev/null
-		poll 30 eval 'enslaved wlan0 && assoc wlan0' || bad "m6.wifi cycle #$i" "wlan0 not enslaved and associated within 30 s"
+		te="" ta=""
+		if poll 30 enslaved wlan0; then te=$EPOCHREALTIME; fi
+		if poll 30 assoc wlan0; then ta=$EPOCHREALTIME; fi
+		if [ -n "$te" ] && [ -n "$ta" ]; then
+			sample "m8.enslaved" "$(awk -v a="$t" -v b="$te" 'BEGIN { printf "%.3f", b - a }')"
+			sample "m8.assoc" "$(awk -v a="$t" -v b="$ta" 'BEGIN { printf "%.3f", b - a }')"
+		else
+			bad "m6.wifi cycle #$i" "wlan0 not enslaved and associated within 30 s"
+		fi
 		nap 0.5
 	done
 	nap 1
@@ -313,6 +375,7 @@ bench_main() {
 		;;
 	hot)
 		converge
+		security
 		hotplug_failover
 		hold_lease
 		;;
