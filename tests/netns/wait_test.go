@@ -3,6 +3,8 @@ package netns_test
 import (
 	"bytes"
 	"context"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,4 +51,66 @@ func TestWaitActive(t *testing.T) {
 			t.Fatalf("--wait-active still waiting 10 s after br0's port got carrier:\n%s", stderr.String())
 		}
 	})
+}
+
+// Issue 10: the DHCPv6 client (--wait-then) starts only once the master's IPv6
+// link-local address has passed duplicate address detection: dhcp6c started on a
+// tentative address fails its first Solicit. The command run here prints the
+// master's link-local addresses as it starts; none may still be tentative. With IPv6
+// disabled on the master there is never one: the wait ends at its bound and the
+// command runs anyway.
+func TestWaitThenWaitsForAUsableLinkLocalAddress(t *testing.T) {
+	t.Parallel()
+	for _, disabled := range []bool{false, true} {
+		t.Run(map[bool]string{false: "link-local past DAD", true: "IPv6 disabled: bounded"}[disabled], func(t *testing.T) {
+			t.Parallel()
+			ns := newNS(t)
+			mustVeth(t, ns, "veth0", "peer0")
+			conf := writeConfig(t, ns, "br0SLAVES='veth*'\n"+noDHCP)
+			if disabled {
+				// Before the bridge exists: it inherits the namespace's default.
+				if out, err := exec.Command("ip", "netns", "exec", ns.Name, "sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1").CombinedOutput(); err != nil {
+					t.Fatalf("sysctl: %v %s", err, out)
+				}
+			}
+			mustRun(t, ns, nil, upBin, "-c", conf)
+			// Carrier on the port, then a fresh link-local address, which the kernel
+			// keeps tentative for about a second of DAD.
+			withLink(t, ns, "peer0", func(h *netlink.Handle, l netlink.Link) error { return h.LinkSetUp(l) })
+			time.Sleep(200 * time.Millisecond)
+			if !disabled {
+				// The namespaces of these tests skip DAD (ns_test.go); br0 does it here.
+				if out, err := exec.Command("ip", "netns", "exec", ns.Name, "sysctl", "-qw", "net.ipv6.conf.br0.accept_dad=1").CombinedOutput(); err != nil {
+					t.Fatalf("sysctl: %v %s", err, out)
+				}
+				for _, args := range [][]string{{"addr", "flush", "dev", "br0", "scope", "link"}, {"addr", "add", "fe80::1234/64", "dev", "br0"}} {
+					if out, err := exec.Command("ip", append([]string{"-n", ns.Name, "-6"}, args...)...).CombinedOutput(); err != nil {
+						t.Fatalf("ip %q: %v %s", args, err, out)
+					}
+				}
+			}
+			start := time.Now()
+			if !disabled {
+				// The precondition: without the wait, the client would start on a
+				// tentative address (else this test could not fail).
+				pre, _ := exec.Command("ip", "-n", ns.Name, "-6", "-o", "addr", "show", "dev", "br0", "scope", "link").CombinedOutput()
+				if !strings.Contains(string(pre), "tentative") {
+					t.Fatalf("br0's new link-local address is not tentative:\n%s", pre)
+				}
+			}
+			out, errOut := mustRun(t, ns, nil, hotplugBin, "-c", conf, "--wait-then", "br0", "--",
+				"/usr/bin/ip", "-6", "-o", "addr", "show", "dev", "br0", "scope", "link")
+			took := time.Since(start)
+			if disabled {
+				if !strings.Contains(errOut, "no usable IPv6 link-local address after 10 s") || took < 10*time.Second {
+					t.Fatalf("with IPv6 disabled: ran after %v, stderr:\n%s", took, errOut)
+				}
+				return
+			}
+			if !strings.Contains(out, "fe80::1234/64") || strings.Contains(out, "tentative") {
+				t.Fatalf("the command started with br0's link-local addresses:\n%s\nwant one, not tentative; stderr:\n%s", out, errOut)
+			}
+			t.Logf("started %v after the new address: %s", took, errOut)
+		})
+	}
 }
