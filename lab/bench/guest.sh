@@ -86,8 +86,11 @@ setup_ours() {
 	bond-down --supplicants bond0 >/dev/null 2>&1 || true
 }
 reset_ours() { bond-down --supplicants bond0 >/dev/null 2>&1 || true; }
-# The boot step happens at boot; a cold start by device add needs nothing more.
-boot_ours() { :; }
+# The boot step: bond-up@bond0.service runs `bond-up bond0` at boot. It must run
+# again after the reset: since the ownership records (issue 8), bond-down leaves the
+# master administratively down, and hot-plug does not bring back a master that was
+# taken down by hand.
+boot_ours() { bond-up bond0 >/dev/null 2>&1 & }
 
 seed_units() { systemctl list-units --all --plain --no-legend 'master@*' 'dhclient@*' 'dhcp6c@*' 'static@*' 'supplicant@*' 'eth*@*' 'wlan*@*' 'bx*@*' 2>/dev/null | awk '$3 == "active" || $3 == "activating" || $3 == "deactivating" { print $1 }'; }
 no_seed_units() { [ -z "$(seed_units)" ]; }
