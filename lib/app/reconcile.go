@@ -470,9 +470,6 @@ func (e *Env) Hotplug(ctx context.Context, action, ifname string) error {
 	if ifname == "" {
 		return usagef("no interface: give it as the second argument or in the environment (udev sets INTERFACE)")
 	}
-	if err := config.CheckName(ifname); err != nil {
-		return usagef("interface %q: %v", ifname, err)
-	}
 	if !acts {
 		return nil
 	}
@@ -480,9 +477,14 @@ func (e *Env) Hotplug(ctx context.Context, action, ifname string) error {
 	if err != nil {
 		return err
 	}
+	// Ours or not first: the kernel allows names our rules do not ('+', '@',
+	// non-ASCII), and a foreign device must cost nothing, not an error per event.
 	m, _, ok := plan.EventMaster(c, ifname)
 	if !ok {
-		return nil // not ours: touch nothing, connect to nothing
+		return nil // not ours: touch nothing, connect to nothing, say nothing
+	}
+	if err := config.CheckName(ifname); err != nil {
+		return usagef("interface %q (matched by %s's slaves): %v", ifname, m.Name, err)
 	}
 	in := plan.Input{Config: c, Master: m, Programs: e.programs()}
 	ev := plan.Event{Action: action, Ifname: ifname}

@@ -199,7 +199,7 @@ func TestBadArgumentsChangeNothing(t *testing.T) {
 		{"bond-up with a slave named as a master", "bond-up", nil, []string{"veth1"}, `argument "veth1": not a master`},
 		{"bond-hotplug without ACTION", "bond-hotplug", nil, nil, "no ACTION"},
 		{"bond-hotplug with ACTION=frob", "bond-hotplug", map[string]string{"ACTION": "frob", "INTERFACE": "veth1"}, nil, `ACTION "frob"`},
-		{"bond-hotplug with INTERFACE='a;b'", "bond-hotplug", map[string]string{"ACTION": "add", "INTERFACE": "a;b"}, nil, `interface "a;b"`},
+		{"bond-hotplug with a configured slave named 'veth;b'", "bond-hotplug", map[string]string{"ACTION": "add", "INTERFACE": "veth;b"}, nil, `interface "veth;b"`},
 		{"bond-hotplug with ACTION but no INTERFACE", "bond-hotplug", map[string]string{"ACTION": "add"}, nil, "no interface"},
 		{"bond-hotplug with one argument", "bond-hotplug", nil, []string{"add"}, "expected ACTION and INTERFACE"},
 		{"bond-hotplug with three arguments", "bond-hotplug", nil, []string{"add", "veth1", "veth0"}, "expected ACTION and INTERFACE"},

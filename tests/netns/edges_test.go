@@ -5,6 +5,7 @@ package netns_test
 // hooks).
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -243,5 +244,71 @@ func TestInstalledBinaryHasNoTestHooks(t *testing.T) {
 	}
 	if strings.Contains(string(sym), "FileRecorder") {
 		t.Fatal("the installed binary links the file-backed fake of systemd (units.FileRecorder)")
+	}
+}
+
+// ruleArgv is the command line rules/90-bond-hotplug.rules gives bond-hotplug for an
+// event, with udev's substitutions made: the test runs what udev runs.
+func ruleArgv(t *testing.T, action, name string) []string {
+	t.Helper()
+	b, err := os.ReadFile("../../rules/90-bond-hotplug.rules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		_, run, ok := strings.Cut(line, `RUN+="`)
+		if !ok || strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		run, _, _ = strings.Cut(run, `"`)
+		f := strings.Fields(run)
+		if len(f) == 0 || !strings.HasSuffix(f[0], "/bond-hotplug") {
+			t.Fatalf("rule runs %q, not bond-hotplug", run)
+		}
+		var out []string
+		for _, a := range f[1:] {
+			a = strings.ReplaceAll(a, "$env{ACTION}", action)
+			out = append(out, strings.ReplaceAll(a, "$name", name))
+		}
+		return out
+	}
+	t.Fatal("no RUN in rules/90-bond-hotplug.rules")
+	return nil
+}
+
+// Issue 11.7: foreign devices with names the kernel allows but our configuration
+// syntax does not ('+', '@', non-ASCII, a leading '-') cost nothing: the add and
+// remove events, run with the rule's own command line, exit 0 and say nothing. A
+// configured pattern matching such a name is reported (exit 2, naming it).
+func TestForeignDevicesWithUnusualNamesAreIgnoredQuietly(t *testing.T) {
+	t.Parallel()
+	ns := newNS(t)
+	conf := writeConfig(t, ns, brConf+noDHCP)
+	names := []string{"a+b", "x@y", "dév0", "-lead", "--", "-c"}
+	for i, n := range names {
+		mustVeth(t, ns, n, fmt.Sprintf("px%d", i))
+	}
+	env := map[string]string{"BOND_HOTPLUG_CONFIG": conf}
+	for _, n := range names {
+		if ns.link(t, n) == nil {
+			t.Fatalf("the kernel did not create %q", n)
+		}
+		for _, action := range []string{"add", "remove", "move"} {
+			out, errOut, code := run(t, ns, env, hotplugBin, ruleArgv(t, action, n)...)
+			if code != 0 || out != "" || errOut != "" {
+				t.Errorf("%s %q (foreign): exit %d, want 0 and silence\nstdout:\n%s\nstderr:\n%s", action, n, code, out, errOut)
+			}
+		}
+	}
+	if ns.link(t, "br0") != nil {
+		t.Fatal("an event for a foreign device created br0")
+	}
+	if _, exists := readUnits(t, ns); exists {
+		t.Fatal("an event for a foreign device talked to (the fake) systemd")
+	}
+	mustVeth(t, ns, "veth+x", "pv0")
+	_, errOut, code := run(t, ns, env, hotplugBin, ruleArgv(t, "add", "veth+x")...)
+	if code != 2 || !strings.Contains(errOut, `interface "veth+x" (matched by br0's slaves)`) {
+		t.Fatalf("add of a configured-pattern device named veth+x: exit %d, want 2 naming it\nstderr:\n%s", code, errOut)
 	}
 }
