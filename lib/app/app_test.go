@@ -98,7 +98,7 @@ func TestSystemdUnreachableStillConfiguresTheNetworkAndTheNextRunCompletes(t *te
 	if err := e.Up(context.Background(), nil); err != nil {
 		t.Fatalf("second run: %v", err)
 	}
-	want := "start bond-dhcp4@br0.service: /bin/bond-hotplug --supervise br0 -- /sbin/dhclient -4 -d -pf /run/bond-hotplug/bond-dhcp4-br0/dhclient.pid br0\n" +
+	want := "start bond-dhcp4@br0.service: /bin/bond-hotplug --supervise br0 -- /sbin/dhclient -4 -d -pf /run/bond-hotplug/bond-dhcp4-br0/dhclient.pid -lf /var/lib/dhcp/dhclient-bond-hotplug-br0.leases br0\n" +
 		"start bond-dhcp6@br0.service: /bin/bond-hotplug --wait-then br0 -- /sbin/dhcp6c -f -P default -c /etc/wide-dhcpv6/dhcp6c.conf -p /run/bond-hotplug/bond-dhcp6-br0/dhcp6c.pid br0"
 	if got := rec.Transcript(); got != want {
 		t.Fatalf("second run's unit calls:\n%s\nwant:\n%s", got, want)

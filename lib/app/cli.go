@@ -248,17 +248,22 @@ carrier, association or unit start-up, so udev is never held up.
                         wait as --wait-active and until MASTER has an IPv6 link-local
                         address past duplicate address detection, then run COMMAND
                         (bond-dhcp6@MASTER)
+  --release MASTER -- COMMAND...
+                        run the DHCP client's release COMMAND, unless the unit's
+                        client already died (the ExecStop of the DHCP units: a
+                        crashed client is restarted and keeps its lease)
 ` + commonHelp
 
 // MainHotplug is bond-hotplug.
 func MainHotplug(args []string, stderr io.Writer) int {
 	var c common
-	var wait, supervise, waitThen string
+	var wait, supervise, waitThen, release string
 	fs := newFlagSet("bond-hotplug", hotplugUsage, stderr)
 	c.register(fs)
 	fs.StringVar(&wait, "wait-active", "", "")
 	fs.StringVar(&supervise, "supervise", "", "")
 	fs.StringVar(&waitThen, "wait-then", "", "")
+	fs.StringVar(&release, "release", "", "")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return flagError(stderr, err)
@@ -278,6 +283,9 @@ func MainHotplug(args []string, stderr io.Writer) int {
 	}
 	if waitThen != "" {
 		return finish(e, stderr, e.Supervise(ctx, waitThen, pos, false))
+	}
+	if release != "" {
+		return finish(e, stderr, e.Release(ctx, release, pos))
 	}
 	if wait != "" {
 		if len(pos) > 0 {

@@ -279,6 +279,13 @@ func (e *Env) apply(ctx context.Context, p plan.Plan, rec *record.Record) (vanis
 		case errors.Is(err, netdev.ErrGone):
 			e.Log.Warn("%s: %s: skipped, %v", p.Master, a, err)
 			vanished = true
+		case a.Op == plan.OpStopUnit && a.Wait:
+			// A waited stop is one the next steps depend on: a DHCP client must
+			// release its lease before the master goes. Deleting it anyway would
+			// lose the lease without a word; stop here, the master stays.
+			e.Log.Error("%s: %s: %v", p.Master, a, err)
+			return vanished, errors.Join(append(unitErrs,
+				fmt.Errorf("%w; nothing after it was done (%s keeps its addresses and leases): run it again once systemd answers", err, p.Master))...)
 		case a.IsUnit():
 			e.Log.Error("%s: %s: %v", p.Master, a, err)
 			unitErrs = append(unitErrs, err)

@@ -27,9 +27,16 @@ func Down(in Input, st State, stopSupplicants bool) (Plan, error) {
 		rec = &record.Record{}
 	}
 	_, isConfigured := in.Config.Master(m.Name)
+	// Without a unit listing, the DHCP units are stopped by name (names are
+	// deterministic; stopping one that is not loaded succeeds): skipping them would
+	// delete the master with its leases unreleased. If the stop fails, the run stops
+	// there (a waited stop) and the master stays.
+	if st.UnitsUnknown {
+		p.Notes = append(p.Notes, "cannot list units: stopping the DHCP units by name")
+	}
 	for _, role := range []units.Role{units.RoleDHCP4, units.RoleDHCP6} {
 		name := units.Name(role, m.Name)
-		if _, loaded := st.Units[name]; loaded {
+		if _, loaded := st.Units[name]; loaded || st.UnitsUnknown {
 			p.add(Action{Op: OpStopUnit, Link: m.Name, Name: name, Wait: true})
 		}
 	}

@@ -135,6 +135,10 @@ func strProp(name, v string) sd.Property {
 	return sd.Property{Name: name, Value: godbus.MakeVariant(v)}
 }
 
+func usecProp(name string, d time.Duration) sd.Property {
+	return sd.Property{Name: name, Value: godbus.MakeVariant(uint64(d / time.Microsecond))}
+}
+
 func listProp(name string, v []string) sd.Property {
 	return sd.Property{Name: name, Value: godbus.MakeVariant(v)}
 }
@@ -166,6 +170,13 @@ func Properties(s Spec) ([]sd.Property, error) {
 	}
 	if s.Restart != "" {
 		props = append(props, strProp("Restart", s.Restart))
+	}
+	if s.RestartDelay > 0 {
+		props = append(props, usecProp("RestartUSec", s.RestartDelay))
+	}
+	if s.StartLimitBurst > 0 {
+		props = append(props, usecProp("StartLimitIntervalUSec", s.StartLimitInterval),
+			sd.Property{Name: "StartLimitBurst", Value: godbus.MakeVariant(s.StartLimitBurst)})
 	}
 	if s.Sandbox != nil {
 		sp, err := sandboxProps(s.Sandbox)

@@ -20,6 +20,11 @@ type Spec struct {
 	ExecStart   []string
 	ExecStop    [][]string
 	Restart     string // systemd Restart= value
+	// RestartDelay and the start limit (StartLimitBurst starts within
+	// StartLimitInterval) bound a restarting client (0: systemd's defaults).
+	RestartDelay       time.Duration
+	StartLimitBurst    uint32
+	StartLimitInterval time.Duration
 	// TimeoutStop bounds a stop (0: systemd's default). dhcp6c retransmits its
 	// Release for ~20 s when the server is gone; shutdown must not wait that long.
 	TimeoutStop time.Duration
@@ -129,19 +134,44 @@ func supervised(p Programs, master, flag string, client []string) ([]string, err
 	return append([]string{p.Self, flag, master, "--"}, client...), nil
 }
 
+// released wraps each release command in `bond-hotplug --release`, which skips it when
+// the client already died (a crash: the restart reclaims the lease). self is the
+// supervisor's path, start[0].
+func released(self, master string, stop [][]string) [][]string {
+	var out [][]string
+	for _, c := range stop {
+		out = append(out, append([]string{self, "--release", master, "--"}, c...))
+	}
+	return out
+}
+
+// LeaseFile is dhclient's lease file for a master: its own, so two masters never mix
+// leases (dhclient's default file is shared). The name fits the distributions'
+// AppArmor profile for dhclient (/var/lib/dhcp/dhclient*).
+func LeaseFile(family, master string) string {
+	return "/var/lib/dhcp/dhclient" + family + "-bond-hotplug-" + master + ".leases"
+}
+
 func dhcpSpec(role Role, master, what string, start []string, stop [][]string) Spec {
+	stop = released(start[0], master, stop)
 	return Spec{
 		Name:        Name(role, master),
 		Description: what + " on " + master + " (bond-hotplug)",
 		Device:      master,
 		ExecStart:   start,
 		ExecStop:    stop,
-		Restart:     "on-abnormal",
-		TimeoutStop: 5 * time.Second,
-		After:       []string{"network-pre.target"},
-		Before:      []string{"network.target"},
-		Wants:       []string{"network.target"},
-		Sandbox:     sandboxFor(role, master),
+		// on-failure, not on-abnormal: the supervisor is the main process, and a
+		// client that crashed (SIGSEGV, SIGKILL) reaches systemd as the supervisor's
+		// exit 1, which on-abnormal ignores. At most 5 starts a minute.
+		Restart:            "on-failure",
+		RestartDelay:       2 * time.Second,
+		StartLimitBurst:    5,
+		StartLimitInterval: time.Minute,
+		TimeoutStop:        5 * time.Second,
+		After:              []string{"network-pre.target"},
+		Before:             []string{"network.target"},
+		Wants:              []string{"network.target"},
+		Sandbox:            sandboxFor(role, master),
 	}
 }
 
@@ -153,13 +183,14 @@ func DHCP4(p Programs, master string, d config.DHCP) (Spec, error) {
 			return Spec{}, err
 		}
 		pid := "/run/" + RuntimeDir(RoleDHCP4, master) + "/dhclient.pid"
-		start, err := supervised(p, master, "--supervise", []string{p.Dhclient, "-4", "-d", "-pf", pid, master})
+		lf := LeaseFile("", master)
+		start, err := supervised(p, master, "--supervise", []string{p.Dhclient, "-4", "-d", "-pf", pid, "-lf", lf, master})
 		if err != nil {
 			return Spec{}, err
 		}
 		// -r releases the lease and stops the client named by the pid file.
 		return dhcpSpec(RoleDHCP4, master, "DHCPv4 (dhclient)", start,
-			[][]string{{p.Dhclient, "-4", "-r", "-pf", pid, master}}), nil
+			[][]string{{p.Dhclient, "-4", "-r", "-pf", pid, "-lf", lf, master}}), nil
 	case "dhcpcd":
 		if err := need(p.Dhcpcd, "dhcpcd"); err != nil {
 			return Spec{}, err
@@ -194,12 +225,13 @@ func DHCP6(p Programs, master string, d config.DHCP) (Spec, error) {
 			return Spec{}, err
 		}
 		pid := "/run/" + RuntimeDir(RoleDHCP6, master) + "/dhclient.pid"
-		start, err := supervised(p, master, "--wait-then", []string{p.Dhclient, "-6", "-d", "-pf", pid, master})
+		lf := LeaseFile("6", master)
+		start, err := supervised(p, master, "--wait-then", []string{p.Dhclient, "-6", "-d", "-pf", pid, "-lf", lf, master})
 		if err != nil {
 			return Spec{}, err
 		}
 		return dhcpSpec(RoleDHCP6, master, "DHCPv6 (dhclient)", start,
-			[][]string{{p.Dhclient, "-6", "-r", "-pf", pid, master}}), nil
+			[][]string{{p.Dhclient, "-6", "-r", "-pf", pid, "-lf", lf, master}}), nil
 	case "dhcpcd":
 		if err := need(p.Dhcpcd, "dhcpcd"); err != nil {
 			return Spec{}, err

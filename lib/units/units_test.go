@@ -214,3 +214,54 @@ func TestEveryUnitIsSandboxedWithSystemdsTypes(t *testing.T) {
 		t.Errorf("dhclient pid file outside its runtime directory: %q %q", d4.ExecStart, d4.ExecStop)
 	}
 }
+
+// Issue 11.8: each master's dhclient (v4 and v6) has its own lease file, named in both
+// the start and the release command (dhclient -r reads the lease to release from it).
+func TestEachMasterHasItsOwnDhclientLeaseFile(t *testing.T) {
+	p := Programs{Self: "/bin/bond-hotplug", Dhclient: "/sbin/dhclient"}
+	d := config.DHCP{Enabled: true, Client: "dhclient"}
+	seen := map[string]string{}
+	for _, m := range []string{"bond0", "bond1"} {
+		for fam, mk := range map[string]func(Programs, string, config.DHCP) (Spec, error){"": DHCP4, "6": DHCP6} {
+			s, err := mk(p, m, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lf := LeaseFile(fam, m)
+			for _, argv := range append([][]string{s.ExecStart}, s.ExecStop...) {
+				got := strings.Join(argv, " ")
+				if !strings.Contains(got, " -lf "+lf+" ") {
+					t.Errorf("%s: %q lacks -lf %s", s.Name, got, lf)
+				}
+			}
+			if other, dup := seen[lf]; dup {
+				t.Errorf("%s and %s share the lease file %s", other, s.Name, lf)
+			}
+			seen[lf] = s.Name
+		}
+	}
+}
+
+// Issue 11.4: a DHCP client that crashes is restarted: the supervisor reports the
+// crash as exit 1, which Restart=on-abnormal ignored.
+func TestDHCPUnitsRestartAfterAFailureWithinALimit(t *testing.T) {
+	p := Programs{Self: "/bin/bond-hotplug", Dhclient: "/sbin/dhclient", Dhcp6c: "/sbin/dhcp6c", Dhcpcd: "/sbin/dhcpcd"}
+	for _, c := range []struct {
+		mk     func(Programs, string, config.DHCP) (Spec, error)
+		client string
+	}{{DHCP4, "dhclient"}, {DHCP4, "dhcpcd"}, {DHCP6, "dhcp6c"}, {DHCP6, "dhclient"}, {DHCP6, "dhcpcd"}} {
+		s, err := c.mk(p, "bond0", config.DHCP{Enabled: true, Client: c.client})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Restart != "on-failure" || s.StartLimitBurst == 0 || s.StartLimitInterval == 0 || s.RestartDelay == 0 {
+			t.Errorf("%s (%s): Restart=%q RestartDelay=%v StartLimitBurst=%d StartLimitInterval=%v; want on-failure within a start limit",
+				s.Name, c.client, s.Restart, s.RestartDelay, s.StartLimitBurst, s.StartLimitInterval)
+		}
+		for _, stop := range s.ExecStop {
+			if len(stop) < 4 || stop[0] != p.Self || stop[1] != "--release" || stop[3] != "--" {
+				t.Errorf("%s (%s): ExecStop %q does not go through bond-hotplug --release (a crash restart would release the lease)", s.Name, c.client, stop)
+			}
+		}
+	}
+}

@@ -312,3 +312,45 @@ func TestForeignDevicesWithUnusualNamesAreIgnoredQuietly(t *testing.T) {
 		t.Fatalf("add of a configured-pattern device named veth+x: exit %d, want 2 naming it\nstderr:\n%s", code, errOut)
 	}
 }
+
+// Issue 11.4: the DHCP units' ExecStop (`bond-hotplug --release`) runs the client's
+// release when the unit is stopped with its client running, and skips it when the
+// client already died ($EXIT_CODE, which systemd sets only then): the restart that
+// follows a crash reclaims the lease instead of losing it.
+func TestReleaseRunsOnAStopAndIsSkippedAfterACrash(t *testing.T) {
+	t.Parallel()
+	ns := newNS(t)
+	marker := filepath.Join(ns.dir, "released")
+	release := []string{"--release", "br0", "--", "/bin/sh", "-c", `echo "$0" >> "$1"`, "released", marker}
+	_, errOut, code := run(t, ns, map[string]string{"EXIT_CODE": "killed", "EXIT_STATUS": "SEGV"}, hotplugBin, release...)
+	if code != 0 || !strings.Contains(errOut, "already exited (killed SEGV): lease kept") {
+		t.Fatalf("--release after a crash: exit %d, want 0 and a note\nstderr:\n%s", code, errOut)
+	}
+	if _, err := os.Stat(marker); !os.IsNotExist(err) {
+		t.Fatal("--release ran the release command after the client crashed")
+	}
+	_, errOut, code = run(t, ns, nil, hotplugBin, release...)
+	if b, _ := os.ReadFile(marker); code != 0 || string(b) != "released\n" {
+		t.Fatalf("--release on a stop: exit %d, marker %q; want 0 and the release command run once\nstderr:\n%s", code, b, errOut)
+	}
+}
+
+// Issue 11.6: bond-down when systemd cannot list (or stop) the master's units: the
+// DHCP units are stopped by name anyway, and when that fails too the master is left
+// in place with its addresses and the run exits 1 saying why, never deleted with
+// exit 0 and its leases unreleased.
+func TestBondDownWithoutAUnitListingKeepsTheMasterAndFails(t *testing.T) {
+	t.Parallel()
+	ns := newNS(t)
+	mustVeth(t, ns, "veth0", "peer0")
+	conf := writeConfig(t, ns, brConf)
+	mustRun(t, ns, nil, upBin, "-c", conf)
+	before := dump(t, ns)
+	_, errOut, code := isolatedRun(t, ns, nil, false, downBin, "-c", conf, "br0")
+	noPanic(t, "bond-down", errOut)
+	if code != 1 || !strings.Contains(errOut, "cannot list units") ||
+		!strings.Contains(errOut, "stop bond-dhcp4@br0.service") || !strings.Contains(errOut, "br0 keeps its addresses and leases") {
+		t.Fatalf("bond-down without systemd: exit %d, want 1 saying the leases were not released\nstderr:\n%s", code, errOut)
+	}
+	assertSameDump(t, "bond-down that could not stop the DHCP units", before, dump(t, ns))
+}
