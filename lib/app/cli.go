@@ -248,6 +248,8 @@ carrier, association or unit start-up, so udev is never held up.
                         wait as --wait-active and until MASTER has an IPv6 link-local
                         address past duplicate address detection, then run COMMAND
                         (bond-dhcp6@MASTER)
+  --udev-props IFACE    print NM_UNMANAGED=1 when the configuration gives IFACE to a
+                        master (udev's IMPORT{program}: NetworkManager leaves it alone)
   --release MASTER -- COMMAND...
                         run the DHCP client's release COMMAND, unless the unit's
                         client already died (the ExecStop of the DHCP units: a
@@ -257,13 +259,14 @@ carrier, association or unit start-up, so udev is never held up.
 // MainHotplug is bond-hotplug.
 func MainHotplug(args []string, stderr io.Writer) int {
 	var c common
-	var wait, supervise, waitThen, release string
+	var wait, supervise, waitThen, release, udevProps string
 	fs := newFlagSet("bond-hotplug", hotplugUsage, stderr)
 	c.register(fs)
 	fs.StringVar(&wait, "wait-active", "", "")
 	fs.StringVar(&supervise, "supervise", "", "")
 	fs.StringVar(&waitThen, "wait-then", "", "")
 	fs.StringVar(&release, "release", "", "")
+	fs.StringVar(&udevProps, "udev-props", "", "")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return flagError(stderr, err)
@@ -283,6 +286,9 @@ func MainHotplug(args []string, stderr io.Writer) int {
 	}
 	if waitThen != "" {
 		return finish(e, stderr, e.Supervise(ctx, waitThen, pos, false))
+	}
+	if udevProps != "" {
+		return finish(e, stderr, e.UdevProps(udevProps))
 	}
 	if release != "" {
 		return finish(e, stderr, e.Release(ctx, release, pos))

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bond-hotplug/bond-hotplug/lib/coexist"
 	"github.com/bond-hotplug/bond-hotplug/lib/config"
 	"github.com/bond-hotplug/bond-hotplug/lib/lock"
 	"github.com/bond-hotplug/bond-hotplug/lib/logx"
@@ -87,6 +88,9 @@ type Env struct {
 
 	mgr    units.Manager
 	mgrErr error
+	// Coexist reads other network managers' state (nil: the real one, made on need).
+	Coexist *coexist.Detector
+	warned  map[string]bool // masters whose other managers this run already named
 }
 
 // Default is the environment of a real run.

@@ -167,9 +167,13 @@ func (e *Env) converge(ctx context.Context, c *config.Config, j job) (err error)
 			if uerr != nil {
 				p.Notes = append(p.Notes, fmt.Sprintf("cannot read unit states: %v", uerr))
 			}
+			for _, cl := range e.claims(c, master, st) {
+				p.Notes = append(p.Notes, cl.String()+" too")
+			}
 			fmt.Fprint(e.Out, p.String())
 			return nil
 		}
+		e.warnClaims(c, master, st)
 		for _, n := range p.Notes {
 			e.Log.Warn("%s: %s", master, n)
 		}

@@ -48,6 +48,7 @@ func (e *Env) Status(ctx context.Context, masters []string, asJSON bool) error {
 		}
 		if !asJSON {
 			printStatus(e.Out, c, m, st, uerr)
+			fmt.Fprintf(e.Out, "  managers:  %s\n", claimsLine(e.claims(c, m.Name, st)))
 		}
 		in := plan.Input{Config: c, Master: m, Programs: e.programs()}
 		rec, rerr := e.store().Load(m.Name)

@@ -115,18 +115,20 @@ func (m *Systemd) List(ctx context.Context) ([]State, error) {
 	return out, nil
 }
 
-// execCommand is systemd's ExecStart-style D-Bus type a(sasb): path, argv, and whether
-// an unclean exit counts as failure.
+// execCommand is systemd's ExecStart-style D-Bus type a(sasb): path, argv, and
+// whether to ignore a failure (the "-" prefix of a unit file; go-systemd calls it
+// UncleanIsFailure, the opposite of what it does). It was once true here: every exit
+// counted as success, so Restart=on-failure never restarted a crashed DHCP client.
 type execCommand struct {
-	Path             string
-	Args             []string
-	UncleanIsFailure bool
+	Path          string
+	Args          []string
+	IgnoreFailure bool
 }
 
 func execProp(name string, cmds [][]string) sd.Property {
 	v := make([]execCommand, 0, len(cmds))
 	for _, c := range cmds {
-		v = append(v, execCommand{Path: c[0], Args: c, UncleanIsFailure: true})
+		v = append(v, execCommand{Path: c[0], Args: c, IgnoreFailure: false})
 	}
 	return sd.Property{Name: name, Value: godbus.MakeVariant(v)}
 }

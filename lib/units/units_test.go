@@ -265,3 +265,38 @@ func TestDHCPUnitsRestartAfterAFailureWithinALimit(t *testing.T) {
 		}
 	}
 }
+
+// Every command's failure counts: systemd's a(sasb) flag is "ignore failure" (the "-"
+// prefix), not go-systemd's name for it; set, a crashed client exited "successfully"
+// and Restart= never fired (found by lab scenario 50).
+func TestUnitCommandsDoNotIgnoreFailures(t *testing.T) {
+	p := Programs{Self: "/bin/bond-hotplug", Dhclient: "/sbin/dhclient", WPASupplicant: "/sbin/wpa_supplicant"}
+	d, err := DHCP4(p, "bond0", config.DHCP{Enabled: true, Client: "dhclient"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := WPA(p, "wlan0", "/etc/wpa.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []Spec{d, w} {
+		props, err := Properties(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, prop := range props {
+			if prop.Name != "ExecStart" && prop.Name != "ExecStop" {
+				continue
+			}
+			cmds, ok := prop.Value.Value().([]execCommand)
+			if !ok || len(cmds) == 0 {
+				t.Fatalf("%s %s: %T", s.Name, prop.Name, prop.Value.Value())
+			}
+			for _, c := range cmds {
+				if c.IgnoreFailure {
+					t.Errorf("%s %s %v ignores its failure", s.Name, prop.Name, c.Args)
+				}
+			}
+		}
+	}
+}

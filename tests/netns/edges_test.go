@@ -248,15 +248,22 @@ func TestInstalledBinaryHasNoTestHooks(t *testing.T) {
 }
 
 // ruleArgv is the command line rules/90-bond-hotplug.rules gives bond-hotplug for an
-// event, with udev's substitutions made: the test runs what udev runs.
+// event (its RUN), with udev's substitutions made: the test runs what udev runs.
 func ruleArgv(t *testing.T, action, name string) []string {
+	t.Helper()
+	return ruleCommand(t, `RUN+="`, action, name)
+}
+
+// ruleCommand is the command of the rule's assignment key (`RUN+="`,
+// `IMPORT{program}="`), substituted as udev does.
+func ruleCommand(t *testing.T, key, action, name string) []string {
 	t.Helper()
 	b, err := os.ReadFile("../../rules/90-bond-hotplug.rules")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		_, run, ok := strings.Cut(line, `RUN+="`)
+		_, run, ok := strings.Cut(line, key)
 		if !ok || strings.HasPrefix(strings.TrimSpace(line), "#") {
 			continue
 		}
@@ -272,7 +279,7 @@ func ruleArgv(t *testing.T, action, name string) []string {
 		}
 		return out
 	}
-	t.Fatal("no RUN in rules/90-bond-hotplug.rules")
+	t.Fatalf("no %s in rules/90-bond-hotplug.rules", key)
 	return nil
 }
 
@@ -353,4 +360,23 @@ func TestBondDownWithoutAUnitListingKeepsTheMasterAndFails(t *testing.T) {
 		t.Fatalf("bond-down without systemd: exit %d, want 1 saying the leases were not released\nstderr:\n%s", code, errOut)
 	}
 	assertSameDump(t, "bond-down that could not stop the DHCP units", before, dump(t, ns))
+}
+
+// Issue 11.10: the rule's IMPORT{program} marks the devices the configuration gives to
+// a master, and the masters, NM_UNMANAGED=1 (NetworkManager then leaves them alone),
+// and prints nothing for any other device, quietly, whatever its name.
+func TestUdevPropsKeepNetworkManagerOffConfiguredDevicesOnly(t *testing.T) {
+	t.Parallel()
+	ns := newNS(t)
+	conf := writeConfig(t, ns, brConf)
+	env := map[string]string{"BOND_HOTPLUG_CONFIG": conf}
+	for name, want := range map[string]string{
+		"veth0": "NM_UNMANAGED=1\n", "lan1": "NM_UNMANAGED=1\n", "br0": "NM_UNMANAGED=1\n",
+		"eth9": "", "-lead": "", "a+b": "", "dév0": "",
+	} {
+		out, errOut, code := run(t, ns, env, hotplugBin, ruleCommand(t, `IMPORT{program}="`, "add", name)...)
+		if code != 0 || out != want || errOut != "" {
+			t.Errorf("udev props of %q: exit %d, stdout %q, stderr %q; want 0, %q, nothing", name, code, out, errOut, want)
+		}
+	}
 }

@@ -1,0 +1,54 @@
+#!/bin/bash
+# 52. systemd-networkd manages the wired NIC too (issue 11.10): a .network file for
+# eth0, networkd started. bond-hotplug reads networkd's own runtime state (never asks
+# or starts it): --status names it, each run warns once in the journal (bond-up and
+# the udev add event), and -n notes it. The udev rule marks configured devices (eth0,
+# bond0) NM_UNMANAGED=1 for NetworkManager and leaves a foreign device unmarked.
+# lab-devices: eth0
+# lab-config: dhcp-restart.conf
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../guest/reliability.sh
+. /lab/guest/reliability.sh
+
+NETWORK=/run/systemd/network/50-lab-eth0.network
+require "bond0 on eth0" 90 is_active eth0
+
+udev_prop() { udevadm info -q property "/sys/class/net/$1" 2>/dev/null | grep -qx "$2" || { echo "$1: no $2"; return 1; }; }
+check "the rule marks eth0 NM_UNMANAGED=1" 10 udev_prop eth0 NM_UNMANAGED=1
+check "the rule marks bond0 NM_UNMANAGED=1" 10 udev_prop bond0 NM_UNMANAGED=1
+ip link add foreign0 type veth peer name foreign1
+settle
+check "a foreign device is not marked" 10 bash -c "! udevadm info -q property /sys/class/net/foreign0 | grep -q NM_UNMANAGED"
+ip link del foreign0
+
+mkdir -p /run/systemd/network
+printf '[Match]\nName=eth0\n\n[Network]\nLinkLocalAddressing=no\nKeepConfiguration=yes\n' >"$NETWORK"
+systemctl start systemd-networkd
+idx=$(cat /sys/class/net/eth0/ifindex)
+check "networkd manages eth0 (ADMIN_STATE in its state file)" 30 grep -qE '^ADMIN_STATE=(configured|configuring)' "/run/systemd/netif/links/$idx"
+note "networkd's state of eth0: $(tr '\n' ' ' <"/run/systemd/netif/links/$idx")"
+
+bond-up --status bond0 >"$LAB_RUN/status.out" 2>&1 || true
+sed 's/^/    | /' "$LAB_RUN/status.out"
+check "--status names networkd on eth0" 1 grep -q "managers:  systemd-networkd manages eth0 ($NETWORK" "$LAB_RUN/status.out"
+bond-up -n bond0 >"$LAB_RUN/n.out" 2>&1 || true
+check "bond-up -n notes it" 1 grep -q "systemd-networkd manages eth0 .* too" "$LAB_RUN/n.out"
+
+cursor=$(journalctl -n 0 --show-cursor --no-pager | sed -n 's/^-- cursor: //p')
+rc=0
+bond-up bond0 >"$LAB_RUN/up.out" 2>&1 || rc=$?
+expect_eq "bond-up exits 0" "exit $rc" "exit 0"
+sleep 1
+warns() { journalctl --after-cursor "$cursor" --no-pager -o cat -t "$1" | grep -c "bond0: systemd-networkd manages eth0 .* too: the two will fight" || true; }
+expect_eq "bond-up warned once in the journal" "$(warns bond-up) warnings" "1 warnings"
+cursor=$(journalctl -n 0 --show-cursor --no-pager | sed -n 's/^-- cursor: //p')
+udevadm trigger --action=add /sys/class/net/eth0
+settle
+sleep 1
+expect_eq "the udev add event's run warned once in the journal" "$(warns bond-hotplug) warnings" "1 warnings"
+
+systemctl stop systemd-networkd.socket systemd-networkd 2>/dev/null || systemctl stop systemd-networkd
+rm -f "$NETWORK"
+bond-up --status bond0 >"$LAB_RUN/status2.out" 2>&1 || true
+check "with networkd stopped, --status names no other manager" 1 grep -q "managers:  none" "$LAB_RUN/status2.out"
+check "bond0 still on eth0" 10 is_active eth0
