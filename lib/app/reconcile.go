@@ -289,7 +289,7 @@ func (e *Env) apply(ctx context.Context, p plan.Plan, rec *record.Record) (vanis
 			// lose the lease without a word; stop here, the master stays.
 			e.Log.Error("%s: %s: %v", p.Master, a, err)
 			return vanished, errors.Join(append(unitErrs,
-				fmt.Errorf("%w; nothing after it was done (%s keeps its addresses and leases): run it again once systemd answers", err, p.Master))...)
+				fmt.Errorf("%s: %w; nothing after it was done (%s keeps its addresses and leases): run it again once systemd answers", a, err, p.Master))...)
 		case a.IsUnit():
 			e.Log.Error("%s: %s: %v", p.Master, a, err)
 			unitErrs = append(unitErrs, err)
