@@ -3,8 +3,10 @@
 # bond0's own lease file (11.8). dhclient (DHCPv4) killed with SIGSEGV, then with
 # SIGKILL, and dhcp6c (DHCPv6) with SIGKILL: each time systemd restarts the unit
 # (Restart=on-failure: the supervisor reports the crash as exit 1, which
-# on-abnormal ignored), the journal shows the restart, the ExecStop skips the
-# release (no DHCPRELEASE: the address stays), and dnsmasq answers the new client.
+# on-abnormal ignored, and which counted as success while every unit command
+# carried systemd's ignore-failure flag), the journal shows the restart, no release
+# is sent (systemd skips ExecStop after a failed main process; --release would skip
+# it too), the address stays, and dnsmasq answers the new client.
 # Then bond-down still releases (DHCPRELEASE): a stop is not a crash.
 # lab-devices: eth0
 # lab-config: dhcp-restart.conf
@@ -18,6 +20,9 @@ nrestarts() { systemctl show -p NRestarts --value "$1"; }
 count() { grep -c -- "$1" "$LAB_OUT/dnsmasq.log" 2>/dev/null || true; }
 child_of() { pgrep -x -P "$(systemctl show -p MainPID --value "$1")" "$2"; }
 restarted() { [ "$(nrestarts "$1")" -gt "$2" ] && unit_active "$1" && child_of "$1" "$3" >/dev/null; }
+# restart_logged UNIT N: systemd's own journal lines for UNIT (not ours, which quote
+# the pattern) show the N-th scheduled restart.
+restart_logged() { journalctl -b --no-pager -o cat -u "$1" | grep -q "Scheduled restart job, restart counter is at $2\." || { echo "no restart $2 of $1"; return 1; }; }
 more_than() { [ "$(count "$1")" -gt "$2" ] || { echo "$1: $(count "$1") <= $2"; return 1; }; }
 
 require "bond0 on eth0 with DHCPv4 and DHCPv6 leases" 90 leased
@@ -42,8 +47,7 @@ crash() {
 	measure "($sig $prog) crash to the server's answer" "$(since "$t")"
 	expect_eq "($sig $prog) no release was sent (the lease is kept across the restart)" \
 		"$(count "DHCPRELEASE\|release received") releases" "$r0 releases"
-	check "($sig $prog) the journal shows the restart" 5 journal_has "$unit: Scheduled restart job"
-	check "($sig $prog) the ExecStop noted the crash instead of releasing" 5 journal_has "bond0: the DHCP client already exited"
+	check "($sig $prog) the journal shows the restart (restart counter $((n0 + 1)))" 5 restart_logged "$unit" "$((n0 + 1))"
 }
 
 addr_watch_start

@@ -23,6 +23,9 @@ ip link del foreign0
 
 mkdir -p /run/systemd/network
 printf '[Match]\nName=eth0\n\n[Network]\nLinkLocalAddressing=no\nKeepConfiguration=yes\n' >"$NETWORK"
+# The image masks networkd (the lab's network is bond-hotplug's); this boot only
+# (the disk is a throw-away snapshot) it runs.
+systemctl unmask systemd-networkd.service systemd-networkd.socket >/dev/null 2>&1 || true
 systemctl start systemd-networkd
 idx=$(cat /sys/class/net/eth0/ifindex)
 check "networkd manages eth0 (ADMIN_STATE in its state file)" 30 grep -qE '^ADMIN_STATE=(configured|configuring)' "/run/systemd/netif/links/$idx"

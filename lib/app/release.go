@@ -12,10 +12,12 @@ import (
 
 // Release is the ExecStop of the DHCP units: it runs the client's release command
 // (dhclient -r, dhcpcd -k) when the unit is stopped while its client runs, and skips
-// it when the client already died (systemd sets $EXIT_CODE for ExecStop only once the
-// main process exited). A crashed client is restarted (Restart=on-failure) and
-// reclaims its lease from its lease file with the address still in place; releasing
-// it first would drop the address for nothing. If the restarts give up, the lease
+// it when the main process already exited (systemd sets $EXIT_CODE for ExecStop only
+// then). systemd runs no ExecStop after a main process that failed (a crashed client:
+// the supervisor exits 1) and restarts the unit (Restart=on-failure); it does run
+// ExecStop after one that exited 0 (a client that ended by itself). Either way a
+// client that is gone is not asked to release: its lease file lets the next client
+// reclaim the lease with the address still in place, and if none comes the lease
 // expires at the server.
 func (e *Env) Release(ctx context.Context, master string, argv []string) error {
 	if err := config.CheckName(master); err != nil {
