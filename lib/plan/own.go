@@ -46,7 +46,11 @@ func Adopt(in Input, st State, r *record.Record) {
 				r.AddAddr(a)
 			}
 		}
-		r.Routes = slices.DeleteFunc(r.Routes, func(rt config.Route) bool { return !hasRoute(st.Routes, rt) })
+		// A recorded route the file now writes in other words (a src or a metric
+		// dropped, onlink added) is the configured one: recorded as that.
+		r.Routes = slices.DeleteFunc(r.Routes, func(rt config.Route) bool {
+			return !hasRoute(st.Routes, rt) || !configuredRoute(m, rt) && routeKeptByConfig(m, st, rt)
+		})
 		for _, rt := range m.Routes {
 			if hasRoute(st.Routes, rt) {
 				r.AddRoute(rt)
@@ -127,7 +131,7 @@ func planUndo(p *Plan, in Input, st State, exists bool) {
 		return
 	}
 	for _, rt := range r.Routes {
-		if !slices.ContainsFunc(m.Routes, func(c config.Route) bool { return record.SameRoute(c, rt) }) && hasRoute(st.Routes, rt) {
+		if !configuredRoute(m, rt) && hasRoute(st.Routes, rt) && !routeKeptByConfig(m, st, rt) {
 			p.add(Action{Op: OpDelRoute, Link: m.Name, Route: rt})
 		}
 	}
@@ -145,4 +149,27 @@ func planUndo(p *Plan, in Input, st State, exists bool) {
 	if r.Primary != "" && m.Primary == "" && st.Bond != nil && st.Bond.Primary == r.Primary {
 		p.add(Action{Op: OpSetPrimary, Link: m.Name, Value: "", Was: r.Primary})
 	}
+}
+
+// configuredRoute reports whether the file still asks for the recorded route.
+func configuredRoute(m *config.Master, rt config.Route) bool {
+	return slices.ContainsFunc(m.Routes, func(c config.Route) bool { return record.SameRoute(c, rt) })
+}
+
+// routeKeptByConfig reports a recorded route whose kernel routes are, each, also a
+// route the file asks for, written in other words ("via GW src A" now "via GW", an
+// IPv6 "metric 1024" written out or dropped). Deleting it would delete the configured
+// route, which this plan (computed before) does not add back.
+func routeKeptByConfig(m *config.Master, st State, rt config.Route) bool {
+	found := false
+	for _, kr := range st.Routes {
+		if !RouteMatches(rt, kr) {
+			continue
+		}
+		found = true
+		if !slices.ContainsFunc(m.Routes, func(c config.Route) bool { return RouteMatches(c, kr) }) {
+			return false
+		}
+	}
+	return found
 }

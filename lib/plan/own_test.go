@@ -99,3 +99,48 @@ func TestDownOfRecordedMasters(t *testing.T) {
 		})
 	}
 }
+
+// A route the file now writes in other words names the same kernel route: it must
+// neither be deleted (the plan, computed before, would not add it back: the run used
+// to exit 0 with the route gone) nor stay recorded twice.
+func TestRouteRewrittenInOtherWordsIsKept(t *testing.T) {
+	for _, tc := range []struct{ name, was, now string }{
+		{"src-dropped", "10.9.0.0/16 via 192.168.0.1 src 192.168.0.2", "10.9.0.0/16 via 192.168.0.1"},
+		{"ipv6-default-metric-written-out", "2001:db8:9::/48 via 2001:db8::1", "2001:db8:9::/48 via 2001:db8::1 metric 1024"},
+		{"onlink-added", "10.9.0.0/16 via 192.168.0.1", "to 10.9.0.0/16 via 192.168.0.1 onlink table main"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conf := func(rt string) string {
+				return "bond0PRIMARY='enp3s0'\nbond0SLAVES='enp3s0 wl*'\nbond0ADDRS='192.168.0.2/24 2001:db8::2/64'\nbond0ROUTES='\"" + rt + "\"'\n"
+			}
+			old := input(t, conf(tc.was), "bond0")
+			st := converged()
+			st.Addrs = append(st.Addrs, netdev.Addr{Prefix: mustPrefix("2001:db8::2/64")})
+			kr := old.Master.Routes[0]
+			st.Routes = []netdev.Route{{Dst: kr.Dst, Via: kr.Via, Src: kr.Src, Table: 254, Metric: defaultMetric(kr.Dst)}}
+			if kr.Src.IsValid() {
+				st.Routes[0].Src = kr.Src
+			} else if kr.Dst.Addr().Is4() {
+				st.Routes[0].Src = mustAddr("192.168.0.2") // the kernel's preferred source
+			}
+			r := &record.Record{Master: "bond0", Up: true, Created: true}
+			Adopt(old, st, r)
+			if len(r.Routes) != 1 {
+				t.Fatalf("record after the first run: %+v", r.Routes)
+			}
+			now := input(t, conf(tc.now), "bond0")
+			st.Owned = r
+			p, err := Up(now, st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !p.Empty() {
+				t.Errorf("plan for the same kernel route written differently:\n%s", p)
+			}
+			Adopt(now, st, r)
+			if len(r.Routes) != 1 || r.Routes[0].Text != tc.now {
+				t.Errorf("record after the edit: %+v, want only %q", r.Routes, tc.now)
+			}
+		})
+	}
+}
