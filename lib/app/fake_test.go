@@ -210,3 +210,44 @@ func TestBondDownOfAMasterOnlyTheRecordNames(t *testing.T) {
 		t.Errorf("bond-down br5 (neither configured nor ever recorded): %v, want a usage error", err)
 	}
 }
+
+// An unreadable record (cut short, edited by hand, from an incompatible version) used
+// to fail every run of its master until someone deleted it, and bond-down without
+// arguments (shutdown) for every master. It is set aside: nothing the file does not
+// name is undone, what is configured is adopted, and the teardown of the others goes on.
+func TestCorruptRecordIsSetAsideAndWedgesNothing(t *testing.T) {
+	e, k, _, log := fakeEnv(t, "br0SLAVES='veth0'\nbr0ADDRS='10.0.0.2/24'\nbr0DHCP=no\nbr0DHCP6=no\n")
+	ctx := context.Background()
+	k.AddLink("veth0", "veth")
+	if err := e.Up(ctx, nil); err != nil {
+		t.Fatalf("bond-up: %v\n%s", err, log)
+	}
+	p := filepath.Join(e.StateDir, "br0.json")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, b[:len(b)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Another master's record, unreadable, that only a record names.
+	if err := os.WriteFile(filepath.Join(e.StateDir, "br7.json"), []byte(`{"master":"br7","up":tru`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Up(ctx, nil); err != nil {
+		t.Fatalf("bond-up with a cut-short record: %v\n%s", err, log)
+	}
+	if !strings.Contains(log.String(), "set aside as "+p+".corrupt") {
+		t.Errorf("no warning that the record was set aside:\n%s", log)
+	}
+	r, err := e.store().Load("br0")
+	if err != nil || r == nil || !r.Up || !r.HasSlave("veth0") {
+		t.Errorf("record after bond-up: %+v, %v; want br0 up with veth0 adopted", r, err)
+	}
+	if err := e.Down(ctx, nil, false); err != nil {
+		t.Fatalf("bond-down with another master's record unreadable: %v\n%s", err, log)
+	}
+	if _, ok := k.Devs["br0"]; ok {
+		t.Errorf("br0 still exists after bond-down")
+	}
+}

@@ -124,6 +124,18 @@ func (e *Env) converge(ctx context.Context, c *config.Config, j job) (err error)
 	store := e.store()
 	rec, err := store.Load(master)
 	var recNote string
+	if errors.Is(err, record.ErrCorrupt) && !e.DryRun {
+		// An unreadable record must not wedge every run (bond-up, hot-plug, the
+		// ExecStop at shutdown) until someone deletes it by hand. Without it nothing
+		// is undone that the file does not name: what is configured and in place is
+		// adopted again.
+		aside, serr := store.SetAside(master)
+		if serr != nil {
+			return errors.Join(err, serr)
+		}
+		e.Log.Warn("%s: %v; set aside as %s: what earlier runs applied and the file no longer names is not undone", master, err, aside)
+		rec, err = nil, nil
+	}
 	if err != nil {
 		if !e.DryRun {
 			return err
@@ -427,6 +439,7 @@ func (e *Env) Down(ctx context.Context, masters []string, stopSupplicants bool) 
 // only a record names (as a Master with a name and a kind and nothing configured).
 func (e *Env) selectDownMasters(c *config.Config, args []string) ([]*config.Master, error) {
 	recorded, rerr := e.store().Masters()
+	named := len(args) > 0
 	if len(args) == 0 {
 		// A file that configures no master at all is more likely emptied by mistake
 		// than meant as "tear everything down": that takes the names.
@@ -452,6 +465,12 @@ func (e *Env) selectDownMasters(c *config.Config, args []string) ([]*config.Mast
 		}
 		if slices.Contains(recorded, a) {
 			rec, err := e.store().Load(a)
+			if errors.Is(err, record.ErrCorrupt) && !named {
+				// One unreadable record must not stop the teardown of every other
+				// master (shutdown runs bond-down without arguments).
+				e.Log.Warn("%s: %v: skipped", a, err)
+				continue
+			}
 			if err != nil {
 				return nil, err
 			}

@@ -23,6 +23,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// ErrCorrupt marks a record that exists but cannot be read as one (cut short, edited
+// by hand, written by an incompatible version, or another master's): what it said is
+// lost. Runs set it aside (SetAside) and go on as if there were none, which undoes
+// nothing: the safe side, since a record decides what a run deletes.
+var ErrCorrupt = errors.New("not a readable record")
+
 // DefaultDir holds one file per master.
 const DefaultDir = "/run/bond-hotplug/state"
 
@@ -168,10 +174,10 @@ func (s Store) Load(master string) (*Record, error) {
 	}
 	var r Record
 	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("read record %s: %w", p, err)
+		return nil, fmt.Errorf("read record %s: %w: %w", p, ErrCorrupt, err)
 	}
 	if r.Master != master {
-		return nil, fmt.Errorf("read record %s: it is the record of %q", p, r.Master)
+		return nil, fmt.Errorf("read record %s: %w: it is the record of %q", p, ErrCorrupt, r.Master)
 	}
 	return &r, nil
 }
@@ -220,6 +226,23 @@ func (s Store) Save(r *Record) error {
 	}
 	ok = true
 	return nil
+}
+
+// SetAside renames an unreadable record of master to MASTER.json.corrupt (replacing an
+// older one), so that it stays for a post-mortem but no run reads it again. It returns
+// the new path.
+func (s Store) SetAside(master string) (string, error) {
+	p, err := s.path(master)
+	if err != nil {
+		return "", err
+	}
+	if err := checkDir(s.Dir); err != nil {
+		return "", err
+	}
+	if err := os.Rename(p, p+".corrupt"); err != nil {
+		return "", fmt.Errorf("set aside record %s: %w", p, err)
+	}
+	return p + ".corrupt", nil
 }
 
 // Remove deletes the record of master; none is success.
