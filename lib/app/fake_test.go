@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bond-hotplug/bond-hotplug/lib/lock"
 	"github.com/bond-hotplug/bond-hotplug/lib/logx"
 	"github.com/bond-hotplug/bond-hotplug/lib/netdev"
 	"github.com/bond-hotplug/bond-hotplug/lib/units"
@@ -249,5 +250,32 @@ func TestCorruptRecordIsSetAsideAndWedgesNothing(t *testing.T) {
 	}
 	if _, ok := k.Devs["br0"]; ok {
 		t.Errorf("br0 still exists after bond-down")
+	}
+}
+
+// Slaves swapped between two configured masters in the file: br0 finds veth1 still on
+// br1 (converged after it) and used to end with no slave, br1 having released veth1
+// since; bond-up exited 0 and nothing brought veth1 back until some later event.
+func TestSlavesSwappedBetweenMastersConvergeInOneBondUp(t *testing.T) {
+	e, k, _, log := fakeEnv(t, "br0SLAVES='veth0'\nbr0DHCP=no\nbr0DHCP6=no\nbr1SLAVES='veth1'\nbr1DHCP=no\nbr1DHCP6=no\n")
+	ctx := context.Background()
+	k.AddLink("veth0", "veth")
+	k.AddLink("veth1", "veth")
+	if err := e.Up(ctx, nil); err != nil {
+		t.Fatalf("bond-up: %v\n%s", err, log)
+	}
+	if err := os.WriteFile(e.ConfigPath, []byte("br0SLAVES='veth1'\nbr0DHCP=no\nbr0DHCP6=no\nbr1SLAVES='veth0'\nbr1DHCP=no\nbr1DHCP6=no\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.Since = lock.Now() // as a real run: coalescing on
+	if err := e.Up(ctx, nil); err != nil {
+		t.Fatalf("bond-up after the swap: %v\n%s", err, log)
+	}
+	if got := k.Devs["veth0"].Master + " " + k.Devs["veth1"].Master; got != "br1 br0" {
+		t.Errorf("masters of veth0 and veth1 after one bond-up: %q, want \"br1 br0\"\n%s", got, log)
+	}
+	e.Out, e.Since = &bytes.Buffer{}, lock.Now()
+	if err := e.Up(ctx, nil); err != nil || e.Out.(*bytes.Buffer).String() != "br0: nothing to do\nbr1: nothing to do\n" {
+		t.Errorf("the next bond-up: %v, %q; want nothing to do", err, e.Out)
 	}
 }

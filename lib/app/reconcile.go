@@ -375,15 +375,37 @@ func (e *Env) Up(ctx context.Context, masters []string) error {
 		e.noteUnconfigured(c)
 	}
 	var errs []error
-	for _, m := range ms {
-		in := plan.Input{Config: c, Master: m, Programs: e.programs()}
-		j := job{master: m.Name, kind: full, in: &in, up: true, plan: func(st plan.State) (plan.Plan, bool, error) {
-			p, err := plan.Up(in, st)
-			return p, true, err
-		}}
-		if err := e.converge(ctx, c, j); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", m.Name, err))
+	heldBy := map[string][]string{}
+	pass := func(ms []*config.Master) {
+		for _, m := range ms {
+			in := plan.Input{Config: c, Master: m, Programs: e.programs()}
+			j := job{master: m.Name, kind: full, in: &in, up: true, plan: func(st plan.State) (plan.Plan, bool, error) {
+				p, err := plan.Up(in, st)
+				heldBy[m.Name] = p.HeldBy
+				return p, true, err
+			}}
+			if err := e.converge(ctx, c, j); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", m.Name, err))
+			}
 		}
+	}
+	pass(ms)
+	// Slaves the file moved between masters (bond0's NIC now bond1's, and back): a
+	// master that found its new slave still held by one converged after it, which
+	// has released it since, runs once more so that this bond-up converges both.
+	var again []*config.Master
+	for i, m := range ms {
+		if !e.DryRun && slices.ContainsFunc(ms[i+1:], func(o *config.Master) bool { return slices.Contains(heldBy[m.Name], o.Name) }) {
+			again = append(again, m)
+		}
+	}
+	if len(again) > 0 {
+		// Our own first pass stamped their locks: it must not count as a concurrent
+		// run that did the work.
+		since := e.Since
+		e.Since = 0
+		pass(again)
+		e.Since = since
 	}
 	return errors.Join(errs...)
 }

@@ -236,6 +236,10 @@ type Plan struct {
 	// Problems are parts of the desired state that cannot be reached (a helper program
 	// is not installed). The rest of the plan is still applied; the run then fails.
 	Problems []error
+	// HeldBy names the other masters that hold a slave the file gives this one (one
+	// entry per slave): if one of them is about to release it (the file moved the
+	// slave), a run of this master after that one enslaves it.
+	HeldBy []string
 }
 
 // DropsState reports a plan that set its master down: the kernel then deleted the

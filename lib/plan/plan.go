@@ -183,6 +183,7 @@ func planSlaves(p *Plan, in Input, st State, current []netdev.Link) {
 			}
 		case l.Master != "" && l.Master != m.Name:
 			p.note("%s is enslaved to %s, not %s: left alone", l.Name, l.Master, m.Name)
+			p.HeldBy = append(p.HeldBy, l.Master)
 		default:
 			// The bonding driver refuses a slave that is up; a bridge does not care.
 			if m.Kind == config.KindBond && l.AdminUp {
