@@ -279,3 +279,32 @@ func TestSlavesSwappedBetweenMastersConvergeInOneBondUp(t *testing.T) {
 		t.Errorf("the next bond-up: %v, %q; want nothing to do", err, e.Out)
 	}
 }
+
+// Our br0 deleted by hand and a bridge of the same name made by the user since, with
+// a port of theirs: bond-down of br0 (no longer in the file) used to release their
+// port and delete their bridge, the record saying "created". The record keeps the
+// ifindex of what we created.
+func TestBondDownLeavesADeviceMadeByHandUnderARecordedName(t *testing.T) {
+	e, k, _, log := fakeEnv(t, "br0SLAVES='veth0'\nbr0DHCP=no\nbr0DHCP6=no\n")
+	ctx := context.Background()
+	k.AddLink("veth0", "veth")
+	k.AddLink("hand0", "veth")
+	if err := e.Up(ctx, nil); err != nil {
+		t.Fatalf("bond-up: %v\n%s", err, log)
+	}
+	if err := os.WriteFile(e.ConfigPath, []byte("br1SLAVES='veth0'\nbr1DHCP=no\nbr1DHCP6=no\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.DeleteLink("br0"); err != nil {
+		t.Fatal(err)
+	}
+	k.AddLink("br0", "bridge")
+	k.Devs["hand0"].Master = "br0"
+	k.Writes = nil
+	if err := e.Down(ctx, []string{"br0"}, false); err != nil {
+		t.Fatalf("bond-down br0: %v\n%s", err, log)
+	}
+	if len(k.Writes) != 0 {
+		t.Errorf("bond-down br0 touched the user's br0:\n%s", k.Transcript())
+	}
+}

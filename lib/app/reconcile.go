@@ -207,11 +207,28 @@ func (e *Env) converge(ctx context.Context, c *config.Config, j job) (err error)
 		}
 		vanished, err := e.apply(ctx, p, rec)
 		unitErr = errors.Join(unitErr, err)
+		if rec != nil && rec.Created && rec.Index == 0 {
+			e.stampIndex(master, rec)
+		}
 		if !vanished && !p.DropsState() {
 			return e.done(lk, isFull, errors.Join(unitErr, problems))
 		}
 	}
 	return errors.Join(unitErr, fmt.Errorf("still not converged after %d rounds of reading and planning", maxRounds))
+}
+
+// stampIndex records the ifindex of the master this run created, so that a device
+// someone makes under that name after ours went is never taken for ours.
+func (e *Env) stampIndex(master string, rec *record.Record) {
+	src, err := e.source(func(string) bool { return false })
+	if err != nil {
+		return
+	}
+	if s, err := src.Links(); err == nil {
+		if l, ok := s.Get(master); ok {
+			rec.Index = l.Index
+		}
+	}
 }
 
 func (e *Env) store() record.Store { return record.Store{Dir: e.StateDir} }

@@ -18,13 +18,19 @@ import (
 func Down(in Input, st State, stopSupplicants bool) (Plan, error) {
 	m := in.Master
 	p := Plan{Master: m.Name}
-	_, exists, err := checkMaster(m, st)
+	ml, exists, err := checkMaster(m, st)
 	if err != nil {
 		return p, err
 	}
 	rec := st.Owned
 	if rec == nil {
 		rec = &record.Record{}
+	}
+	if exists && rec.Index != 0 && ml.Index != rec.Index {
+		// Ours was deleted and someone made a device of that name since: nothing
+		// the record names is on it.
+		p.note("%s is not the %s bond-hotplug created (ifindex %d, recorded %d): the record's slaves, addresses and routes are not on it", m.Name, m.Kind, ml.Index, rec.Index)
+		rec = &record.Record{Units: rec.Units}
 	}
 	_, isConfigured := in.Config.Master(m.Name)
 	// Without a unit listing, the DHCP units are stopped by name (names are

@@ -27,10 +27,15 @@ func Adopt(in Input, st State, r *record.Record) {
 	if r.Kind == "" {
 		r.Kind = string(m.Kind)
 	}
-	if !exists || ml.Kind != string(m.Kind) {
-		// Nothing on the master remains; a record of units stays (systemd stops them).
-		r.Created, r.Primary, r.Slaves, r.Addrs, r.Routes = false, "", nil, nil, nil
-	} else {
+	if !exists || ml.Kind != string(m.Kind) || r.Index != 0 && ml.Index != r.Index {
+		// Nothing on the master remains (gone, or replaced by someone else's device
+		// of that name); a record of units stays (systemd stops them).
+		r.Created, r.Index, r.Primary, r.Slaves, r.Addrs, r.Routes = false, 0, "", nil, nil, nil
+	}
+	if exists && ml.Kind == string(m.Kind) {
+		if r.Created && r.Index == 0 {
+			r.Index = ml.Index
+		}
 		r.Slaves = slices.DeleteFunc(r.Slaves, func(s string) bool {
 			l, ok := st.Links.Get(s)
 			return !ok || l.Master != m.Name

@@ -40,7 +40,11 @@ type Record struct {
 	// Hot-plug events maintain only such a master.
 	Up bool `json:"up"`
 	// Created: a run of ours created the master, so a run of ours may delete it.
-	Created bool           `json:"created"`
+	Created bool `json:"created"`
+	// Index is the ifindex of the master a run of ours created (0: not known yet). A
+	// device of the same name with another index was made by someone else after ours
+	// went: nothing the record names is on it, and it is never ours to delete.
+	Index   int            `json:"index,omitempty"`
 	Primary string         `json:"primary,omitempty"`
 	Slaves  []string       `json:"slaves,omitempty"`
 	Addrs   []netip.Prefix `json:"addrs,omitempty"`
@@ -117,7 +121,7 @@ func (r *Record) DropUnit(name string) { delete(r.Units, name) }
 
 // Empty reports a record that owns nothing and is not up: nothing to keep.
 func (r *Record) Empty() bool {
-	return !r.Up && !r.Created && r.Primary == "" && len(r.Slaves) == 0 && len(r.Addrs) == 0 &&
+	return !r.Up && !r.Created && r.Index == 0 && r.Primary == "" && len(r.Slaves) == 0 && len(r.Addrs) == 0 &&
 		len(r.Routes) == 0 && len(r.Units) == 0
 }
 
