@@ -199,6 +199,14 @@ func (s Store) Save(r *Record) error {
 	if err := checkDir(s.Dir); err != nil {
 		return err
 	}
+	// Readable by all whatever the umask (bond-up@.service runs with UMask=0077, so
+	// the directory made at boot was 0700): `bond-up -n` and --status as an ordinary
+	// user read the records. checkDir made sure it is ours and writable by us only.
+	if st, err := os.Stat(s.Dir); err == nil && st.Mode().Perm() != 0o755 {
+		if err := os.Chmod(s.Dir, 0o755); err != nil {
+			return fmt.Errorf("state directory %s: %w", s.Dir, err)
+		}
+	}
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode record of %s: %w", r.Master, err)

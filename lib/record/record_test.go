@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/bond-hotplug/bond-hotplug/lib/config"
+	"golang.org/x/sys/unix"
 )
 
 func TestSaveLoadRemoveRoundTrip(t *testing.T) {
@@ -98,5 +99,29 @@ func TestUnsafeOrBadRecordsAreRefused(t *testing.T) {
 	}
 	if _, err := s.Load("bond2"); err == nil {
 		t.Errorf("a record of bond3 in bond2.json was accepted")
+	}
+}
+
+// bond-up@.service runs with UMask=0077: the state directory it made at boot was 0700,
+// and an ordinary user's `bond-up -n` could not read the records ("removals are not
+// shown", then "nothing to do" for a slave the file dropped).
+func TestStateDirectoryIsReadableByAllWhateverTheUmask(t *testing.T) {
+	old := unix.Umask(0o077)
+	defer unix.Umask(old)
+	s := Store{Dir: filepath.Join(t.TempDir(), "state")}
+	if err := s.Save(&Record{Master: "br0", Kind: "bridge", Up: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{s.Dir, filepath.Join(s.Dir, "br0.json")} {
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm()&0o044 != 0o044 {
+			t.Errorf("%s is %v under umask 077: an ordinary user cannot read it", p, st.Mode().Perm())
+		}
+	}
+	if st, err := os.Stat(s.Dir); err == nil && st.Mode().Perm()&0o011 != 0o011 {
+		t.Errorf("%s is %v: not searchable by others", s.Dir, st.Mode().Perm())
 	}
 }
