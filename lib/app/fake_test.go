@@ -308,3 +308,32 @@ func TestBondDownLeavesADeviceMadeByHandUnderARecordedName(t *testing.T) {
 		t.Errorf("bond-down br0 touched the user's br0:\n%s", k.Transcript())
 	}
 }
+
+// PRIMARY changed to a NIC that is not plugged in: the bond kept the old primary (it
+// shows, being a slave) and every run said "nothing to do", so the old NIC stayed
+// preferred. The kernel takes a primary by name while it is absent.
+func TestPrimaryChangedToAnAbsentNICReplacesTheOldOne(t *testing.T) {
+	conf := "bond0PRIMARY='eth0'\nbond0SLAVES='eth0 eth1 eth2'\nbond0DHCP=no\nbond0DHCP6=no\n"
+	e, k, _, log := fakeEnv(t, conf)
+	ctx := context.Background()
+	k.AddLink("eth0", "device")
+	k.AddLink("eth1", "device")
+	if err := e.Up(ctx, nil); err != nil {
+		t.Fatalf("bond-up: %v\n%s", err, log)
+	}
+	if err := os.WriteFile(e.ConfigPath, []byte(strings.Replace(conf, "PRIMARY='eth0'", "PRIMARY='eth2'", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	k.Writes = nil
+	if err := e.Up(ctx, nil); err != nil {
+		t.Fatalf("bond-up after the edit: %v\n%s", err, log)
+	}
+	if got := k.BondOf["bond0"].Primary; got != "eth2" {
+		t.Errorf("bond0's primary after the edit: %q, want eth2 (writes: %s)", got, k.Transcript())
+	}
+	e.Out = &bytes.Buffer{}
+	e.Since = 0
+	if err := e.Up(ctx, nil); err != nil || e.Out.(*bytes.Buffer).String() != "bond0: nothing to do\n" {
+		t.Errorf("the next bond-up: %v, %q; want nothing to do", err, e.Out)
+	}
+}

@@ -99,7 +99,8 @@ func Up(in Input, st State) (Plan, error) {
 // only while the device is a slave: an absent primary always reads as "". So a new
 // bond gets the name at once (the kernel then makes the wired NIC active the moment it
 // is enslaved, as the seed's master unit does), an existing one only when its primary
-// is present, and so about to be enslaved or already a slave. Otherwise every run
+// is present, and so about to be enslaved or already a slave, or when it shows another
+// primary (PRIMARY changed while the new NIC is unplugged). Otherwise every run
 // while the cable is out would write the same name again, and a converged system
 // would never say "nothing to do".
 func primaryNeeded(m *config.Master, st State, exists bool) bool {
@@ -107,7 +108,9 @@ func primaryNeeded(m *config.Master, st State, exists bool) bool {
 		return true
 	}
 	if _, present := st.Links.Get(m.Primary); !present {
-		return false
+		// Absent, it reads as "" once written; any other name shown is an old primary
+		// (a slave, so it shows) that would stay preferred: write ours over it.
+		return st.Bond.Primary != ""
 	}
 	return st.Bond.Primary != m.Primary
 }
