@@ -337,3 +337,26 @@ func TestPrimaryChangedToAnAbsentNICReplacesTheOldOne(t *testing.T) {
 		t.Errorf("the next bond-up: %v, %q; want nothing to do", err, e.Out)
 	}
 }
+
+// The master renumbered (ADDRS edited, ROUTES not): the old address goes, and with the
+// last IPv4 address the kernel deletes the master's IPv4 routes, which the plan found
+// in place. The run used to exit 0 with every static route gone.
+func TestRenumberedMasterKeepsItsRoutes(t *testing.T) {
+	conf := "br0SLAVES='veth0'\nbr0ADDRS='10.1.0.2/24'\nbr0ROUTES='\"10.9.0.0/16 via 10.1.0.1\"'\nbr0DHCP=no\nbr0DHCP6=no\n"
+	e, k, _, log := fakeEnv(t, conf)
+	ctx := context.Background()
+	k.AddLink("veth0", "veth")
+	if err := e.Up(ctx, nil); err != nil {
+		t.Fatalf("bond-up: %v\n%s", err, log)
+	}
+	if err := os.WriteFile(e.ConfigPath, []byte(strings.Replace(conf, "10.1.0.2/24", "10.1.0.3/24", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	k.Writes = nil
+	if err := e.Up(ctx, nil); err != nil {
+		t.Fatalf("bond-up after the edit: %v\n%s", err, log)
+	}
+	if got := len(k.RoutesOf["br0"]); got != 1 {
+		t.Errorf("br0 has %d routes after the renumbering, want 1; writes:\n%s", got, k.Transcript())
+	}
+}

@@ -210,7 +210,8 @@ func (e *Env) converge(ctx context.Context, c *config.Config, j job) (err error)
 		if rec != nil && rec.Created && rec.Index == 0 {
 			e.stampIndex(master, rec)
 		}
-		if !vanished && !p.DropsState() {
+		// bond-down deletes addresses too, but has nothing to add back.
+		if !vanished && !p.DropsState() && !(isFull && p.DeletesAddrs()) {
 			return e.done(lk, isFull, errors.Join(unitErr, problems))
 		}
 	}

@@ -217,12 +217,25 @@ func (f *Fake) DelAddr(link string, p netip.Prefix) error {
 		return err
 	}
 	var keep []Addr
+	v4 := false
 	for _, a := range f.AddrsOf[link] {
 		if a.Prefix != p {
 			keep = append(keep, a)
+			v4 = v4 || a.Prefix.Addr().Is4()
 		}
 	}
 	f.AddrsOf[link] = keep
+	// As the kernel (fib_disable_ip): the last IPv4 address gone, the device's IPv4
+	// routes go with it.
+	if p.Addr().Is4() && !v4 {
+		var rs []Route
+		for _, r := range f.RoutesOf[link] {
+			if !r.Dst.Addr().Is4() {
+				rs = append(rs, r)
+			}
+		}
+		f.RoutesOf[link] = rs
+	}
 	return nil
 }
 

@@ -254,6 +254,19 @@ func (p Plan) DropsState() bool {
 	return false
 }
 
+// DeletesAddrs reports a plan that deletes an address of its master: the last IPv4
+// address gone, the kernel deletes the master's IPv4 routes, which this plan (computed
+// before) found in place and does not add back. A run that converges the whole master
+// reads the state and plans again.
+func (p Plan) DeletesAddrs() bool {
+	for _, a := range p.Actions {
+		if a.Op == OpDelAddr && a.Link == p.Master {
+			return true
+		}
+	}
+	return false
+}
+
 // Empty reports a converged system.
 func (p Plan) Empty() bool { return len(p.Actions) == 0 }
 
