@@ -58,19 +58,32 @@ type Programs struct {
 var sbinDirs = []string{"/usr/local/sbin", "/usr/sbin", "/sbin", "/usr/local/bin", "/usr/bin", "/bin"}
 
 // Find returns the absolute path of prog, or an error naming it.
+// The directory is given without symlinks: the command line is recorded, and a unit
+// whose recorded command line differs is restarted, so /sbin/dhclient (a $PATH with
+// /sbin first, on a merged /usr) and /usr/sbin/dhclient (udev's) must be one spelling,
+// or every other run would restart the DHCP client and release its lease. The name
+// itself is kept (a multi-call binary looks at it).
 func Find(prog string) (string, error) {
 	if p, err := exec.LookPath(prog); err == nil {
 		if abs, err := filepath.Abs(p); err == nil {
-			return abs, nil
+			return canonicalDir(abs), nil
 		}
 	}
 	for _, d := range sbinDirs {
 		p := filepath.Join(d, prog)
 		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
-			return p, nil
+			return canonicalDir(p), nil
 		}
 	}
 	return "", fmt.Errorf("%s: %w", prog, exec.ErrNotFound)
+}
+
+// canonicalDir resolves the symlinks of p's directory, keeping its last element.
+func canonicalDir(p string) string {
+	if d, err := filepath.EvalSymlinks(filepath.Dir(p)); err == nil {
+		return filepath.Join(d, filepath.Base(p))
+	}
+	return p
 }
 
 // FindPrograms looks up every helper. Missing ones stay empty; the spec builders report

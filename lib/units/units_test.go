@@ -1,7 +1,9 @@
 package units
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -298,5 +300,34 @@ func TestUnitCommandsDoNotIgnoreFailures(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// The same program through a symlinked directory in $PATH (/sbin -> usr/sbin on a
+// merged /usr) must give the same command line: a different one restarts the unit
+// (a DHCP client releases its lease) at every run from the other context.
+func TestFindGivesOneSpellingThroughSymlinkedDirectories(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "usr", "sbin")
+	if err := os.MkdirAll(real, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(real, "bhtestprog"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("usr/sbin", filepath.Join(dir, "sbin")); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range []string{filepath.Join(dir, "sbin"), real} {
+		t.Setenv("PATH", d)
+		p, err := Find("bhtestprog")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, p)
+	}
+	if got[0] != got[1] {
+		t.Errorf("Find through %s/sbin and %s: %q and %q, want one path", dir, real, got[0], got[1])
 	}
 }
