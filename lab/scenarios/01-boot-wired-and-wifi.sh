@@ -34,3 +34,8 @@ check "dnsmasq leased to eth0's MAC" 10 has_lease_for "$(mac_of eth0)"
 check "IPv4 ping to the gateway" 15 pings "$GW4"
 check "IPv6 ping to the gateway" 20 pings "$GW6"
 check "ping through the static route" 10 pings "$ROUTED_HOST"
+# An ordinary user reads the status (issue 11, 5): no lock is taken, and the unit
+# states come over the system bus (systemd's private socket is root's).
+user_status() { setpriv --reuid=65534 --regid=65534 --clear-groups bond-up --status bond0 2>&1 || true; }
+user_sees_units() { user_status | grep -q 'bond-dhcp4@bond0.service active/running'; }
+check "an ordinary user's --status shows unit states read over the system bus" 10 user_sees_units
