@@ -148,6 +148,11 @@ func planUndo(p *Plan, in Input, st State, exists bool) {
 	for _, s := range r.Slaves {
 		if l, ok := st.Links.Get(s); ok && l.Master == m.Name && !in.Config.SlaveOf(s, m.Name) {
 			p.add(Action{Op: OpRelease, Link: s, Master: m.Name})
+			// Left up, as bond-down leaves our slaves: the bonding driver closes a
+			// released slave (a bridge does not).
+			if m.Kind == config.KindBond {
+				p.add(Action{Op: OpLinkUp, Link: s})
+			}
 		}
 	}
 	// The kernel shows an absent primary as "": clear ours only while it shows.
