@@ -86,13 +86,11 @@ func assertState(t *testing.T, ns *testNS, conf, when string) {
 	if !reflect.DeepEqual(names, []string{"br0.lock"}) {
 		t.Errorf("%s: lock directory holds %v, want [br0.lock]", when, names)
 	}
-	start := time.Now()
+	// tryLock above proved the lock free; no wall-clock bound here (a loaded machine
+	// is not a failure, and -n takes no lock since issue 11).
 	stdout, stderr := mustRun(t, ns, nil, upBin, "-n", "-c", conf)
 	if stdout != "br0: nothing to do\n" {
 		t.Errorf("%s: not converged, bond-up -n says:\n%s%s", when, stdout, stderr)
-	}
-	if took := time.Since(start); took > 2*time.Second {
-		t.Errorf("%s: a new run took %v to get the lock", when, took)
 	}
 }
 
