@@ -48,6 +48,35 @@ type Sandbox struct {
 	// not permitted", "Failed to initialize control interface", and exits).
 	// Without CAP_CHOWN they can only give root's files to root's groups.
 	Chown bool
+	// AllowCalls are system calls or groups allowed back after the deny list.
+	AllowCalls []string
+	// SharedRuntimeDirs are directories under /run that the program creates for
+	// itself and that another unit may share (dhcpcd's /run/dhcpcd: both dhcpcd
+	// units): systemd creates them and keeps them when the unit stops
+	// (RuntimeDirectoryPreserve), as /run is read-only in the sandbox.
+	SharedRuntimeDirs []string
+}
+
+// dhcpcdSandbox amends a DHCP sandbox for dhcpcd, whose privilege separation drops
+// its network-facing processes to the dhcpcd user inside a chroot, limits their
+// resources and signals them from the privileged one: it needs the capabilities and
+// calls for that (setuid/setgid, chroot, setrlimit, kill across users), in
+// exchange for running its parsers unprivileged.
+func dhcpcdSandbox(s *Sandbox) *Sandbox {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	c.Caps = append(append([]string{}, s.Caps...), "CAP_SETUID", "CAP_SETGID", "CAP_SYS_CHROOT", "CAP_KILL")
+	c.AllowCalls = append(append([]string{}, s.AllowCalls...), "@setuid", "chroot", "setrlimit", "prlimit64")
+	c.SharedRuntimeDirs = []string{"dhcpcd"}
+	// It sets the interface's sysctls at start and applies router advertisements to
+	// them (without them: "bond0: if_init:
+	// Read-only file system", "interface not found", exit 1; "ipv6nd_applyra:
+	// Read-only file system").
+	c.ReadWrite = append(append([]string{}, s.ReadWrite...), "/proc/sys/net/ipv4/conf", "/proc/sys/net/ipv6/conf",
+		"/proc/sys/net/ipv4/neigh", "/proc/sys/net/ipv6/neigh")
+	return &c
 }
 
 // capBits are Linux capability numbers (linux/capability.h); only the ones we name.
@@ -62,6 +91,7 @@ var capBits = map[string]uint{
 	"CAP_NET_ADMIN":        12,
 	"CAP_NET_RAW":          13,
 	"CAP_SYS_MODULE":       16,
+	"CAP_SYS_CHROOT":       18,
 	"CAP_SYS_ADMIN":        21,
 }
 
@@ -224,14 +254,26 @@ func sandboxProps(s *Sandbox) ([]sd.Property, error) {
 	// Later assignments amend the allow list: a deny list removes from it, an allow
 	// list adds back (systemd.exec(5), SystemCallFilter=).
 	p = append(p, setProp("SystemCallFilter", false, []string{"@privileged", "@resources"}))
+	allow := append([]string{}, s.AllowCalls...)
 	if s.Chown {
-		p = append(p, setProp("SystemCallFilter", true, []string{"@chown"}))
+		allow = append(allow, "@chown")
+	}
+	if len(allow) > 0 {
+		p = append(p, setProp("SystemCallFilter", true, allow))
 	}
 	if len(s.ReadWrite) > 0 {
 		p = append(p, listProp("ReadWritePaths", s.ReadWrite))
 	}
+	var rt []string
 	if s.RuntimeDir != "" {
-		p = append(p, listProp("RuntimeDirectory", []string{s.RuntimeDir}))
+		rt = append(rt, s.RuntimeDir)
+	}
+	rt = append(rt, s.SharedRuntimeDirs...)
+	if len(rt) > 0 {
+		p = append(p, listProp("RuntimeDirectory", rt))
+	}
+	if len(s.SharedRuntimeDirs) > 0 {
+		p = append(p, strProp("RuntimeDirectoryPreserve", "yes"))
 	}
 	if len(s.Devices) == 0 {
 		p = append(p, boolProp("PrivateDevices", true))

@@ -212,8 +212,10 @@ func DHCP4(p Programs, master string, d config.DHCP) (Spec, error) {
 		if err != nil {
 			return Spec{}, err
 		}
-		return unsandboxed(dhcpSpec(RoleDHCP4, master, "DHCPv4 (dhcpcd)", start,
-			[][]string{{p.Dhcpcd, "-4", "-k", master}})), nil
+		s := dhcpSpec(RoleDHCP4, master, "DHCPv4 (dhcpcd)", start,
+			[][]string{{p.Dhcpcd, "-4", "-k", master}})
+		s.Sandbox = dhcpcdSandbox(s.Sandbox)
+		return s, nil
 	}
 	return Spec{}, fmt.Errorf("unknown DHCPv4 client %q", d.Client)
 }
@@ -253,18 +255,10 @@ func DHCP6(p Programs, master string, d config.DHCP) (Spec, error) {
 		if err != nil {
 			return Spec{}, err
 		}
-		return unsandboxed(dhcpSpec(RoleDHCP6, master, "DHCPv6 (dhcpcd)", start,
-			[][]string{{p.Dhcpcd, "-6", "-k", master}})), nil
+		s := dhcpSpec(RoleDHCP6, master, "DHCPv6 (dhcpcd)", start,
+			[][]string{{p.Dhcpcd, "-6", "-k", master}})
+		s.Sandbox = dhcpcdSandbox(s.Sandbox)
+		return s, nil
 	}
 	return Spec{}, fmt.Errorf("unknown DHCPv6 client %q", d.Client)
-}
-
-// unsandboxed drops the sandbox of a dhcpcd unit. dhcpcd's privilege separation
-// (setuid to its own user, chroot, setrlimit, signals across users) needs more than
-// the DHCP sandbox allows, and a sandbox amended for it has not passed the lab yet
-// (issue 10: its first run left the units unstarted): until one does, dhcpcd runs as
-// it did before the sandboxes, and contains its parsers itself.
-func unsandboxed(s Spec) Spec {
-	s.Sandbox = nil
-	return s
 }
