@@ -76,6 +76,9 @@ type Detector struct {
 	checkedProcesses bool
 }
 
+// daemons reads which of the two daemons run, once. It scans every process's comm,
+// which costs a few hundred file reads (dear in a burst of runs on a slow machine), so
+// it is asked only after a state file claimed one of our devices.
 func (d *Detector) daemons() {
 	if !d.checkedProcesses {
 		d.nm = d.Root.running("NetworkManager")
@@ -90,18 +93,17 @@ func (d *Detector) daemons() {
 // /run/NetworkManager/devices/IFINDEX (managed=true). A daemon that does not run
 // manages nothing, whatever state it left behind.
 func (d *Detector) Claims(name string, ifindex int) []Claim {
-	d.daemons()
 	var out []Claim
 	idx := strconv.Itoa(ifindex)
-	if d.networkd {
-		if kv, err := keyValues(string(d.Root) + "/run/systemd/netif/links/" + idx); err == nil {
-			if st := kv["ADMIN_STATE"]; st != "" && st != "unmanaged" {
+	if kv, err := keyValues(string(d.Root) + "/run/systemd/netif/links/" + idx); err == nil {
+		if st := kv["ADMIN_STATE"]; st != "" && st != "unmanaged" {
+			if d.daemons(); d.networkd {
 				out = append(out, Claim{Device: name, Manager: "systemd-networkd", Detail: strings.TrimSpace(kv["NETWORK_FILE"] + " " + st)})
 			}
 		}
 	}
-	if d.nm {
-		if kv, err := keyValues(string(d.Root) + "/run/NetworkManager/devices/" + idx); err == nil && kv["managed"] == "true" {
+	if kv, err := keyValues(string(d.Root) + "/run/NetworkManager/devices/" + idx); err == nil && kv["managed"] == "true" {
+		if d.daemons(); d.nm {
 			detail := ""
 			if u := kv["connection-uuid"]; u != "" {
 				detail = "connection " + u
