@@ -11,10 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/bond-hotplug/bond-hotplug/lib/lock"
-	"github.com/bond-hotplug/bond-hotplug/lib/logx"
 	"github.com/bond-hotplug/bond-hotplug/lib/netdev"
 	"github.com/bond-hotplug/bond-hotplug/lib/units"
 )
@@ -22,29 +20,11 @@ import (
 // fakeEnv is an Env on an in-memory kernel and a recording unit manager.
 func fakeEnv(t *testing.T, conf string) (*Env, *netdev.Fake, *units.Recorder, *bytes.Buffer) {
 	t.Helper()
-	dir := t.TempDir()
-	p := filepath.Join(dir, "network.conf")
-	if err := os.WriteFile(p, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	k := netdev.NewFake()
 	rec := units.NewRecorder()
-	var log bytes.Buffer
-	e := &Env{
-		Out:         &bytes.Buffer{},
-		Log:         &logx.Logger{ID: "test", Out: &log},
-		ConfigPath:  p,
-		Kernel:      k,
-		Source:      k,
-		Info:        fakeInfo{},
-		LockDir:     filepath.Join(dir, "lock"),
-		StateDir:    filepath.Join(dir, "state"),
-		LockTimeout: time.Second,
-		Programs: units.Programs{Self: "/bin/bond-hotplug", Dhclient: "/sbin/dhclient",
-			Dhcp6c: "/sbin/dhcp6c", WPASupplicant: "/sbin/wpa_supplicant"},
-		Units: func(context.Context) (units.Manager, error) { return rec, nil },
-	}
-	return e, k, rec, &log
+	e, log := testEnv(t, nil, conf, func(context.Context) (units.Manager, error) { return rec, nil })
+	e.Kernel, e.Source = k, k
+	return e, k, rec, log
 }
 
 const rebuildConf = `bond0SLAVES='eth0'
