@@ -134,46 +134,10 @@ func buildMaster(e *errs, c *Config, name string, g []keyed) *Master {
 			bad("%s is a bonding setting but %s is a bridge (its name contains \"br\")", k.suffix, name)
 			continue
 		}
-		v := k.value
-		switch k.suffix {
-		case sSlaves:
+		if k.suffix == sSlaves {
 			slavesSet = true
-			m.Slaves = parseSlaves(v, bad)
-		case sPrimary:
-			if err := checkName(v); err != nil {
-				bad("%v", err)
-			} else {
-				m.Primary = v
-			}
-		case sAddrs:
-			addrs, problems := parseAddrs(v)
-			for _, p := range problems {
-				bad("%v", p)
-			}
-			m.Addrs = addrs
-		case sRoutes:
-			m.Routes = parseRoutes(v, bad)
-		case sMode:
-			m.Bond.Mode = enumValue(v, bondModes, true, "bonding mode", m.Bond.Mode, bad)
-		case sFailOverMAC:
-			m.Bond.FailOverMAC = enumValue(v, failOverMACs, true, "fail_over_mac value", m.Bond.FailOverMAC, bad)
-		case sPrimaryReselect:
-			m.Bond.PrimaryReselect = enumValue(v, primaryReselects, true, "primary_reselect value", m.Bond.PrimaryReselect, bad)
-		case sMiimon:
-			m.Bond.Miimon = millisValue(v, m.Bond.Miimon, bad)
-		case sUpdelay:
-			m.Bond.Updelay = millisValue(v, m.Bond.Updelay, bad)
-		case sDowndelay:
-			m.Bond.Downdelay = millisValue(v, m.Bond.Downdelay, bad)
-		case sDHCP:
-			m.DHCP4.Enabled = yesNoValue(v, m.DHCP4.Enabled, bad)
-		case sDHCP6:
-			m.DHCP6.Enabled = yesNoValue(v, m.DHCP6.Enabled, bad)
-		case sDHCPClient:
-			m.DHCP4.Client = enumValue(v, dhcp4Clients, false, "DHCP client", m.DHCP4.Client, bad)
-		case sDHCP6Client:
-			m.DHCP6.Client = enumValue(v, dhcp6Clients, false, "DHCPv6 client", m.DHCP6.Client, bad)
 		}
+		k.setMaster(m, k.value, bad)
 	}
 	if !slavesSet {
 		line := m.Line[sPrimary]
@@ -267,19 +231,10 @@ func buildIface(e *errs, prefix string, g []keyed) *Iface {
 			e.add(k.line, k.text, "ADDRS on %s, which is not a master (slave addresses are flushed when enslaved)", prefix)
 		case sRoutes:
 			e.add(k.line, k.text, "ROUTES on %s, which is not a master (slave routes are flushed when enslaved)", prefix)
-		case sSupplicant:
-			s, ok := parseKernelEnum(k.value, supplicantModes, false)
-			if !ok {
-				e.add(k.line, k.text, "%s: unknown value %q (expected auto, yes or no)", k.key, k.value)
-				continue
-			}
-			i.Supplicant = Supplicant(s)
-		case sSupplicantConf:
-			if err := checkConfPath(k.value); err != nil {
-				e.add(k.line, k.text, "%s: %v", k.key, err)
-				continue
-			}
-			i.SupplicantConf = k.value
+		default:
+			k.setIface(i, k.value, func(format string, args ...any) {
+				e.add(k.line, k.text, "%s: %s", k.key, fmt.Sprintf(format, args...))
+			})
 		}
 	}
 	return i

@@ -37,29 +37,84 @@ const (
 	scopeIface
 )
 
+// setting is everything about one key that does not depend on the rest of the file:
+// its suffix, its scope, and how its value is read, so that a new key is one entry
+// here (plus its field in types.go and, for Configs built in code, validate.go).
 type setting struct {
 	suffix string
 	scope  scope
 	bond   bool // meaningless on a bridge
+	// setMaster (scopeMaster, scopeStatic) or setIface (scopeIface) stores a non-empty
+	// value, reporting problems through bad and leaving the default in place.
+	setMaster func(m *Master, v string, bad func(string, ...any))
+	setIface  func(i *Iface, v string, bad func(string, ...any))
 }
 
 var settings = []setting{
-	{sPrimary, scopeMaster, true},
-	{sSlaves, scopeMaster, false},
-	{sAddrs, scopeStatic, false},
-	{sRoutes, scopeStatic, false},
-	{sMode, scopeMaster, true},
-	{sMiimon, scopeMaster, true},
-	{sFailOverMAC, scopeMaster, true},
-	{sPrimaryReselect, scopeMaster, true},
-	{sUpdelay, scopeMaster, true},
-	{sDowndelay, scopeMaster, true},
-	{sDHCP, scopeMaster, false},
-	{sDHCPClient, scopeMaster, false},
-	{sDHCP6, scopeMaster, false},
-	{sDHCP6Client, scopeMaster, false},
-	{sSupplicant, scopeIface, false},
-	{sSupplicantConf, scopeIface, false},
+	{suffix: sPrimary, scope: scopeMaster, bond: true, setMaster: func(m *Master, v string, bad func(string, ...any)) {
+		if err := checkName(v); err != nil {
+			bad("%v", err)
+		} else {
+			m.Primary = v
+		}
+	}},
+	{suffix: sSlaves, scope: scopeMaster, setMaster: func(m *Master, v string, bad func(string, ...any)) {
+		m.Slaves = parseSlaves(v, bad)
+	}},
+	{suffix: sAddrs, scope: scopeStatic, setMaster: func(m *Master, v string, bad func(string, ...any)) {
+		addrs, problems := parseAddrs(v)
+		for _, p := range problems {
+			bad("%v", p)
+		}
+		m.Addrs = addrs
+	}},
+	{suffix: sRoutes, scope: scopeStatic, setMaster: func(m *Master, v string, bad func(string, ...any)) {
+		m.Routes = parseRoutes(v, bad)
+	}},
+	{suffix: sMode, scope: scopeMaster, bond: true, setMaster: func(m *Master, v string, bad func(string, ...any)) {
+		m.Bond.Mode = enumValue(v, bondModes, true, "bonding mode", m.Bond.Mode, bad)
+	}},
+	{suffix: sMiimon, scope: scopeMaster, bond: true, setMaster: func(m *Master, v string, bad func(string, ...any)) {
+		m.Bond.Miimon = millisValue(v, m.Bond.Miimon, bad)
+	}},
+	{suffix: sFailOverMAC, scope: scopeMaster, bond: true, setMaster: func(m *Master, v string, bad func(string, ...any)) {
+		m.Bond.FailOverMAC = enumValue(v, failOverMACs, true, "fail_over_mac value", m.Bond.FailOverMAC, bad)
+	}},
+	{suffix: sPrimaryReselect, scope: scopeMaster, bond: true, setMaster: func(m *Master, v string, bad func(string, ...any)) {
+		m.Bond.PrimaryReselect = enumValue(v, primaryReselects, true, "primary_reselect value", m.Bond.PrimaryReselect, bad)
+	}},
+	{suffix: sUpdelay, scope: scopeMaster, bond: true, setMaster: func(m *Master, v string, bad func(string, ...any)) {
+		m.Bond.Updelay = millisValue(v, m.Bond.Updelay, bad)
+	}},
+	{suffix: sDowndelay, scope: scopeMaster, bond: true, setMaster: func(m *Master, v string, bad func(string, ...any)) {
+		m.Bond.Downdelay = millisValue(v, m.Bond.Downdelay, bad)
+	}},
+	{suffix: sDHCP, scope: scopeMaster, setMaster: func(m *Master, v string, bad func(string, ...any)) {
+		m.DHCP4.Enabled = yesNoValue(v, m.DHCP4.Enabled, bad)
+	}},
+	{suffix: sDHCPClient, scope: scopeMaster, setMaster: func(m *Master, v string, bad func(string, ...any)) {
+		m.DHCP4.Client = enumValue(v, dhcp4Clients, false, "DHCP client", m.DHCP4.Client, bad)
+	}},
+	{suffix: sDHCP6, scope: scopeMaster, setMaster: func(m *Master, v string, bad func(string, ...any)) {
+		m.DHCP6.Enabled = yesNoValue(v, m.DHCP6.Enabled, bad)
+	}},
+	{suffix: sDHCP6Client, scope: scopeMaster, setMaster: func(m *Master, v string, bad func(string, ...any)) {
+		m.DHCP6.Client = enumValue(v, dhcp6Clients, false, "DHCPv6 client", m.DHCP6.Client, bad)
+	}},
+	{suffix: sSupplicant, scope: scopeIface, setIface: func(i *Iface, v string, bad func(string, ...any)) {
+		if s, ok := parseKernelEnum(v, supplicantModes, false); ok {
+			i.Supplicant = Supplicant(s)
+		} else {
+			bad("unknown value %q (expected auto, yes or no)", v)
+		}
+	}},
+	{suffix: sSupplicantConf, scope: scopeIface, setIface: func(i *Iface, v string, bad func(string, ...any)) {
+		if err := checkConfPath(v); err != nil {
+			bad("%v", err)
+		} else {
+			i.SupplicantConf = v
+		}
+	}},
 }
 
 // splitKey finds the longest known suffix of key: "bond0DHCP6_CLIENT" is bond0 +
