@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"net/netip"
 	"os"
 	"reflect"
@@ -210,13 +211,138 @@ func TestValidateCatchesConfigsBuiltInCode(t *testing.T) {
 			m.Name, m.Kind, m.Primary = "br0", KindBridge, ""
 			c.Masters["br0"] = m
 		}},
+		// Values the parser normalizes or splits: a Config holding them could not
+		// have come from a file.
+		{"a slave pattern with a space (the file would read two)", func(c *Config) { c.Masters["bond0"].Slaves = []string{"eth0", "wl a"} }},
+		{"a bonding mode by number (the file reads it as a name)", func(c *Config) { c.Masters["bond0"].Bond.Mode = "1" }},
+		{"an empty DHCPv6 client", func(c *Config) { c.Masters["bond0"].DHCP6.Client = "" }},
+		{"a zero address", func(c *Config) { c.Masters["bond0"].Addrs = []netip.Prefix{{}} }},
+		{"a multicast address", func(c *Config) { c.Masters["bond0"].Addrs = []netip.Prefix{netip.MustParsePrefix("224.0.0.1/4")} }},
+		{"a primary on a bridge", func(c *Config) {
+			m := c.Masters["bond0"]
+			delete(c.Masters, "bond0")
+			m.Name, m.Kind, m.Bond = "br0", KindBridge, BondOptions{}
+			c.Masters["br0"] = m
+		}},
+		{"an unknown supplicant mode", func(c *Config) {
+			c.Ifaces = map[string]*Iface{"wl0": {Key: "wl0", Supplicant: "maybe"}}
+		}},
+		{"an interface key with a dash", func(c *Config) {
+			c.Ifaces = map[string]*Iface{"wl-0": {Key: "wl-0", Supplicant: SupplicantNo}}
+		}},
+		{"a nil master", func(c *Config) { c.Masters["bond1"] = nil }},
 	} {
 		t.Run("rejects "+tc.name, func(t *testing.T) {
 			c := good()
 			tc.change(c)
-			if err := c.Validate(); err == nil {
-				t.Error("Validate accepted it")
+			err := c.Validate()
+			if err == nil {
+				t.Fatal("Validate accepted it")
 			}
+			t.Log(err)
 		})
+	}
+}
+
+// Validate has no rules of its own about values: it reads them back through the
+// parser, so it says what Parse says about the same value.
+func TestValidateSaysWhatParseSays(t *testing.T) {
+	list := mustFail(t, "bond0SLAVES='eth0'\nbond0MODE='fast'\n")
+	c := &Config{Path: testPath, Masters: map[string]*Master{"bond0": {
+		Name: "bond0", Kind: KindBond, Slaves: []string{"eth0"},
+		Bond:  BondOptions{Mode: "fast", Miimon: 100, FailOverMAC: "active", PrimaryReselect: "always"},
+		DHCP4: DHCP{true, "dhclient"}, DHCP6: DHCP{true, "dhcp6c"},
+		Line: map[string]int{"SLAVES": 1, "MODE": 2},
+	}}}
+	err := c.Validate()
+	var got ErrorList
+	if !errors.As(err, &got) || len(got) != 1 || len(list) != 1 {
+		t.Fatalf("Parse: %v\nValidate: %v", list, err)
+	}
+	if got[0].Msg != list[0].Msg || got[0].Line != list[0].Line {
+		t.Errorf("Validate says %d: %q, Parse says %d: %q", got[0].Line, got[0].Msg, list[0].Line, list[0].Msg)
+	}
+}
+
+// Every field a file can set has its entry in settings: a field that no getMaster or
+// getIface returns would be a key Validate cannot check and Parse cannot fill.
+func TestEverySettableFieldHasASetting(t *testing.T) {
+	structural := map[string]bool{"Name": true, "Kind": true, "Line": true, "Key": true}
+	for _, tc := range []struct {
+		typ  reflect.Type
+		gets func(v reflect.Value) []any
+	}{
+		{reflect.TypeFor[Master](), func(v reflect.Value) []any {
+			m := v.Addr().Interface().(*Master)
+			var out []any
+			for _, st := range settings {
+				if st.getMaster != nil {
+					out = append(out, st.getMaster(m))
+				}
+			}
+			return out
+		}},
+		{reflect.TypeFor[Iface](), func(v reflect.Value) []any {
+			i := v.Addr().Interface().(*Iface)
+			var out []any
+			for _, st := range settings {
+				if st.getIface != nil {
+					out = append(out, st.getIface(i))
+				}
+			}
+			return out
+		}},
+	} {
+		leaves := leafFields(tc.typ, nil)
+		for _, path := range leaves {
+			if structural[tc.typ.FieldByIndex(path[:1]).Name] {
+				continue
+			}
+			zero := reflect.New(tc.typ).Elem()
+			changed := reflect.New(tc.typ).Elem()
+			setNonZero(t, changed.FieldByIndex(path))
+			if reflect.DeepEqual(tc.gets(zero), tc.gets(changed)) {
+				t.Errorf("%s.%s: no setting in keys.go returns it", tc.typ.Name(), fieldPath(tc.typ, path))
+			}
+		}
+	}
+}
+
+func leafFields(t reflect.Type, prefix []int) [][]int {
+	var out [][]int
+	for i := range t.NumField() {
+		f := t.Field(i)
+		path := append(slices.Clone(prefix), i)
+		if f.Type.Kind() == reflect.Struct && f.Type.PkgPath() == t.PkgPath() {
+			out = append(out, leafFields(f.Type, path)...)
+			continue
+		}
+		out = append(out, path)
+	}
+	return out
+}
+
+func fieldPath(t reflect.Type, path []int) string {
+	var names []string
+	for _, i := range path {
+		f := t.Field(i)
+		names = append(names, f.Name)
+		t = f.Type
+	}
+	return strings.Join(names, ".")
+}
+
+func setNonZero(t *testing.T, v reflect.Value) {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString("x")
+	case reflect.Int:
+		v.SetInt(1)
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 1, 1))
+	default:
+		t.Fatalf("setNonZero: add %s", v.Kind())
 	}
 }

@@ -202,8 +202,8 @@ func parseTable(w string) (int, error) {
 	return n, nil
 }
 
-// checkRoute holds the rules that do not depend on how a route was written, so that
-// Validate can apply them to a Route built in code.
+// checkRoute holds the rules that do not depend on how a route was written (the
+// word syntax is parseRoute's).
 func checkRoute(r Route) error {
 	d := r.Dst
 	switch {

@@ -3,14 +3,18 @@ package config
 import (
 	"fmt"
 	"maps"
-	"math"
+	"reflect"
 	"slices"
-	"strings"
 )
 
-// Validate checks a Config against the rules Parse applies, for Configs built or
-// changed in code. A Config returned by Parse or Load always validates. Problems
-// are located through Master.Line and Iface.Line when those are filled in.
+// Validate checks a Config built or changed in code against the rules Parse applies;
+// a Config returned by Parse or Load always validates. It holds no rule of its own
+// about values: it writes each setting back as the file would hold it and reads it
+// through the parser's own code (buildMaster, buildIface, check), so a rule lives in
+// one place, keys.go or config.go. What is left here is what only code can get wrong:
+// a map key that disagrees with the name stored under it, a nil entry, a kind that
+// contradicts the name. Problems are located through Master.Line and Iface.Line when
+// those are filled in.
 func (c *Config) Validate() error {
 	e := &errs{path: c.Path}
 	for _, name := range c.MasterNames() {
@@ -37,15 +41,12 @@ func (c *Config) Validate() error {
 }
 
 func validateMaster(e *errs, c *Config, name string, m *Master) {
-	at := func(suffix string) int { return m.Line[suffix] }
-	bad := func(suffix, format string, args ...any) {
-		e.add(at(suffix), "", "%s%s: %s", name, suffix, fmt.Sprintf(format, args...))
-	}
 	if m.Name != name {
 		e.add(0, "", "master stored as %q is named %q", name, m.Name)
 	}
 	if err := checkName(name); err != nil {
 		e.add(0, "", "master: %v", err)
+		return
 	}
 	if m.Kind != kindOf(name) {
 		e.add(0, "", "master %s has kind %q; its name makes it a %s", name, m.Kind, kindOf(name))
@@ -53,70 +54,29 @@ func validateMaster(e *errs, c *Config, name string, m *Master) {
 	if _, dup := c.Ifaces[KeyPrefix(name)]; dup {
 		e.add(0, "", "%s has both master and per-slave settings", name)
 	}
-	for i, p := range m.Slaves {
-		q, err := normalizePattern(p)
-		switch {
-		case err != nil:
-			bad(sSlaves, "%v", err)
-		case q != p:
-			bad(sSlaves, "%q is not in path.Match syntax (write %q)", p, q)
-		case slices.Contains(m.Slaves[:i], p):
-			bad(sSlaves, "%q is listed twice", p)
+	var g []keyed
+	for _, st := range settings {
+		if st.getMaster == nil {
+			continue
 		}
+		v := st.getMaster(m)
+		// A bridge's unset bonding options are zero, which the file writes as nothing;
+		// anything else is a bonding setting on a bridge, which buildMaster reports.
+		if st.bond && kindOf(name) == KindBridge && reflect.ValueOf(v).IsZero() {
+			continue
+		}
+		g = append(g, keyed{entry{key: name + st.suffix, value: formatValue(v), line: m.Line[st.suffix]}, st})
 	}
-	if m.Primary != "" {
-		if err := checkName(m.Primary); err != nil {
-			bad(sPrimary, "%v", err)
-		}
+	before := len(e.list)
+	read := buildMaster(e, &Config{}, name, g)
+	if len(e.list) > before {
+		return // the parser's own messages say what is wrong
 	}
-	if m.Kind == KindBridge {
-		if m.Bond != (BondOptions{}) {
-			e.add(0, "", "%s is a bridge but has bonding options %+v", name, m.Bond)
+	for _, st := range settings {
+		if st.getMaster != nil && !sameValue(st.getMaster(m), st.getMaster(read)) {
+			e.add(m.Line[st.suffix], "", "%s%s: %s cannot be written in the file: %q reads back as %s",
+				name, st.suffix, describe(st.getMaster(m)), formatValue(st.getMaster(m)), describe(st.getMaster(read)))
 		}
-	} else {
-		for _, f := range []struct {
-			suffix, v string
-			names     []string
-		}{{sMode, m.Bond.Mode, bondModes}, {sFailOverMAC, m.Bond.FailOverMAC, failOverMACs}, {sPrimaryReselect, m.Bond.PrimaryReselect, primaryReselects}} {
-			if !inList(f.v, f.names) {
-				bad(f.suffix, "unknown value %q (expected %s)", f.v, strings.Join(f.names, ", "))
-			}
-		}
-		for _, f := range []struct {
-			suffix string
-			v      int
-		}{{sMiimon, m.Bond.Miimon}, {sUpdelay, m.Bond.Updelay}, {sDowndelay, m.Bond.Downdelay}} {
-			if f.v < 0 || f.v > math.MaxInt32 {
-				bad(f.suffix, "%d is out of range (0-%d)", f.v, math.MaxInt32)
-			}
-		}
-	}
-	seenAddr := map[string]bool{}
-	for _, p := range m.Addrs {
-		if err := checkAddr(p); err != nil {
-			bad(sAddrs, "%v", err)
-		} else if a := p.Addr().String(); seenAddr[a] {
-			bad(sAddrs, "address %s is listed twice", a)
-		} else {
-			seenAddr[a] = true
-		}
-	}
-	seenRoute := map[routeKey]bool{}
-	for _, r := range m.Routes {
-		k := routeKey{r.Dst, r.Table, r.Metric}
-		if err := checkRoute(r); err != nil {
-			bad(sRoutes, "route %q: %v", r.Text, err)
-		} else if seenRoute[k] {
-			bad(sRoutes, "two routes to %s with the same table and metric", r.Dst)
-		} else {
-			seenRoute[k] = true
-		}
-	}
-	if !inList(m.DHCP4.Client, dhcp4Clients) {
-		bad(sDHCPClient, "unknown DHCP client %q (expected %s)", m.DHCP4.Client, strings.Join(dhcp4Clients, ", "))
-	}
-	if !inList(m.DHCP6.Client, dhcp6Clients) {
-		bad(sDHCP6Client, "unknown DHCPv6 client %q (expected %s)", m.DHCP6.Client, strings.Join(dhcp6Clients, ", "))
 	}
 }
 
@@ -124,20 +84,51 @@ func validateIface(e *errs, c *Config, key string, i *Iface) {
 	if i.Key != key {
 		e.add(0, "", "interface stored as %q has key %q", key, i.Key)
 	}
-	if strings.Contains(key, "-") {
-		e.add(0, "", "interface key %q must be written with '_' for '-' (see KeyPrefix)", key)
-	} else if err := checkName(key); err != nil {
+	if err := checkName(key); err != nil {
 		e.add(0, "", "interface: %v", err)
+		return
+	}
+	if KeyPrefix(key) != key {
+		e.add(0, "", "interface key %q must be written with '_' for '-' (see KeyPrefix)", key)
 	}
 	if _, dup := c.Masters[key]; dup {
 		e.add(0, "", "%s has both master and per-slave settings", key)
 	}
-	if i.Supplicant != "" && !inList(string(i.Supplicant), supplicantModes) {
-		e.add(i.Line[sSupplicant], "", "%s%s: unknown value %q (expected auto, yes or no)", key, sSupplicant, i.Supplicant)
-	}
-	if i.SupplicantConf != "" {
-		if err := checkConfPath(i.SupplicantConf); err != nil {
-			e.add(i.Line[sSupplicantConf], "", "%s%s: %v", key, sSupplicantConf, err)
+	var g []keyed
+	for _, st := range settings {
+		if st.getIface == nil {
+			continue
+		}
+		// Empty per-slave values mean the default, as IfaceFor fills it in.
+		if v := formatValue(st.getIface(i)); v != "" {
+			g = append(g, keyed{entry{key: key + st.suffix, value: v, line: i.Line[st.suffix]}, st})
 		}
 	}
+	before := len(e.list)
+	read := buildIface(e, key, g)
+	if len(e.list) > before {
+		return
+	}
+	for _, st := range settings {
+		if st.getIface != nil && formatValue(st.getIface(i)) != "" && !sameValue(st.getIface(i), st.getIface(read)) {
+			e.add(i.Line[st.suffix], "", "%s%s: %s cannot be written in the file: it reads back as %s",
+				key, st.suffix, describe(st.getIface(i)), describe(st.getIface(read)))
+		}
+	}
+}
+
+// describe renders a field for a message: strings and lists quoted, so a pattern with
+// a space in it is told from two patterns.
+func describe(v any) string {
+	switch v := v.(type) {
+	case string, []string:
+		return fmt.Sprintf("%q", v)
+	case []Route:
+		s := make([]string, len(v))
+		for i := range v {
+			s[i] = v[i].String()
+		}
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprintf("%v", v)
 }

@@ -57,15 +57,6 @@ func enumList(names []string, numbered bool) string {
 	return strings.Join(s, ", ")
 }
 
-func inList(v string, names []string) bool {
-	for _, n := range names {
-		if v == n {
-			return true
-		}
-	}
-	return false
-}
-
 // parseMillis accepts plain decimal digits only: "+5", "0x10" and "1e3" are typos
 // here, not numbers.
 func parseMillis(v string) (int, error) {
