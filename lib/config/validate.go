@@ -11,7 +11,7 @@ import (
 // a Config returned by Parse or Load always validates. It holds no rule of its own
 // about values: it writes each setting back as the file would hold it and reads it
 // through the parser's own code (buildMaster, buildIface, check), so a rule lives in
-// one place, keys.go or config.go. What is left here is what only code can get wrong:
+// one place, keys.go or parse.go. What is left here is what only code can get wrong:
 // a map key that disagrees with the name stored under it, a nil entry, a kind that
 // contradicts the name. Problems are located through Master.Line and Iface.Line when
 // those are filled in.
