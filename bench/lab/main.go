@@ -1,6 +1,9 @@
 // Command lab runs the benchmarks that need the VM lab (docs/BENCHMARKS.md,
-// measures 1-3, 5 and 6) and prints one table: bond-hotplug ("ours"), the seed's
-// units and Debian's ifupdown + ifenslave, side by side, with ratios.
+// measures 1-3 and 5-10) and prints one table: bond-hotplug ("ours"), the seed's
+// units and Debian's ifupdown + ifenslave, side by side, with ratios. The contender
+// "ours-dhcpcd" is bond-hotplug installed exactly as "ours", configured with dhcpcd
+// as its DHCPv4 and DHCPv6 client instead of dhclient and dhcp6c (its scenarios
+// differ from ours' only in their config, lab/bench/scenarios/conf/bench-dhcpcd.conf).
 //
 // One contender is active per boot, from the same image: ours is installed the
 // way the lab installs it (DESTDIR install, udev rule, bond-up@bond0 enabled);
@@ -38,13 +41,24 @@ import (
 
 func main() { os.Exit(run()) }
 
-var contenders = []string{"ours", "seed", "ifupdown"}
+var contenders = []string{"ours", "ours-dhcpcd", "seed", "ifupdown"}
+
+// label: a contender's column heading.
+var label = map[string]string{
+	"ours":        "ours (bond-hotplug)",
+	"ours-dhcpcd": "ours with dhcpcd",
+	"seed":        "seed",
+	"ifupdown":    "ifupdown",
+}
+
+// product: the contender is bond-hotplug (installed; a wrong result is a FAIL).
+func product(c string) bool { return c == "ours" || c == "ours-dhcpcd" }
 
 func run() int {
 	repo := flag.String("repo", ".", "repository root")
 	debs := flag.String("debs", "", "directory with the ifupdown, ifenslave (and adduser) .deb files for the guest")
 	reps := flag.Int("reps", 5, "repetitions of each timing within a boot (at least 5 for the report)")
-	only := flag.String("contenders", "ours,seed,ifupdown", "contenders to run")
+	only := flag.String("contenders", "ours,seed,ifupdown", "contenders to run: ours, ours-dhcpcd, seed, ifupdown")
 	partsFlag := flag.String("parts", "hot,cold,burst", "parts to run: hot (2, 5, 6), cold (1), burst (3)")
 	format := flag.String("format", "text", "text or markdown")
 	timeout := flag.Duration("timeout", 12*time.Minute, "bound of one boot")
@@ -58,6 +72,10 @@ func run() int {
 	parts := strings.Split(*partsFlag, ",")
 	want := map[string]bool{}
 	for _, c := range strings.Split(*only, ",") {
+		if _, ok := label[c]; !ok {
+			fmt.Fprintf(os.Stderr, "bench/lab: -contenders: unknown contender %q (ours, ours-dhcpcd, seed, ifupdown)\n", c)
+			return 2
+		}
 		want[c] = true
 	}
 	if *fromDir != "" {
@@ -108,11 +126,12 @@ func run() int {
 	}}
 	status := 0
 	labs := map[bool]*lab.Lab{}
-	// Ours and the seed part by part (the rows that matter most first), then ifupdown.
+	// Ours (both DHCP clients) and the seed part by part (the rows that matter most
+	// first), then ifupdown.
 	type boot struct{ c, part string }
 	var order []boot
 	for _, part := range parts {
-		for _, c := range []string{"ours", "seed"} {
+		for _, c := range []string{"ours", "ours-dhcpcd", "seed"} {
 			order = append(order, boot{c, part})
 		}
 	}
@@ -125,7 +144,7 @@ func run() int {
 			if !want[c] {
 				continue
 			}
-			product := c == "ours"
+			product := product(c)
 			l := labs[product]
 			if l == nil {
 				l = lab.New(cfg)
@@ -257,6 +276,7 @@ var rows = []row{
 	{"7. cold start, Wi-Fi only: associated -> DHCPv6 address", "m7.lease6", "time"},
 	{"7. IPv4 lease -> DHCPv6 address", "m7.v6after4", "time"},
 	{"7. DHCPDISCOVERs per acquisition (1: the first exchange counted), worst run", "m7.discovers", "max"},
+	{"7. DHCPv4 exchanges per acquisition (DISCOVER or INIT-REBOOT REQUEST; 1: first try), worst run", "m7.exchanges", "max"},
 	{"7. DHCPv4 client restarts (supervisor's journal), all runs", "m7.restarts", "sum"},
 	{"8. new Wi-Fi card (wired active) -> enslaved", "m8.enslaved", "time"},
 	{"8. new Wi-Fi card (wired active) -> associated", "m8.assoc", "time"},
@@ -265,6 +285,8 @@ var rows = []row{
 	{"9. systemd-analyze security, DHCPv4 unit", "m9.dhcp4", "max"},
 	{"9. systemd-analyze security, DHCPv6 unit", "m9.dhcp6", "max"},
 	{"9. systemd-analyze security, slave unit (seed only; ours has none)", "m9.slave", "max"},
+	{"10. bond-down with leases: DHCPv4 leases released (DHCPRELEASE at the server)", "m10.release4", "ofn"},
+	{"10. bond-down with leases: DHCPv6 leases released (DHCPRELEASE at the server)", "m10.release6", "ofn"},
 }
 
 func cell(v []float64, kind string) string {
@@ -282,6 +304,16 @@ func cell(v []float64, kind string) string {
 		return strconv.FormatFloat(quantile(v, 0), 'f', -1, 64)
 	case "max":
 		return strconv.FormatFloat(quantile(v, 1), 'f', -1, 64)
+	case "ofn":
+		// One sample per event: how many of the events had it (a count above 1
+		// in one event, a release sent twice, still counts once).
+		n := 0
+		for _, x := range v {
+			if x > 0 {
+				n++
+			}
+		}
+		return fmt.Sprintf("%d of %d", n, len(v))
 	}
 	return fmt.Sprintf("%.3f s (%.3f-%.3f, n=%d)", quantile(v, 0.5), quantile(v, 0), quantile(v, 1), len(v))
 }
@@ -297,12 +329,36 @@ func ratio(a, b []float64) string {
 	return fmt.Sprintf("%.2f×", mb/ma)
 }
 
+// shown: the contenders with samples or failures (all when none has any), in the
+// order of contenders.
+func shown(s samples, fails map[string][]string) []string {
+	var cs []string
+	for _, c := range contenders {
+		if len(s[c]) > 0 || len(fails[c]) > 0 {
+			cs = append(cs, c)
+		}
+	}
+	if len(cs) == 0 {
+		return contenders
+	}
+	return cs
+}
+
 func printTable(w io.Writer, s samples, fails map[string][]string, format string) {
-	head := []string{"measure", "ours (bond-hotplug)", "seed", "ifupdown", "seed ÷ ours", "ifupdown ÷ ours"}
+	cs := shown(s, fails)
+	head := []string{"measure"}
+	for _, c := range cs {
+		head = append(head, label[c])
+	}
+	for _, c := range cs {
+		if c != "ours" {
+			head = append(head, c+" ÷ ours")
+		}
+	}
 	var lines [][]string
 	for _, r := range rows {
 		line := []string{r.label}
-		for _, c := range contenders {
+		for _, c := range cs {
 			v := s[c][r.key]
 			cl := cell(v, r.kind)
 			if r.kind == "div" {
@@ -323,16 +379,21 @@ func printTable(w io.Writer, s samples, fails map[string][]string, format string
 			}
 			line = append(line, cl)
 		}
-		if r.kind == "time" {
-			line = append(line, ratio(s["ours"][r.key], s["seed"][r.key]), ratio(s["ours"][r.key], s["ifupdown"][r.key]))
-		} else {
-			line = append(line, "", "")
+		for _, c := range cs {
+			if c == "ours" {
+				continue
+			}
+			if r.kind == "time" {
+				line = append(line, ratio(s["ours"][r.key], s[c][r.key]))
+			} else {
+				line = append(line, "")
+			}
 		}
 		lines = append(lines, line)
 	}
 	if format == "markdown" {
 		fmt.Fprintln(w, "| "+strings.Join(head, " | ")+" |")
-		fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: |")
+		fmt.Fprintln(w, "| ---"+strings.Repeat(" | ---:", len(head)-1)+" |")
 		for _, l := range lines {
 			fmt.Fprintln(w, "| "+strings.Join(l, " | ")+" |")
 		}
@@ -352,7 +413,7 @@ func printTable(w io.Writer, s samples, fails map[string][]string, format string
 			fmt.Fprintln(w)
 		}
 	}
-	fmt.Fprintln(w, "times: median (min-max, n samples); ratios: median of the baseline ÷ median of ours (above 1: ours is faster)")
+	fmt.Fprintln(w, "times: median (min-max, n samples); ratios: median of the other contender ÷ median of ours (above 1: ours, with dhclient and dhcp6c, is faster)")
 	for _, c := range contenders {
 		for _, f := range fails[c] {
 			fmt.Fprintf(w, "%s: FAIL %s\n", c, f)

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Guest side of the lab benchmarks (docs/BENCHMARKS.md, measures 1-3, 5, 6), sourced
-# by scenarios/bench-CONTENDER.sh with CONTENDER set to ours, seed or ifupdown. One
-# contender is active per boot. Samples go to $LAB_OUT/bench.tsv as
+# by scenarios/bench-CONTENDER.sh with CONTENDER set to ours, seed or ifupdown (the
+# contender ours-dhcpcd is ours with another config: CONTENDER=ours, BENCH_AS names
+# it). One contender is active per boot. Samples go to $LAB_OUT/bench.tsv as
 # "KEY<TAB>VALUE" lines (seconds, or counts); bench/lab on the host aggregates them.
 # Wrong results are FAIL lines (the benchmark then exits 1); slow ones never are.
 #
@@ -35,7 +36,8 @@ el() {
 	local d=$((n - s))
 	printf '%d.%03d' $((d / 1000000)) $(((d % 1000000) / 1000))
 }
-sample() { printf '%s\t%s\n' "$1" "$2" >>"$TSV"; note "bench $CONTENDER: $1 = $2"; }
+AS=${BENCH_AS:-$CONTENDER}
+sample() { printf '%s\t%s\n' "$1" "$2" >>"$TSV"; note "bench $AS: $1 = $2"; }
 # bad KEY WHAT: a wrong result. For bond-hotplug a FAIL (the benchmark exits 1); for a
 # baseline a counted failure ("KEY.fail"), reported in the table, not an error of ours.
 bad() {
@@ -43,7 +45,7 @@ bad() {
 		fail "$1" "$2"
 	else
 		sample "${1%% *}.fail" 1
-		note "bench $CONTENDER: $1: $2"
+		note "bench $AS: $1: $2"
 	fi
 }
 
@@ -121,8 +123,47 @@ reset_ifupdown() {
 # ifupdown brings bond0 up (DHCP) from networking.service at boot: ifup bond0.
 boot_ifupdown() { ifup bond0 >"$LAB_OUT/ifup-bond0.log" 2>&1 & }
 
+# dnsmasq's log, from line N on (DHCP traffic of one repetition or one bond-down).
+DNSLOG=$LAB_OUT/dnsmasq.log
+loglines() { wc -l <"$DNSLOG"; }
+log_since() { tail -n "+$(($1 + 1))" "$DNSLOG"; }
+# v4_exchanges N: DHCPv4 exchanges the server saw since line N: distinct transaction
+# ids of DHCPDISCOVERs and DHCPREQUESTs from a MAC (DHCPv6 lines end in a DUID). A
+# client's first exchange is one id, whether it starts with a DISCOVER or, holding a
+# lease it remembers, with a REQUEST (INIT-REBOOT); a client restarted on another MAC
+# starts another.
+v4_exchanges() {
+	log_since "$1" | awk '{
+		for (i = 2; i <= NF; i++)
+			if ($i ~ /^DHCP(DISCOVER|REQUEST)\(/ && length($NF) == 17 && $NF ~ /^[0-9a-f:]+$/) { x[$(i-1)] = 1; break }
+	} END { n = 0; for (k in x) n++; print n }'
+}
+releases4() { log_since "$1" | grep -c 'DHCPRELEASE([^)]*) 10\.77\.0\.' || true; }
+releases6() { log_since "$1" | grep 'DHCPRELEASE(' | grep -vc ') 10\.77\.0\.' || true; }
+both_released() { # N WANT6
+	[ "$(releases4 "$1")" -ge 1 ] && { [ "$2" = 0 ] || [ "$(releases6 "$1")" -ge 1 ]; }
+}
+
+# release_at_down: the contender takes bond0 down its own way while the bond still
+# holds its leases over a working slave (the teardown then pulls the devices): the
+# DHCPRELEASEs the server received for the DHCPv4 and DHCPv6 leases (10: 1 each when
+# the client releases). Without this the devices went first and no release could
+# reach the server.
+release_at_down() {
+	local n0 had6=0
+	[ -e /sys/class/net/bond0 ] && lease || return 0
+	[ -n "$(cat /sys/class/net/bond0/bonding/active_slave 2>/dev/null)" ] || return 0
+	lease6 && had6=1
+	n0=$(loglines)
+	"reset_$CONTENDER"
+	poll 3 both_released "$n0" "$had6" || true
+	sample "m10.release4" "$(releases4 "$n0")"
+	[ "$had6" = 0 ] || sample "m10.release6" "$(releases6 "$n0")"
+}
+
 reset_all() {
 	local d
+	release_at_down
 	for d in /sys/class/net/wlan*; do
 		[ -e "$d" ] && del_wifi "$(basename "$d")"
 	done
@@ -138,10 +179,11 @@ reset_all() {
 # 7. With Wi-Fi: the card associated -> IPv4 lease, -> DHCPv6 address; DHCPDISCOVERs
 # per acquisition at the server, and (ours) the supervisor's client restarts.
 cold_start() { # KIND (wifi|wired)
-	local kind=$1 i t ta t4 t6 end disc0 rs0
+	local kind=$1 i t ta t4 t6 end n0 rs0
 	for ((i = 1; i <= REPS; i++)); do
 		reset_all
-		disc0=$(grep -c 'DHCPDISCOVER' "$LAB_OUT/dnsmasq.log" || true)
+		note "bench $AS: lease files: $(ls /var/lib/dhcp /var/lib/dhcpcd 2>/dev/null | tr '\n' ' ')"
+		n0=$(loglines)
 		rs0=$(journalctl -b --no-pager -o cat 2>/dev/null | grep -c 'client restart #' || true)
 		t=$EPOCHREALTIME
 		"boot_$CONTENDER"
@@ -167,7 +209,8 @@ cold_start() { # KIND (wifi|wired)
 		if [ -n "$t4" ]; then
 			sample "m1.$kind" "$(awk -v a="$t" -v b="$t4" 'BEGIN { printf "%.3f", b - a }')"
 			[ -z "$ta" ] || sample "m7.lease4" "$(awk -v a="$ta" -v b="$t4" 'BEGIN { printf "%.3f", b - a }')"
-			sample "m7.discovers" "$(($(grep -c 'DHCPDISCOVER' "$LAB_OUT/dnsmasq.log" || true) - disc0))"
+			sample "m7.discovers" "$(log_since "$n0" | grep -c 'DHCPDISCOVER' || true)"
+			sample "m7.exchanges" "$(v4_exchanges "$n0")"
 		else
 			bad "m1.$kind cold start #$i" "no IPv4 lease on bond0 within 90 s"
 		fi

@@ -208,7 +208,12 @@ func DHCP4(p Programs, master string, d config.DHCP) (Spec, error) {
 		if err := need(p.Dhcpcd, "dhcpcd"); err != nil {
 			return Spec{}, err
 		}
-		start, err := supervised(p, master, "--supervise", []string{p.Dhcpcd, "-4", "-B", master})
+		// --noarp: dhcpcd's default probes the offered address by ARP (RFC 5227)
+		// before it binds it, 5.3 s in the lab (docs/BENCHMARKS.md, measure 7)
+		// between the DHCPACK and the address; dhclient, NetworkManager and
+		// systemd-networkd do not probe by default. It also turns off dhcpcd's
+		// IPv4 link-local fallback (169.254/16), which dhclient has no counterpart of.
+		start, err := supervised(p, master, "--supervise", []string{p.Dhcpcd, "-4", "--noarp", "-B", master})
 		if err != nil {
 			return Spec{}, err
 		}
