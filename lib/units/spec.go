@@ -213,7 +213,11 @@ func DHCP4(p Programs, master string, d config.DHCP) (Spec, error) {
 		// between the DHCPACK and the address; dhclient, NetworkManager and
 		// systemd-networkd do not probe by default. It also turns off dhcpcd's
 		// IPv4 link-local fallback (169.254/16), which dhclient has no counterpart of.
-		start, err := supervised(p, master, "--supervise", []string{p.Dhcpcd, "-4", "--noarp", "-B", master})
+		// --nodelay: no random wait (up to 2 s) before the first DISCOVER: the
+		// supervisor starts the client once, when the link is up and its MAC has
+		// settled, so there is no crowd of clients to spread out (dhclient waits
+		// none either).
+		start, err := supervised(p, master, "--supervise", []string{p.Dhcpcd, "-4", "--noarp", "--nodelay", "-B", master})
 		if err != nil {
 			return Spec{}, err
 		}
@@ -256,7 +260,10 @@ func DHCP6(p Programs, master string, d config.DHCP) (Spec, error) {
 		if err := need(p.Dhcpcd, "dhcpcd"); err != nil {
 			return Spec{}, err
 		}
-		start, err := supervised(p, master, "--wait-then", []string{p.Dhcpcd, "-6", "-B", master})
+		// --nodelay: no random wait (up to 1 s each) before the first Router
+		// Solicitation and the first Solicit; --wait-then starts the client once
+		// the link-local address is usable.
+		start, err := supervised(p, master, "--wait-then", []string{p.Dhcpcd, "-6", "--nodelay", "-B", master})
 		if err != nil {
 			return Spec{}, err
 		}
