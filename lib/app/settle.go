@@ -78,8 +78,10 @@ func (e *Env) waitMAC(ctx context.Context, r *netdev.Reader, master string, upda
 	}
 }
 
-// usableLinkLocal reports whether master has an IPv6 link-local address that has
-// passed duplicate address detection (neither tentative nor failed).
+// usableLinkLocal reports whether master has an IPv6 link-local address a client can
+// send from: one that has passed duplicate address detection, or an optimistic one
+// (RFC 4429: the kernel lets it be used while DAD runs; masters we create get
+// optimistic_dad, see netdev.Writer), never one whose DAD failed.
 func usableLinkLocal(h *netlink.Handle, master string) bool {
 	l, err := h.LinkByName(master)
 	if err != nil {
@@ -90,11 +92,23 @@ func usableLinkLocal(h *netlink.Handle, master string) bool {
 		return false
 	}
 	for _, a := range as {
-		if a.IP.IsLinkLocalUnicast() && a.Flags&(unix.IFA_F_TENTATIVE|unix.IFA_F_DADFAILED) == 0 {
+		if a.IP.IsLinkLocalUnicast() && usableFlags(a.Flags) {
 			return true
 		}
 	}
 	return false
+}
+
+// usableFlags: a tentative address cannot be bound or sent from, unless it is also
+// optimistic (the kernel sets both while an optimistic address is in DAD).
+func usableFlags(f int) bool {
+	switch {
+	case f&unix.IFA_F_DADFAILED != 0:
+		return false
+	case f&unix.IFA_F_TENTATIVE != 0:
+		return f&unix.IFA_F_OPTIMISTIC != 0
+	}
+	return true
 }
 
 // waitLinkLocal returns once master has a usable link-local address, or after

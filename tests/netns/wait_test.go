@@ -114,3 +114,50 @@ func TestWaitThenWaitsForAUsableLinkLocalAddress(t *testing.T) {
 		})
 	}
 }
+
+// Issue 10: a master bond-up creates gets optimistic duplicate address detection
+// (RFC 4429), so its first link-local address can be sent from while DAD still runs,
+// and --wait-then (the DHCPv6 unit) starts its client then instead of 1-2 s later.
+// DAD is made long here (5 probes) so that the command demonstrably starts inside it:
+// on a tree without optimistic_dad the address is only tentative, the wait lasts
+// until DAD ends, and the printed flags no longer say "optimistic".
+func TestNewMasterLinkLocalIsOptimisticAndUsableDuringDAD(t *testing.T) {
+	t.Parallel()
+	ns := newNS(t)
+	mustVeth(t, ns, "veth0", "peer0")
+	conf := writeConfig(t, ns, "br0SLAVES='veth*'\n"+noDHCP)
+	// The namespaces of these tests skip DAD (ns_test.go); br0 inherits the default
+	// when bond-up creates it, so it does DAD, slowly.
+	if out, err := exec.Command("ip", "netns", "exec", ns.Name, "sysctl", "-qw",
+		"net.ipv6.conf.default.accept_dad=1", "net.ipv6.conf.default.dad_transmits=5").CombinedOutput(); err != nil {
+		t.Fatalf("sysctl: %v %s", err, out)
+	}
+	mustRun(t, ns, nil, upBin, "-c", conf)
+
+	got, err := exec.Command("ip", "netns", "exec", ns.Name, "cat", "/proc/sys/net/ipv6/conf/br0/optimistic_dad").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(got)) != "1" {
+		t.Fatalf("br0's optimistic_dad after bond-up created it: %q (%v), want 1", got, err)
+	}
+	// Carrier on the port: br0 gets its first link-local address now.
+	withLink(t, ns, "peer0", func(h *netlink.Handle, l netlink.Link) error { return h.LinkSetUp(l) })
+
+	start := time.Now()
+	out, errOut := mustRun(t, ns, nil, hotplugBin, "-c", conf, "--wait-then", "br0", "--",
+		"/usr/bin/ip", "-6", "-o", "addr", "show", "dev", "br0", "scope", "link")
+	if !strings.Contains(out, "fe80::") || !strings.Contains(out, "optimistic") {
+		t.Fatalf("the command started with br0's link-local addresses:\n%s\nwant one still in DAD and optimistic; stderr:\n%s", out, errOut)
+	}
+	t.Logf("started %v after carrier, during DAD: %s", time.Since(start), strings.Join(strings.Fields(out), " "))
+	// And DAD still ends with an ordinary address (nothing else changed).
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		now, _ := exec.Command("ip", "-n", ns.Name, "-6", "-o", "addr", "show", "dev", "br0", "scope", "link").CombinedOutput()
+		if strings.Contains(string(now), "fe80::") && !strings.Contains(string(now), "tentative") && !strings.Contains(string(now), "optimistic") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("br0's link-local address did not finish DAD:\n%s", now)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
