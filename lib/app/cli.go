@@ -246,7 +246,8 @@ carrier, association or unit start-up, so udev is never held up.
                         a lease (the main process of bond-dhcp4@MASTER.service)
   --wait-then MASTER -- COMMAND...
                         wait as --wait-active and until MASTER has an IPv6 link-local
-                        address past duplicate address detection, then run COMMAND
+                        address a client can send from (past duplicate address
+                        detection, or optimistic), then run COMMAND
                         (bond-dhcp6@MASTER)
   --udev-props IFACE    print NM_UNMANAGED=1 when the configuration gives IFACE to a
                         master (udev's IMPORT{program}: NetworkManager leaves it alone)
