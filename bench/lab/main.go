@@ -3,7 +3,9 @@
 // units and Debian's ifupdown + ifenslave, side by side, with ratios. The contender
 // "ours-dhcpcd" is bond-hotplug installed exactly as "ours", configured with dhcpcd
 // as its DHCPv4 and DHCPv6 client instead of dhclient and dhcp6c (its scenarios
-// differ from ours' only in their config, lab/bench/scenarios/conf/bench-dhcpcd.conf).
+// differ from ours' only in their config, lab/bench/scenarios/conf/bench-dhcpcd.conf);
+// "ours-dhcpcd4" is the same with dhcpcd for DHCPv4 only and dhcp6c for DHCPv6
+// (conf/bench-dhcpcd4.conf).
 //
 // One contender is active per boot, from the same image: ours is installed the
 // way the lab installs it (DESTDIR install, udev rule, bond-up@bond0 enabled);
@@ -41,24 +43,25 @@ import (
 
 func main() { os.Exit(run()) }
 
-var contenders = []string{"ours", "ours-dhcpcd", "seed", "ifupdown"}
+var contenders = []string{"ours", "ours-dhcpcd", "ours-dhcpcd4", "seed", "ifupdown"}
 
 // label: a contender's column heading.
 var label = map[string]string{
-	"ours":        "ours (bond-hotplug)",
-	"ours-dhcpcd": "ours with dhcpcd",
-	"seed":        "seed",
-	"ifupdown":    "ifupdown",
+	"ours":         "ours (bond-hotplug)",
+	"ours-dhcpcd":  "ours with dhcpcd",
+	"ours-dhcpcd4": "ours, dhcpcd for v4 only",
+	"seed":         "seed",
+	"ifupdown":     "ifupdown",
 }
 
 // product: the contender is bond-hotplug (installed; a wrong result is a FAIL).
-func product(c string) bool { return c == "ours" || c == "ours-dhcpcd" }
+func product(c string) bool { return c == "ours" || c == "ours-dhcpcd" || c == "ours-dhcpcd4" }
 
 func run() int {
 	repo := flag.String("repo", ".", "repository root")
 	debs := flag.String("debs", "", "directory with the ifupdown, ifenslave (and adduser) .deb files for the guest")
 	reps := flag.Int("reps", 5, "repetitions of each timing within a boot (at least 5 for the report)")
-	only := flag.String("contenders", "ours,seed,ifupdown", "contenders to run: ours, ours-dhcpcd, seed, ifupdown")
+	only := flag.String("contenders", "ours,seed,ifupdown", "contenders to run: ours, ours-dhcpcd, ours-dhcpcd4, seed, ifupdown")
 	partsFlag := flag.String("parts", "hot,cold,burst", "parts to run: hot (2, 5, 6), cold (1), burst (3)")
 	format := flag.String("format", "text", "text or markdown")
 	timeout := flag.Duration("timeout", 12*time.Minute, "bound of one boot")
@@ -73,7 +76,7 @@ func run() int {
 	want := map[string]bool{}
 	for _, c := range strings.Split(*only, ",") {
 		if _, ok := label[c]; !ok {
-			fmt.Fprintf(os.Stderr, "bench/lab: -contenders: unknown contender %q (ours, ours-dhcpcd, seed, ifupdown)\n", c)
+			fmt.Fprintf(os.Stderr, "bench/lab: -contenders: unknown contender %q (ours, ours-dhcpcd, ours-dhcpcd4, seed, ifupdown)\n", c)
 			return 2
 		}
 		want[c] = true
@@ -131,7 +134,7 @@ func run() int {
 	type boot struct{ c, part string }
 	var order []boot
 	for _, part := range parts {
-		for _, c := range []string{"ours", "ours-dhcpcd", "seed"} {
+		for _, c := range []string{"ours", "ours-dhcpcd", "ours-dhcpcd4", "seed"} {
 			order = append(order, boot{c, part})
 		}
 	}
