@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 const nobody = "65534"
@@ -339,6 +340,36 @@ func TestReleaseRunsOnAStopAndIsSkippedAfterACrash(t *testing.T) {
 	_, errOut, code = run(t, ns, nil, hotplugBin, release...)
 	if b, _ := os.ReadFile(marker); code != 0 || string(b) != "released\n" {
 		t.Fatalf("--release on a stop: exit %d, marker %q; want 0 and the release command run once\nstderr:\n%s", code, b, errOut)
+	}
+}
+
+// Issue 10 (measure 10): a release request the client never acts on (dhcpcd 9.4.1's
+// `dhcpcd -k` then waits for an exit that never comes) is made a second time after
+// 2 s, within the DHCP units' 5 s stop time-out. The release command here hangs the
+// first time it runs and releases the second time.
+func TestReleaseIsAskedAgainWhenTheClientDoesNotAct(t *testing.T) {
+	t.Parallel()
+	ns := newNS(t)
+	calls := filepath.Join(ns.dir, "calls")
+	script := `echo "$0" >> "$1"; [ "$(wc -l < "$1")" -ge 2 ] || exec sleep 30`
+	release := []string{"--release", "br0", "--", "/bin/sh", "-c", script, "request", calls}
+	start := time.Now()
+	_, errOut, code := run(t, ns, nil, hotplugBin, release...)
+	took := time.Since(start)
+	b, _ := os.ReadFile(calls)
+	if code != 0 || string(b) != "request\nrequest\n" || !strings.Contains(errOut, "did not finish the release in 2 s: asking again") ||
+		!strings.Contains(errOut, "released on request 2") {
+		t.Fatalf("--release with a client that ignores the first request: exit %d after %v, calls %q; want 0, two requests, and both notes\nstderr:\n%s", code, took, b, errOut)
+	}
+	if took >= 30*time.Second {
+		t.Fatalf("--release waited for the first request to end (%v)", took)
+	}
+	// A client that never acts: two requests, then the error (systemd's stop time-out
+	// would end the client).
+	never := filepath.Join(ns.dir, "never")
+	_, errOut, code = run(t, ns, nil, hotplugBin, "--release", "br0", "--", "/bin/sh", "-c", `echo x >> "$0"; [ "$(wc -l < "$0")" -ge 2 ] && exit 3; exec sleep 30`, never)
+	if b, _ := os.ReadFile(never); code == 0 || string(b) != "x\nx\n" || !strings.Contains(errOut, "release on br0") {
+		t.Fatalf("--release whose second request fails: exit %d, calls %q; want non-zero after two requests\nstderr:\n%s", code, b, errOut)
 	}
 }
 
