@@ -272,26 +272,8 @@ func TestEverySettableFieldHasASetting(t *testing.T) {
 		typ  reflect.Type
 		gets func(v reflect.Value) []any
 	}{
-		{reflect.TypeFor[Master](), func(v reflect.Value) []any {
-			m := v.Addr().Interface().(*Master)
-			var out []any
-			for _, st := range settings {
-				if st.getMaster != nil {
-					out = append(out, st.getMaster(m))
-				}
-			}
-			return out
-		}},
-		{reflect.TypeFor[Iface](), func(v reflect.Value) []any {
-			i := v.Addr().Interface().(*Iface)
-			var out []any
-			for _, st := range settings {
-				if st.getIface != nil {
-					out = append(out, st.getIface(i))
-				}
-			}
-			return out
-		}},
+		{reflect.TypeFor[Master](), allGets(func(st setting) func(*Master) any { return st.getMaster })},
+		{reflect.TypeFor[Iface](), allGets(func(st setting) func(*Iface) any { return st.getIface })},
 	} {
 		leaves := leafFields(tc.typ, nil)
 		for _, path := range leaves {
@@ -305,6 +287,20 @@ func TestEverySettableFieldHasASetting(t *testing.T) {
 				t.Errorf("%s.%s: no setting in keys.go returns it", tc.typ.Name(), fieldPath(tc.typ, path))
 			}
 		}
+	}
+}
+
+// allGets returns, for a *T held in v, what every setting's get of that type reads.
+func allGets[T any](get func(setting) func(*T) any) func(v reflect.Value) []any {
+	return func(v reflect.Value) []any {
+		p := v.Addr().Interface().(*T)
+		var out []any
+		for _, st := range settings {
+			if g := get(st); g != nil {
+				out = append(out, g(p))
+			}
+		}
+		return out
 	}
 }
 
