@@ -254,8 +254,8 @@ carrier, association or unit start-up, so udev is never held up.
   --release MASTER -- COMMAND...
                         run the DHCP client's release COMMAND, unless the unit's
                         client already died (the ExecStop of the DHCP units: a
-                        crashed client is restarted and keeps its lease); run it
-                        once more if it has not finished after 2 s
+                        crashed client is restarted and keeps its lease); a dhcpcd
+                        COMMAND is run once more if it has not finished after 2 s
 ` + commonHelp
 
 // MainHotplug is bond-hotplug.

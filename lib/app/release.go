@@ -32,6 +32,12 @@ func (e *Env) Release(ctx context.Context, master string, argv []string) error {
 			master, code, os.Getenv("EXIT_STATUS"))
 		return nil
 	}
+	// Only dhcpcd's release is asked again: dhclient -r sleeps 1 s by design and runs
+	// its script, so a slow but working release must not be cut short and doubled.
+	attempts := 1
+	if filepath.Base(argv[0]) == "dhcpcd" {
+		attempts = releaseAttempts
+	}
 	for attempt := 1; ; attempt++ {
 		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
@@ -41,7 +47,7 @@ func (e *Env) Release(ctx context.Context, master string, argv []string) error {
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		var err error
-		if attempt < releaseAttempts {
+		if attempt < attempts {
 			select {
 			case err = <-done:
 			case <-time.After(releaseAgainAfter):
@@ -49,9 +55,11 @@ func (e *Env) Release(ctx context.Context, master string, argv []string) error {
 				// process that releases (docs/BENCHMARKS.md, measure 10), and -k then
 				// waits for an exit that never comes; a second request is the only
 				// release left before systemd's stop time-out ends the client silently.
-				e.Log.Info("%s: %s did not finish the release in %.0f s: asking again", master, filepath.Base(argv[0]), releaseAgainAfter.Seconds())
 				_ = cmd.Process.Kill()
-				<-done
+				if werr := <-done; werr == nil {
+					return nil // it finished just as the time ran out
+				}
+				e.Log.Info("%s: %s did not finish the release in %.0f s: asking again", master, filepath.Base(argv[0]), releaseAgainAfter.Seconds())
 				continue
 			}
 		} else {
@@ -67,8 +75,8 @@ func (e *Env) Release(ctx context.Context, master string, argv []string) error {
 	}
 }
 
-// releaseAttempts and releaseAgainAfter fit two requests into the DHCP units' 5 s
-// stop time-out: a release normally ends within a second (the client's exit
+// releaseAttempts and releaseAgainAfter fit two dhcpcd requests into the DHCP units'
+// 5 s stop time-out: dhcpcd's release normally ends within a second (its exit
 // included).
 const (
 	releaseAttempts   = 2

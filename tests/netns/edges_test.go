@@ -343,33 +343,51 @@ func TestReleaseRunsOnAStopAndIsSkippedAfterACrash(t *testing.T) {
 	}
 }
 
-// Issue 10 (measure 10): a release request the client never acts on (dhcpcd 9.4.1's
+// Issue 10 (measure 10): a release request dhcpcd never acts on (dhcpcd 9.4.1's
 // `dhcpcd -k` then waits for an exit that never comes) is made a second time after
-// 2 s, within the DHCP units' 5 s stop time-out. The release command here hangs the
-// first time it runs and releases the second time.
+// 2 s, within the DHCP units' 5 s stop time-out. The stand-ins are scripts named after
+// the clients: "dhcpcd" hangs on its first request and releases on the second;
+// "dhclient" is a slow but working release (dhclient -r sleeps 1 s, then runs its
+// script), which must run once and to its end.
 func TestReleaseIsAskedAgainWhenTheClientDoesNotAct(t *testing.T) {
 	t.Parallel()
 	ns := newNS(t)
+	stub := func(name, body string) string {
+		p := filepath.Join(ns.dir, "bin", name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
 	calls := filepath.Join(ns.dir, "calls")
-	script := `echo "$0" >> "$1"; [ "$(wc -l < "$1")" -ge 2 ] || exec sleep 30`
-	release := []string{"--release", "br0", "--", "/bin/sh", "-c", script, "request", calls}
+	dhcpcd := stub("dhcpcd", `echo "$*" >> "`+calls+`"; [ "$(wc -l < "`+calls+`")" -ge 2 ] || exec sleep 30`)
 	start := time.Now()
-	_, errOut, code := run(t, ns, nil, hotplugBin, release...)
+	_, errOut, code := run(t, ns, nil, hotplugBin, "--release", "br0", "--", dhcpcd, "-6", "-k", "br0")
 	took := time.Since(start)
 	b, _ := os.ReadFile(calls)
-	if code != 0 || string(b) != "request\nrequest\n" || !strings.Contains(errOut, "did not finish the release in 2 s: asking again") ||
-		!strings.Contains(errOut, "released on request 2") {
-		t.Fatalf("--release with a client that ignores the first request: exit %d after %v, calls %q; want 0, two requests, and both notes\nstderr:\n%s", code, took, b, errOut)
+	if code != 0 || string(b) != "-6 -k br0\n-6 -k br0\n" || !strings.Contains(errOut, "dhcpcd did not finish the release in 2 s: asking again") ||
+		!strings.Contains(errOut, "released on request 2") || took >= 30*time.Second {
+		t.Fatalf("--release with a dhcpcd that ignores the first request: exit %d after %v, calls %q; want 0, two requests, and both notes\nstderr:\n%s", code, took, b, errOut)
 	}
-	if took >= 30*time.Second {
-		t.Fatalf("--release waited for the first request to end (%v)", took)
-	}
-	// A client that never acts: two requests, then the error (systemd's stop time-out
+
+	// A dhcpcd that never acts: two requests, then the error (systemd's stop time-out
 	// would end the client).
 	never := filepath.Join(ns.dir, "never")
-	_, errOut, code = run(t, ns, nil, hotplugBin, "--release", "br0", "--", "/bin/sh", "-c", `echo x >> "$0"; [ "$(wc -l < "$0")" -ge 2 ] && exit 3; exec sleep 30`, never)
+	dhcpcd = stub("dhcpcd", `echo x >> "`+never+`"; [ "$(wc -l < "`+never+`")" -ge 2 ] && exit 3; exec sleep 30`)
+	_, errOut, code = run(t, ns, nil, hotplugBin, "--release", "br0", "--", dhcpcd, "-6", "-k", "br0")
 	if b, _ := os.ReadFile(never); code == 0 || string(b) != "x\nx\n" || !strings.Contains(errOut, "release on br0") {
 		t.Fatalf("--release whose second request fails: exit %d, calls %q; want non-zero after two requests\nstderr:\n%s", code, b, errOut)
+	}
+
+	// Another client's slow release runs once, to its end.
+	slow := filepath.Join(ns.dir, "slow")
+	dhclient := stub("dhclient", `echo start >> "`+slow+`"; sleep 2.6; echo done >> "`+slow+`"`)
+	_, errOut, code = run(t, ns, nil, hotplugBin, "--release", "br0", "--", dhclient, "-4", "-r", "br0")
+	if b, _ := os.ReadFile(slow); code != 0 || string(b) != "start\ndone\n" || strings.Contains(errOut, "asking again") {
+		t.Fatalf("--release with a slow dhclient: exit %d, log %q; want 0 and one request run to its end\nstderr:\n%s", code, b, errOut)
 	}
 }
 
