@@ -19,9 +19,8 @@ var ErrGone = errors.New("device is gone")
 
 // Writer changes kernel state through one netlink handle.
 type Writer struct {
-	H    *netlink.Handle
-	Sys  string // sysfs root, default /sys
-	Proc string // procfs root, default /proc
+	H   *netlink.Handle
+	Sys string // sysfs root, default /sys
 }
 
 func (w *Writer) sys() string {
@@ -29,13 +28,6 @@ func (w *Writer) sys() string {
 		return "/sys"
 	}
 	return w.Sys
-}
-
-func (w *Writer) proc() string {
-	if w.Proc == "" {
-		return "/proc"
-	}
-	return w.Proc
 }
 
 func (w *Writer) link(name string) (netlink.Link, error) {
@@ -105,7 +97,7 @@ func (w *Writer) CreateBridge(name string) error {
 // IPv6 in this kernel, a read-only /proc/sys) is ignored: the DHCPv6 unit then waits
 // for DAD to end, as it would anyway.
 func (w *Writer) optimisticDAD(name string) {
-	_ = os.WriteFile(filepath.Join(w.proc(), "sys/net/ipv6/conf", name, "optimistic_dad"), []byte("1\n"), 0)
+	_ = os.WriteFile(filepath.Join("/proc/sys/net/ipv6/conf", name, "optimistic_dad"), []byte("1\n"), 0)
 }
 
 // SetBondOption changes one option of an existing bond to its value in o.
