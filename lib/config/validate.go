@@ -54,30 +54,12 @@ func validateMaster(e *errs, c *Config, name string, m *Master) {
 	if _, dup := c.Ifaces[KeyPrefix(name)]; dup {
 		e.add(0, "", "%s has both master and per-slave settings", name)
 	}
-	var g []keyed
-	for _, st := range settings {
-		if st.getMaster == nil {
-			continue
-		}
-		v := st.getMaster(m)
-		// A bridge's unset bonding options are zero, which the file writes as nothing;
-		// anything else is a bonding setting on a bridge, which buildMaster reports.
-		if st.bond && kindOf(name) == KindBridge && reflect.ValueOf(v).IsZero() {
-			continue
-		}
-		g = append(g, keyed{entry{key: name + st.suffix, value: formatValue(v), line: m.Line[st.suffix]}, st})
-	}
-	before := len(e.list)
-	read := buildMaster(e, &Config{}, name, g)
-	if len(e.list) > before {
-		return // the parser's own messages say what is wrong
-	}
-	for _, st := range settings {
-		if st.getMaster != nil && !sameValue(st.getMaster(m), st.getMaster(read)) {
-			e.add(m.Line[st.suffix], "", "%s%s: %s cannot be written in the file: %q reads back as %s",
-				name, st.suffix, describe(st.getMaster(m)), formatValue(st.getMaster(m)), describe(st.getMaster(read)))
-		}
-	}
+	// A bridge's unset bonding options are zero, which the file writes as nothing;
+	// anything else is a bonding setting on a bridge, which buildMaster reports.
+	bridge := kindOf(name) == KindBridge
+	keep := func(st setting, v any) bool { return !(st.bond && bridge && reflect.ValueOf(v).IsZero()) }
+	roundTrip(e, name, m, m.Line, func(st setting) func(*Master) any { return st.getMaster }, keep,
+		func(g []keyed) *Master { return buildMaster(e, &Config{}, name, g) })
 }
 
 func validateIface(e *errs, c *Config, key string, i *Iface) {
@@ -94,25 +76,32 @@ func validateIface(e *errs, c *Config, key string, i *Iface) {
 	if _, dup := c.Masters[key]; dup {
 		e.add(0, "", "%s has both master and per-slave settings", key)
 	}
+	// Empty per-slave values mean the default, as IfaceFor fills it in.
+	keep := func(_ setting, v any) bool { return formatValue(v) != "" }
+	roundTrip(e, key, i, i.Line, func(st setting) func(*Iface) any { return st.getIface }, keep,
+		func(g []keyed) *Iface { return buildIface(e, key, g) })
+}
+
+// roundTrip holds Validate's one rule: every field (of those keep selects) is written
+// back as the file would hold it, read through build (the parser's own code), and
+// must read back as itself. Where build reports a problem, its message stands alone.
+func roundTrip[T any](e *errs, prefix string, orig *T, line map[string]int, get func(setting) func(*T) any,
+	keep func(setting, any) bool, build func([]keyed) *T) {
 	var g []keyed
 	for _, st := range settings {
-		if st.getIface == nil {
-			continue
-		}
-		// Empty per-slave values mean the default, as IfaceFor fills it in.
-		if v := formatValue(st.getIface(i)); v != "" {
-			g = append(g, keyed{entry{key: key + st.suffix, value: v, line: i.Line[st.suffix]}, st})
+		if f := get(st); f != nil && keep(st, f(orig)) {
+			g = append(g, keyed{entry{key: prefix + st.suffix, value: formatValue(f(orig)), line: line[st.suffix]}, st})
 		}
 	}
 	before := len(e.list)
-	read := buildIface(e, key, g)
+	read := build(g)
 	if len(e.list) > before {
 		return
 	}
 	for _, st := range settings {
-		if st.getIface != nil && formatValue(st.getIface(i)) != "" && !sameValue(st.getIface(i), st.getIface(read)) {
-			e.add(i.Line[st.suffix], "", "%s%s: %s cannot be written in the file: it reads back as %s",
-				key, st.suffix, describe(st.getIface(i)), describe(st.getIface(read)))
+		if f := get(st); f != nil && keep(st, f(orig)) && !sameValue(f(orig), f(read)) {
+			e.add(line[st.suffix], "", "%s%s: %s cannot be written in the file: %q reads back as %s",
+				prefix, st.suffix, describe(f(orig)), formatValue(f(orig)), describe(f(read)))
 		}
 	}
 }
