@@ -55,13 +55,13 @@ var label = map[string]string{
 }
 
 // product: the contender is bond-hotplug (installed; a wrong result is a FAIL).
-func product(c string) bool { return c == "ours" || c == "ours-dhcpcd" || c == "ours-dhcpcd4" }
+func product(c string) bool { return c == "ours" || strings.HasPrefix(c, "ours-") }
 
 func run() int {
 	repo := flag.String("repo", ".", "repository root")
 	debs := flag.String("debs", "", "directory with the ifupdown, ifenslave (and adduser) .deb files for the guest")
 	reps := flag.Int("reps", 5, "repetitions of each timing within a boot (at least 5 for the report)")
-	only := flag.String("contenders", "ours,seed,ifupdown", "contenders to run: ours, ours-dhcpcd, ours-dhcpcd4, seed, ifupdown")
+	only := flag.String("contenders", "ours,seed,ifupdown", "contenders to run: "+strings.Join(contenders, ", "))
 	partsFlag := flag.String("parts", "hot,cold,burst", "parts to run: hot (2, 5, 6), cold (1), burst (3)")
 	format := flag.String("format", "text", "text or markdown")
 	timeout := flag.Duration("timeout", 12*time.Minute, "bound of one boot")
@@ -76,7 +76,7 @@ func run() int {
 	want := map[string]bool{}
 	for _, c := range strings.Split(*only, ",") {
 		if _, ok := label[c]; !ok {
-			fmt.Fprintf(os.Stderr, "bench/lab: -contenders: unknown contender %q (ours, ours-dhcpcd, ours-dhcpcd4, seed, ifupdown)\n", c)
+			fmt.Fprintf(os.Stderr, "bench/lab: -contenders: unknown contender %q (%s)\n", c, strings.Join(contenders, ", "))
 			return 2
 		}
 		want[c] = true
@@ -134,8 +134,10 @@ func run() int {
 	type boot struct{ c, part string }
 	var order []boot
 	for _, part := range parts {
-		for _, c := range []string{"ours", "ours-dhcpcd", "ours-dhcpcd4", "seed"} {
-			order = append(order, boot{c, part})
+		for _, c := range contenders {
+			if c != "ifupdown" {
+				order = append(order, boot{c, part})
+			}
 		}
 	}
 	for _, part := range parts {
