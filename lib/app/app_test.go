@@ -113,7 +113,7 @@ func TestDeviceVanishingMidRunIsSkipped(t *testing.T) {
 	rec := units.NewRecorder()
 	e, log := testEnv(t, h, bridgeConf+"br0DHCP=no\nbr0DHCP6=no\n", func(context.Context) (units.Manager, error) { return rec, nil })
 	c, _ := e.loadConfig()
-	st, err, _ := e.readState(context.Background(), c, "br0")
+	st, err := e.readState(context.Background(), c, "br0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestDeviceVanishingMidRunIsSkipped(t *testing.T) {
 		t.Fatal(err)
 	}
 	ip(t, ns, "link", "del", "veth0") // pulled after planning
-	vanished, err := e.apply(context.Background(), p, nil)
+	vanished, err := e.apply(context.Background(), p, &session{})
 	if err != nil || !vanished {
 		t.Fatalf("apply: vanished=%v err=%v\n%s", vanished, err, log)
 	}

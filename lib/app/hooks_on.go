@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/bond-hotplug/bond-hotplug/lib/units"
 )
@@ -47,3 +48,18 @@ func testLinkRcvBuf(def int) int {
 
 // testStateDir lets each test keep its own records (BOND_HOTPLUG_STATEDIR).
 func testStateDir(def string) string { return envOr("BOND_HOTPLUG_STATEDIR", def) }
+
+// steps counts the steps this process applied, for testStep.
+var steps int
+
+// testStep kills the process (SIGKILL: no deferred code runs, as with kill -9 or the
+// OOM killer) right after the Nth applied step has been recorded, when
+// BOND_HOTPLUG_KILL_AFTER=N: the tests prove a run can die at any step without
+// orphaning what it made.
+func testStep() {
+	steps++
+	if n, err := strconv.Atoi(os.Getenv("BOND_HOTPLUG_KILL_AFTER")); err == nil && n == steps {
+		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {}
+	}
+}

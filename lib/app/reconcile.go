@@ -24,31 +24,31 @@ import (
 const maxRounds = 4
 
 // readState reads what the planner needs about master m. A systemd that cannot be
-// reached leaves Units empty and returns its error separately: networking is still
+// reached leaves Units empty with its error in UnitsErr: networking is still
 // configured, and the run reports the failure.
-func (e *Env) readState(ctx context.Context, c *config.Config, m string) (plan.State, error, error) {
+func (e *Env) readState(ctx context.Context, c *config.Config, m string) (plan.State, error) {
 	var st plan.State
 	// Only links the configuration gives to this master need udev's answers.
 	r, err := e.source(func(name string) bool { return c.SlaveOf(name, m) })
 	if err != nil {
-		return st, err, nil
+		return st, err
 	}
 	if st.Links, err = r.Links(); err != nil {
-		return st, err, nil
+		return st, err
 	}
 	if l, ok := st.Links.Get(m); ok {
 		if l.Kind == "bond" {
 			b, err := r.Bond(m)
 			if err != nil {
-				return st, err, nil
+				return st, err
 			}
 			st.Bond = &b
 		}
 		if st.Addrs, err = r.Addrs(m); err != nil {
-			return st, err, nil
+			return st, err
 		}
 		if st.Routes, err = r.Routes(m); err != nil {
-			return st, err, nil
+			return st, err
 		}
 	}
 	st.Units = map[string]units.State{}
@@ -60,176 +60,356 @@ func (e *Env) readState(ctx context.Context, c *config.Config, m string) (plan.S
 			st.Units[u.Name] = u
 		}
 	}
-	st.UnitsUnknown = uerr != nil
-	return st, nil, uerr
+	st.UnitsErr = uerr
+	return st, nil
 }
 
-// A planner makes the plan for the state read, and says whether it is a full plan
-// (the whole desired state: plan.Up), which waiting runs may coalesce with.
-type planner func(st plan.State) (p plan.Plan, full bool, err error)
-
-// kind says what a run converges, which decides whether it may coalesce with others.
-type kind int
-
-const (
-	// full runs plan the whole desired state of the master (bond-up, add events):
-	// any full run that read the state after ours started did our work.
-	full kind = iota
-	// other runs (bond-down) do something a full run does not: never coalesce.
-	other
-)
-
-// job is what one run does for one master.
+// job is what one run does for one master: which master, whether it may coalesce with
+// other runs, what it does to the master's up mark, and how it plans from the
+// configuration read under the master's lock. Each verb has its own constructor:
+// upJob, downJob, hotplugJob.
 type job struct {
 	master string
-	kind   kind
-	plan   planner
+	// coalesce: the job plans the whole desired state of the master (bond-up, an add
+	// event), so a run that converged after this one started, from the same file,
+	// did its work.
+	coalesce bool
+	// mark: bond-up marks the master up, bond-down marks it down, hot-plug keeps it.
+	mark mark
+	// prepare makes, from the configuration read under the lock, what to plan with.
+	prepare func(c *config.Config) (work, error)
+}
+
+type mark int
+
+const (
+	keep mark = iota
+	markUp
+	markDown
+)
+
+// work is what a job plans with once the configuration is read.
+type work struct {
 	// in, when set, is the configured master: what of it is found in place is adopted
 	// into the record (plan.Adopt). bond-down of an unconfigured master adopts nothing.
 	in *plan.Input
-	// up: bond-up, which creates the record if needed and marks the master up.
-	up bool
-	// down: bond-down, which removes the record once the teardown succeeded.
-	down bool
+	// plan makes the plan for the state read, and says whether it is a full plan
+	// (the whole desired state: plan.Up), which waiting runs may coalesce with.
+	plan func(st plan.State) (p plan.Plan, full bool, err error)
 	// unconfigured: a master only a record names (bond-down keeps an empty record).
 	unconfigured bool
+	// skip, when set, says why there is nothing to do (the file changed under us).
+	skip string
 }
 
-// converge plans and applies for one master under its lock until the plan is done,
-// re-planning (a bounded number of times) when a device vanished under us or the
-// master was set down. The master's record (what we own) is read first, given to each
-// plan, kept true step by step, and written back before the lock is released.
-func (e *Env) converge(ctx context.Context, c *config.Config, j job) (err error) {
-	master := j.master
+// upJob brings master to its configured state and marks it up. heldBy receives the
+// masters that still held one of its slaves (see Up).
+func (e *Env) upJob(master string, coalesce bool, heldBy map[string][]string) job {
+	return job{master: master, coalesce: coalesce, mark: markUp, prepare: func(c *config.Config) (work, error) {
+		m, ok := c.Master(master)
+		if !ok {
+			return work{}, fmt.Errorf("no longer a master in %s (the file changed while this run waited)", c.Path)
+		}
+		in := plan.Input{Config: c, Master: m, Programs: e.programs()}
+		return work{in: &in, plan: func(st plan.State) (plan.Plan, bool, error) {
+			p, err := plan.Up(in, st)
+			heldBy[master] = p.HeldBy
+			return p, true, err
+		}}, nil
+	}}
+}
+
+// downJob tears master down and marks it down.
+func (e *Env) downJob(master string, stopSupplicants bool) job {
+	return job{master: master, mark: markDown, prepare: func(c *config.Config) (work, error) {
+		m, configured := c.Master(master)
+		if !configured {
+			// Only a record names it: torn down as far as the record says it is ours.
+			m = &config.Master{Name: master}
+			if rec, err := e.store().Load(master); err == nil && rec != nil {
+				m.Kind = config.Kind(rec.Kind)
+			}
+		}
+		in := plan.Input{Config: c, Master: m, Programs: e.programs()}
+		return work{unconfigured: !configured, plan: func(st plan.State) (plan.Plan, bool, error) {
+			p, err := plan.Down(in, st, stopSupplicants)
+			return p, false, err
+		}}, nil
+	}}
+}
+
+// hotplugJob handles one udev event for master. A run that may only stop units
+// neither coalesces nor lets others coalesce with it.
+func (e *Env) hotplugJob(master string, ev plan.Event, onlyStops bool) job {
+	return job{master: master, coalesce: !onlyStops, prepare: func(c *config.Config) (work, error) {
+		m, _, ok := plan.EventMaster(c, ev.Ifname)
+		if !ok || m.Name != master {
+			return work{skip: fmt.Sprintf("%s is no longer %s's in %s (edited while this run waited): %s %s left alone",
+				ev.Ifname, master, c.Path, ev.Action, ev.Ifname)}, nil
+		}
+		in := plan.Input{Config: c, Master: m, Programs: e.programs()}
+		return work{in: &in, plan: func(st plan.State) (plan.Plan, bool, error) {
+			return plan.Hotplug(in, ev, st)
+		}}, nil
+	}}
+}
+
+// converge brings one master to what its job asks, top to bottom: take the master's
+// lock (or find that a concurrent run did the work), read the configuration under it,
+// open the master's record, then read the state, plan and apply, re-planning (a
+// bounded number of times) when a device vanished under us or the master was set
+// down. The record is written after each step that changes what we own. seen is the
+// configuration this run read when it started, before waiting: only a run that read
+// the same file may stand in for this one.
+func (e *Env) converge(ctx context.Context, seen *config.Config, j job) (err error) {
+	if e.DryRun {
+		return e.preview(ctx, seen, j)
+	}
 	since := int64(-1)
-	if j.kind == full && !e.DryRun && e.Since > 0 {
+	if j.coalesce && e.Since > 0 {
 		since = e.Since
 	}
-	// A dry run changes nothing, so it needs no lock: an ordinary user can run it, and
-	// it never creates the lock directory (as that user, where others could tamper).
-	var lk *lock.Lock
-	var coalesced bool
-	if !e.DryRun {
-		lk, coalesced, err = lock.AcquireOrCoalesce(e.LockDir, master, e.LockTimeout, since)
-	}
+	lk, coalesced, err := lock.AcquireOrCoalesce(ctx, e.LockDir, j.master, e.LockTimeout, since, seen.Digest)
 	if err != nil {
 		return err
 	}
 	if coalesced {
-		e.Log.JournalOnly("%s: converged by a concurrent run", master)
-		fmt.Fprintf(e.Out, "%s: nothing to do (converged by a concurrent run)\n", master)
+		e.Log.JournalOnly("%s: converged by a concurrent run", j.master)
+		fmt.Fprintf(e.Out, "%s: nothing to do (converged by a concurrent run)\n", j.master)
 		return nil
 	}
 	defer lk.Release()
-	store := e.store()
-	rec, err := store.Load(master)
-	var recNote string
-	if errors.Is(err, record.ErrCorrupt) && !e.DryRun {
-		// An unreadable record must not wedge every run (bond-up, hot-plug, the
-		// ExecStop at shutdown) until someone deletes it by hand. Without it nothing
-		// is undone that the file does not name: what is configured and in place is
-		// adopted again.
-		aside, serr := store.SetAside(master)
-		if serr != nil {
-			return errors.Join(err, serr)
-		}
-		e.Log.Warn("%s: %v; set aside as %s: what earlier runs applied and the file no longer names is not undone", master, err, aside)
-		rec, err = nil, nil
-	}
+	// Under the lock: what the file says now, not what it said while we waited (an
+	// edit, then `systemctl reload`, must not be reverted by a run that started first).
+	c, err := e.reloadConfig(seen)
 	if err != nil {
-		if !e.DryRun {
-			return err
+		return err
+	}
+	w, err := j.prepare(c)
+	if err != nil {
+		return err
+	}
+	if w.skip != "" {
+		e.Log.Info("%s: %s", j.master, w.skip)
+		return nil
+	}
+	s, err := e.openSession(j)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if serr := s.close(w.unconfigured, err); serr != nil {
+			err = errors.Join(err, serr)
 		}
-		// A dry run (perhaps by an ordinary user) still shows the rest of the plan.
-		recNote = fmt.Sprintf("cannot read what earlier runs applied (%v): removals are not shown", err)
-		rec, err = nil, nil
-	}
-	if j.up {
-		if rec == nil {
-			rec = &record.Record{Master: master}
-		}
-		rec.Up = true
-	}
-	if !e.DryRun {
-		saved := cloneRecord(rec)
-		defer func() {
-			if serr := e.saveRecord(store, j, saved, rec, err); serr != nil {
-				err = errors.Join(err, serr)
-			}
-		}()
-	}
+	}()
 	var unitErr error
 	for round := 0; round < maxRounds; round++ {
-		st, err, uerr := e.readState(ctx, c, master)
+		if err := ctx.Err(); err != nil {
+			return errors.Join(unitErr, fmt.Errorf("%w: stopped before reading %s's state again", context.Cause(ctx), j.master))
+		}
+		st, err := e.readState(ctx, c, j.master)
 		if err != nil {
 			return err
 		}
-		if rec != nil && j.in != nil {
-			plan.Adopt(*j.in, st, rec)
-		}
-		st.Owned = rec
-		p, isFull, err := j.plan(st)
+		s.adopt(w.in, st)
+		st.Owned = s.rec
+		p, isFull, err := w.plan(st)
 		if err != nil {
 			return err
 		}
-		if e.DryRun {
-			if recNote != "" {
-				p.Notes = append(p.Notes, recNote)
-			}
-			if uerr != nil {
-				p.Notes = append(p.Notes, fmt.Sprintf("cannot read unit states: %v", uerr))
-			}
-			for _, cl := range e.claims(c, master, st) {
-				p.Notes = append(p.Notes, cl.String()+" too")
-			}
-			fmt.Fprint(e.Out, p.String())
-			return nil
-		}
-		e.warnClaims(c, master, st)
-		for _, n := range p.Notes {
-			e.Log.Warn("%s: %s", master, n)
-		}
-		for _, n := range p.Info {
-			e.Log.Info("%s: %s", master, n)
-		}
-		for _, pr := range p.Problems {
-			e.Log.Error("%s: %v", master, pr)
-		}
+		e.report(c, st, p)
 		problems := errors.Join(p.Problems...)
 		if p.Empty() {
 			if round == 0 && problems == nil {
 				// On stdout too: scripts and people ask "did it do anything?", and
 				// the log reaches only the journal unless stderr is a terminal.
-				fmt.Fprintf(e.Out, "%s: nothing to do\n", master)
-				e.Log.JournalOnly("%s: nothing to do", master)
+				fmt.Fprintf(e.Out, "%s: nothing to do\n", j.master)
+				e.Log.JournalOnly("%s: nothing to do", j.master)
 			}
-			return e.done(lk, isFull, errors.Join(unitErr, problems))
+			return e.done(lk, c, isFull, errors.Join(unitErr, problems))
 		}
-		vanished, err := e.apply(ctx, p, rec)
+		vanished, err := e.apply(ctx, p, s)
 		unitErr = errors.Join(unitErr, err)
-		if rec != nil && rec.Created && rec.Index == 0 {
-			e.stampIndex(master, rec)
+		if errors.Is(err, errInterrupted) {
+			return unitErr
 		}
 		// bond-down deletes addresses too, but has nothing to add back.
 		if !vanished && !p.DropsState() && !(isFull && p.DeletesAddrs()) {
-			return e.done(lk, isFull, errors.Join(unitErr, problems))
+			return e.done(lk, c, isFull, errors.Join(unitErr, problems))
 		}
 	}
 	return errors.Join(unitErr, fmt.Errorf("still not converged after %d rounds of reading and planning", maxRounds))
 }
 
-// stampIndex records the ifindex of the master this run created, so that a device
-// someone makes under that name after ours went is never taken for ours.
-func (e *Env) stampIndex(master string, rec *record.Record) {
-	src, err := e.source(func(string) bool { return false })
-	if err != nil {
-		return
+// preview is a dry run: one plan from the state as it is, printed. It changes
+// nothing, so it takes no lock: an ordinary user can run it, and it never creates the
+// lock directory (as that user, where others could tamper).
+func (e *Env) preview(ctx context.Context, c *config.Config, j job) error {
+	if err := ctx.Err(); err != nil {
+		return context.Cause(ctx)
 	}
-	if s, err := src.Links(); err == nil {
-		if l, ok := s.Get(master); ok {
-			rec.Index = l.Index
+	w, err := j.prepare(c)
+	if err != nil || w.skip != "" {
+		return err
+	}
+	var notes []string
+	rec, err := e.store().Load(j.master)
+	if err != nil {
+		// Perhaps an ordinary user: still show the rest of the plan.
+		notes = append(notes, fmt.Sprintf("cannot read what earlier runs applied (%v): removals are not shown", err))
+		rec = nil
+	}
+	if j.mark == markUp && rec == nil {
+		rec = &record.Record{Master: j.master}
+	}
+	if rec != nil {
+		rec.Up = rec.Up || j.mark == markUp
+	}
+	st, err := e.readState(ctx, c, j.master)
+	if err != nil {
+		return err
+	}
+	if rec != nil && w.in != nil {
+		plan.Adopt(*w.in, st, rec)
+	}
+	st.Owned = rec
+	p, _, err := w.plan(st)
+	if err != nil {
+		return err
+	}
+	if st.UnitsErr != nil {
+		notes = append(notes, fmt.Sprintf("cannot read unit states: %v", st.UnitsErr))
+	}
+	for _, cl := range e.claims(c, j.master, st) {
+		notes = append(notes, cl.String()+" too")
+	}
+	p.Notes = append(p.Notes, notes...)
+	fmt.Fprint(e.Out, p.String())
+	return nil
+}
+
+// reloadConfig reads the file again under the lock; its warnings are logged only when
+// it changed since seen (they were logged then).
+func (e *Env) reloadConfig(seen *config.Config) (*config.Config, error) {
+	c, err := config.Load(e.ConfigPath, config.Options{AllowInsecure: e.AllowInsecure})
+	if err != nil {
+		return nil, fmt.Errorf("read again after taking the lock: %w", err)
+	}
+	if c.Digest != seen.Digest {
+		e.Log.Info("%s changed while this run waited for the lock: planning from what it says now", c.Path)
+		for _, w := range c.Warnings {
+			e.Log.Warn("%s", w)
 		}
 	}
+	return c, nil
+}
+
+// report logs what the plan says besides its actions.
+func (e *Env) report(c *config.Config, st plan.State, p plan.Plan) {
+	e.warnClaims(c, p.Master, st)
+	for _, n := range p.Notes {
+		e.Log.Warn("%s: %s", p.Master, n)
+	}
+	for _, n := range p.Info {
+		e.Log.Info("%s: %s", p.Master, n)
+	}
+	for _, pr := range p.Problems {
+		e.Log.Error("%s: %v", p.Master, pr)
+	}
+}
+
+// session is the master's record for one run, under its lock: loaded (an unreadable
+// one set aside), written after every step that changes what we own, and finished
+// when the run ends.
+type session struct {
+	e      *Env
+	store  record.Store
+	master string
+	mark   mark
+	rec    *record.Record // nil: none, and this run makes none
+	before *record.Record // as loaded, for close
+	saved  *record.Record // as last written
+}
+
+func (e *Env) openSession(j job) (*session, error) {
+	s := &session{e: e, store: e.store(), master: j.master, mark: j.mark}
+	rec, err := s.store.Load(j.master)
+	if errors.Is(err, record.ErrCorrupt) {
+		// An unreadable record must not wedge every run (bond-up, hot-plug, the
+		// ExecStop at shutdown) until someone deletes it by hand. Without it nothing
+		// is undone that the file does not name: what is configured and in place is
+		// adopted again. Whether the master is up has its own marker: hot-plug goes on.
+		aside, serr := s.store.SetAside(j.master)
+		if serr != nil {
+			return nil, errors.Join(err, serr)
+		}
+		e.Log.Warn("%s: %v; set aside as %s: what earlier runs applied and the file no longer names is not undone", j.master, err, aside)
+		rec, err = nil, nil
+		if s.store.IsUp(j.master) {
+			rec = &record.Record{Master: j.master, Up: true}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.before = cloneRecord(rec)
+	s.saved = cloneRecord(rec)
+	switch j.mark {
+	case markUp:
+		if rec == nil {
+			rec = &record.Record{Master: j.master}
+		}
+		rec.Up = true
+	case markDown:
+		// Down from the start: a hot-plug event queued behind this run leaves the
+		// master alone, whether the teardown succeeds or not.
+		if rec != nil {
+			rec.Up = false
+		}
+	}
+	s.rec = rec
+	return s, s.save()
+}
+
+// adopt brings the record up to date with what the state shows (plan.Adopt).
+func (s *session) adopt(in *plan.Input, st plan.State) {
+	if s.rec != nil && in != nil {
+		plan.Adopt(*in, st, s.rec)
+	}
+}
+
+// save writes the record when it changed since it was last written.
+func (s *session) save() error {
+	if s.rec == nil || reflect.DeepEqual(s.saved, s.rec) {
+		return nil
+	}
+	if err := s.store.Save(s.rec); err != nil {
+		return err
+	}
+	s.saved = cloneRecord(s.rec)
+	return nil
+}
+
+// close writes what the run leaves owned. bond-down that succeeded leaves nothing
+// (and the master down: hot-plug leaves it alone); one that failed keeps the rest of
+// the record, marked down, for the next bond-down. A master the file no longer names
+// keeps an empty record, down, until reboot: the ExecStop of its bond-up@ unit (or a
+// second bond-down) then finds nothing to do instead of an unknown name.
+func (s *session) close(unconfigured bool, runErr error) error {
+	if s.mark == markDown && runErr == nil {
+		switch {
+		case s.before == nil:
+			return s.store.Remove(s.master)
+		case unconfigured:
+			empty := &record.Record{Master: s.before.Master, Kind: s.before.Kind}
+			if reflect.DeepEqual(s.saved, empty) {
+				return nil
+			}
+			return s.store.Save(empty)
+		}
+		return s.store.Remove(s.master)
+	}
+	return s.save()
 }
 
 func (e *Env) store() record.Store { return record.Store{Dir: e.StateDir} }
@@ -244,72 +424,77 @@ func cloneRecord(r *record.Record) *record.Record {
 	return &c
 }
 
-// saveRecord writes what the run leaves owned. bond-down that succeeded leaves
-// nothing (and the master down: hot-plug leaves it alone); one that failed keeps the
-// rest of the record, marked down, for the next bond-down. A master the file no longer
-// names keeps an empty record, down, until reboot: the ExecStop of its bond-up@ unit
-// (or a second bond-down) then finds nothing to do instead of an unknown name.
-func (e *Env) saveRecord(store record.Store, j job, before, rec *record.Record, runErr error) error {
-	if j.down && runErr == nil {
-		switch {
-		case before == nil:
-			return nil
-		case j.unconfigured:
-			empty := &record.Record{Master: before.Master, Kind: before.Kind}
-			if reflect.DeepEqual(before, empty) {
-				return nil
-			}
-			return store.Save(empty)
-		}
-		return store.Remove(j.master)
-	}
-	if rec == nil {
-		return nil
-	}
-	if j.down {
-		rec.Up = false
-	}
-	if reflect.DeepEqual(before, rec) {
-		return nil
-	}
-	return store.Save(rec)
-}
-
-// done stamps the lock of a successful full run, so that waiting runs coalesce.
-func (e *Env) done(lk *lock.Lock, isFull bool, err error) error {
+// done stamps the lock of a successful full run with the configuration it read, so
+// that waiting runs that read the same file coalesce.
+func (e *Env) done(lk *lock.Lock, c *config.Config, isFull bool, err error) error {
 	if err == nil && isFull {
-		if serr := lk.Done(); serr != nil {
+		if serr := lk.Done(c.Digest); serr != nil {
 			e.Log.Warn("stamp lock: %v", serr)
 		}
 	}
 	return err
 }
 
-// apply runs a plan in order. A device that vanished is logged and skipped (the caller
-// re-plans); a unit that cannot be started does not stop the network steps, but the run
-// fails at the end; any other kernel error stops the run.
-func (e *Env) apply(ctx context.Context, p plan.Plan, rec *record.Record) (vanished bool, err error) {
+// errInterrupted marks a run stopped by SIGINT or SIGTERM between two steps.
+var errInterrupted = errors.New("interrupted")
+
+// apply runs a plan in order, recording each step that changes what we own as soon
+// as it is done, so that a run killed at any point leaves a record that names what it
+// made. A device that vanished is logged and skipped (the caller re-plans); a unit
+// that cannot be started does not stop the network steps, but the run fails at the
+// end; any other kernel error stops the run, and so does a signal (checked before
+// each step).
+func (e *Env) apply(ctx context.Context, p plan.Plan, s *session) (vanished bool, err error) {
 	fx, err := e.effects()
 	if err != nil {
 		return false, err
 	}
 	var unitErrs []error
 	created := false
-	for _, a := range p.Actions {
+	for i, a := range p.Actions {
+		if ctx.Err() != nil {
+			return vanished, errors.Join(append(unitErrs, e.interrupted(ctx, p, i))...)
+		}
+		var undo *record.Record
 		if a.Creates() {
 			created = true
+			// Recorded before it is done: a run killed right after the create must
+			// leave a record saying the master is ours (the next run learns its
+			// index); one killed before it leaves a record of a master that does not
+			// exist, which the next run forgets (plan.Adopt).
+			if s.rec != nil {
+				undo = cloneRecord(s.rec)
+				a.Own(s.rec)
+				if err := s.save(); err != nil {
+					return vanished, errors.Join(append(unitErrs, err)...)
+				}
+			}
 		}
 		if created && a.Op == plan.OpStartUnit && a.Link == p.Master && e.WaitUdev {
 			e.waitUdev(p.Master)
 			created = false
 		}
 		err := a.Apply(ctx, fx)
+		if err != nil && undo != nil {
+			// Not created by us (a device of that name appeared first): not ours.
+			s.rec = undo
+			if serr := s.save(); serr != nil {
+				err = errors.Join(err, serr)
+			}
+		}
 		switch {
 		case err == nil:
 			e.Log.Info("%s: %s", p.Master, a)
-			if rec != nil {
-				a.Own(rec)
+			if s.rec != nil {
+				a.Own(s.rec)
+				if a.Creates() && s.rec.Index == 0 {
+					e.stampIndex(p.Master, s.rec)
+				}
+				if err := s.save(); err != nil {
+					return vanished, errors.Join(append(unitErrs, err)...)
+				}
 			}
+			testStep()
 		case errors.Is(err, netdev.ErrGone):
 			e.Log.Warn("%s: %s: skipped, %v", p.Master, a, err)
 			vanished = true
@@ -329,6 +514,30 @@ func (e *Env) apply(ctx context.Context, p plan.Plan, rec *record.Record) (vanis
 		}
 	}
 	return vanished, errors.Join(unitErrs...)
+}
+
+// interrupted says what a run stopped by a signal before step i did and did not do.
+func (e *Env) interrupted(ctx context.Context, p plan.Plan, i int) error {
+	var left []string
+	for _, a := range p.Actions[i:] {
+		left = append(left, a.String())
+	}
+	e.Log.Warn("%s: %v: %d of %d steps applied (each logged above); not applied: %s", p.Master, context.Cause(ctx), i, len(p.Actions), strings.Join(left, "; "))
+	return fmt.Errorf("%w (%v) after %d of %d steps; not applied: %s; run it again to finish", errInterrupted, context.Cause(ctx), i, len(p.Actions), strings.Join(left, "; "))
+}
+
+// stampIndex records the ifindex of the master this run created, so that a device
+// someone makes under that name after ours went is never taken for ours.
+func (e *Env) stampIndex(master string, rec *record.Record) {
+	src, err := e.source(func(string) bool { return false })
+	if err != nil {
+		return
+	}
+	if s, err := src.Links(); err == nil {
+		if l, ok := s.Get(master); ok {
+			rec.Index = l.Index
+		}
+	}
 }
 
 // effects is what a plan changes: the kernel (netlink, or Env.Kernel in tests) and the
@@ -394,20 +603,14 @@ func (e *Env) Up(ctx context.Context, masters []string) error {
 	}
 	var errs []error
 	heldBy := map[string][]string{}
-	pass := func(ms []*config.Master) {
+	pass := func(ms []*config.Master, coalesce bool) {
 		for _, m := range ms {
-			in := plan.Input{Config: c, Master: m, Programs: e.programs()}
-			j := job{master: m.Name, kind: full, in: &in, up: true, plan: func(st plan.State) (plan.Plan, bool, error) {
-				p, err := plan.Up(in, st)
-				heldBy[m.Name] = p.HeldBy
-				return p, true, err
-			}}
-			if err := e.converge(ctx, c, j); err != nil {
+			if err := e.converge(ctx, c, e.upJob(m.Name, coalesce, heldBy)); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", m.Name, err))
 			}
 		}
 	}
-	pass(ms)
+	pass(ms, true)
 	// Slaves the file moved between masters (bond0's NIC now bond1's, and back): a
 	// master that found its new slave still held by one converged after it, which
 	// has released it since, runs once more so that this bond-up converges both.
@@ -417,14 +620,9 @@ func (e *Env) Up(ctx context.Context, masters []string) error {
 			again = append(again, m)
 		}
 	}
-	if len(again) > 0 {
-		// Our own first pass stamped their locks: it must not count as a concurrent
-		// run that did the work.
-		since := e.Since
-		e.Since = 0
-		pass(again)
-		e.Since = since
-	}
+	// Our own first pass stamped their locks: it must not count as a concurrent run
+	// that did the work.
+	pass(again, false)
 	return errors.Join(errs...)
 }
 
@@ -462,13 +660,7 @@ func (e *Env) Down(ctx context.Context, masters []string, stopSupplicants bool) 
 	}
 	var errs []error
 	for _, m := range ms {
-		in := plan.Input{Config: c, Master: m, Programs: e.programs()}
-		_, configured := c.Master(m.Name)
-		j := job{master: m.Name, kind: other, down: true, unconfigured: !configured, plan: func(st plan.State) (plan.Plan, bool, error) {
-			p, err := plan.Down(in, st, stopSupplicants)
-			return p, false, err
-		}}
-		if err := e.converge(ctx, c, j); err != nil {
+		if err := e.converge(ctx, c, e.downJob(m.Name, stopSupplicants)); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", m.Name, err))
 		}
 	}
@@ -556,21 +748,14 @@ func (e *Env) Hotplug(ctx context.Context, action, ifname string) error {
 	if err := config.CheckName(ifname); err != nil {
 		return usagef("interface %q (matched by %s's slaves): %v", ifname, m.Name, err)
 	}
-	in := plan.Input{Config: c, Master: m, Programs: e.programs()}
 	ev := plan.Event{Action: action, Ifname: ifname}
 	// udev runs RUN programs after it renamed the device: the event's own device is
 	// final even if another reader of the udev database could not tell yet.
 	if e.Info != nil {
 		e.Info = eventDevice{DeviceInfo: e.Info, name: ifname}
 	}
-	// A run that may only stop units neither coalesces nor lets others coalesce with it.
-	k := full
-	if plan.OnlyStops(ev, m.Name, func(name string) bool { return !e.present(name) }) {
-		k = other
-	}
-	return e.converge(ctx, c, job{master: m.Name, kind: k, in: &in, plan: func(st plan.State) (plan.Plan, bool, error) {
-		return plan.Hotplug(in, ev, st)
-	}})
+	onlyStops := plan.OnlyStops(ev, m.Name, func(name string) bool { return !e.present(name) })
+	return e.converge(ctx, c, e.hotplugJob(m.Name, ev, onlyStops))
 }
 
 // present reports whether a link of that name exists now.

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -34,6 +36,8 @@ func Load(path string, opt Options) (*Config, error) {
 		return nil, err
 	}
 	c.Warnings = append(notes, c.Warnings...)
+	sum := sha256.Sum256(data)
+	c.Digest = hex.EncodeToString(sum[:])
 	return c, nil
 }
 

@@ -32,6 +32,9 @@ type Config struct {
 	// Warnings are non-fatal remarks (for example a master with no SLAVES key), each
 	// already prefixed with file:line.
 	Warnings []string
+	// Digest identifies the content read (hex SHA-256; set by Load): two runs that
+	// read the same digest planned from the same file, whatever the clocks say.
+	Digest string
 }
 
 // Master is the desired state of one bond or bridge.

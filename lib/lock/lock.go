@@ -4,6 +4,7 @@
 package lock
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -39,21 +40,46 @@ func Now() int64 {
 	return ts.Nano()
 }
 
-// stampLen is the fixed width of the stamp kept in the lock file: the time the last
-// successful full run took the lock. Fixed width, written in one pwrite, so a reader
-// never sees half of it.
-const stampLen = 20
+// The stamp kept in the lock file says what the last successful full run saw: when it
+// took the lock (timeLen digits) and a digest of the configuration it read under the
+// lock (digestLen characters). Fixed width, written in one pwrite, so a reader never
+// sees half of it.
+const (
+	timeLen   = 20
+	digestLen = 64
+	stampLen  = timeLen + 1 + digestLen
+)
 
-// ensureDir creates dir (0700) and refuses it, or its parent, when it is a symlink,
-// writable by group or others, or (when we are root) owned by another user: whoever
-// controls either could forge the stamp, hold the flock, or redirect the lock file.
+// ensureDir creates dir (0700) in a parent readable by all (0755: the records beside
+// the lock directory are what `bond-up -n` and --status read as an ordinary user), and
+// refuses either when it is a symlink, writable by group or others, or (when we are
+// root) owned by another user: whoever controls either could forge the stamp, hold the
+// flock, or redirect the lock file.
 func ensureDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	parent := filepath.Dir(filepath.Clean(dir))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fmt.Errorf("create directory %s: %w", parent, err)
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 		return fmt.Errorf("create lock directory %s: %w", dir, err)
 	}
-	for _, d := range []string{dir, filepath.Dir(filepath.Clean(dir))} {
+	for _, d := range []string{dir, parent} {
 		if err := checkDir(d); err != nil {
 			return err
+		}
+	}
+	// MkdirAll honours the umask (bond-up@.service runs with UMask=0077), and older
+	// versions made the parent 0700: open it up for reading. checkDir made sure it
+	// is ours and writable by us only.
+	if st, err := os.Stat(parent); err == nil && st.Mode().Perm() != 0o755 {
+		if err := os.Chmod(parent, 0o755); err != nil {
+			return fmt.Errorf("directory %s: %w", parent, err)
+		}
+	}
+	// The lock directory itself stays root-only whatever made it.
+	if st, err := os.Stat(dir); err == nil && st.Mode().Perm() != 0o700 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("lock directory %s: %w", dir, err)
 		}
 	}
 	return nil
@@ -85,19 +111,23 @@ func checkDir(dir string) error {
 	return nil
 }
 
-// Acquire takes the lock of master in dir, waiting at most timeout.
-func Acquire(dir, master string, timeout time.Duration) (*Lock, error) {
-	l, _, err := AcquireOrCoalesce(dir, master, timeout, -1)
+// Acquire takes the lock of master in dir, waiting at most timeout, or until ctx ends
+// (SIGINT, SIGTERM: a run told to stop stops waiting at once).
+func Acquire(ctx context.Context, dir, master string, timeout time.Duration) (*Lock, error) {
+	l, _, err := AcquireOrCoalesce(ctx, dir, master, timeout, -1, "")
 	return l, err
 }
 
 // AcquireOrCoalesce is Acquire for runs that only ask "converge the master from the
-// state as it is now" (udev events): it returns coalesced=true, without the lock,
-// as soon as a run that took the lock after since (Now() at this run's start) has
-// finished successfully, because that run read the state after ours changed and so
-// already did our work. A burst of events then costs a few runs, not one per event.
-// since < 0 never coalesces.
-func AcquireOrCoalesce(dir, master string, timeout time.Duration, since int64) (*Lock, bool, error) {
+// state and configuration as they are now" (bond-up, udev events): it returns
+// coalesced=true, without the lock, as soon as a run that took the lock after since
+// (Now() at this run's start) has finished successfully having read the configuration
+// whose digest is digest (the one this run read at its start), because that run read
+// the state after ours changed, and the same file, and so already did our work. A
+// burst of events then costs a few runs, not one per event. A run that read another
+// file (an edit came between) covers nobody who read this one: clocks alone cannot
+// tell which of two reads was newer. since < 0 or digest "" never coalesces.
+func AcquireOrCoalesce(ctx context.Context, dir, master string, timeout time.Duration, since int64, digest string) (*Lock, bool, error) {
 	if err := ensureDir(dir); err != nil {
 		return nil, false, err
 	}
@@ -107,7 +137,10 @@ func AcquireOrCoalesce(dir, master string, timeout time.Duration, since int64) (
 	if err != nil {
 		return nil, false, fmt.Errorf("open lock %s: %w", p, err)
 	}
-	covered := func() bool { return since >= 0 && readStamp(f) > since }
+	covered := func() bool {
+		t, d := readStamp(f)
+		return since >= 0 && digest != "" && t > since && d == digest
+	}
 	deadline := time.Now().Add(timeout)
 	// Poll with a short back-off rather than a blocking flock: a blocking call cannot
 	// be abandoned at the deadline. Runs hold the lock for milliseconds on real
@@ -136,33 +169,44 @@ func AcquireOrCoalesce(dir, master string, timeout time.Duration, since int64) (
 			f.Close()
 			return nil, false, fmt.Errorf("lock %s after %v: %w", p, timeout, ErrTimeout)
 		}
-		time.Sleep(wait)
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, false, fmt.Errorf("waiting for lock %s: %w", p, context.Cause(ctx))
+		case <-time.After(wait):
+		}
 		if wait < 100*time.Millisecond {
 			wait = min(2*wait, 100*time.Millisecond)
 		}
 	}
 }
 
-func readStamp(f *os.File) int64 {
+// readStamp returns the stamp's time and digest (-1 and "" when there is none).
+func readStamp(f *os.File) (int64, string) {
 	b := make([]byte, stampLen)
 	n, _ := f.ReadAt(b, 0)
-	if n != stampLen {
-		return -1
+	if n != stampLen || b[timeLen] != ' ' {
+		return -1, ""
 	}
-	v, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	v, err := strconv.ParseInt(strings.TrimSpace(string(b[:timeLen])), 10, 64)
 	if err != nil {
-		return -1
+		return -1, ""
 	}
-	return v
+	return v, strings.TrimSpace(string(b[timeLen+1:]))
 }
 
-// Done records that this run converged the master successfully, for waiters that can
-// coalesce with it (see AcquireOrCoalesce). Call it only after a full, successful run.
-func (l *Lock) Done() error {
+// Done records that this run converged the master successfully from the
+// configuration whose digest is digest (read after the lock was taken), for waiters
+// that can coalesce with it (see AcquireOrCoalesce). Call it only after a full,
+// successful run.
+func (l *Lock) Done(digest string) error {
 	if l == nil || l.f == nil {
 		return nil
 	}
-	_, err := l.f.WriteAt([]byte(fmt.Sprintf("%*d", stampLen, l.start)), 0)
+	if len(digest) > digestLen || strings.ContainsAny(digest, " \n") {
+		return fmt.Errorf("lock stamp: digest %q is not %d characters without spaces", digest, digestLen)
+	}
+	_, err := l.f.WriteAt([]byte(fmt.Sprintf("%*d %*s", timeLen, l.start, digestLen, digest)), 0)
 	return err
 }
 

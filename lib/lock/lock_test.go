@@ -1,29 +1,35 @@
 package lock
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
+
+var bg = context.Background()
 
 func TestSecondHolderWaitsThenTimesOut(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "locks")
-	l, err := Acquire(dir, "bond0", time.Second)
+	l, err := Acquire(bg, dir, "bond0", time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Acquire(dir, "bond0", 50*time.Millisecond); !errors.Is(err, ErrTimeout) {
+	if _, err := Acquire(bg, dir, "bond0", 50*time.Millisecond); !errors.Is(err, ErrTimeout) {
 		t.Fatalf("second Acquire: want ErrTimeout, got %v", err)
 	}
-	if _, err := Acquire(dir, "br0", 50*time.Millisecond); err != nil {
+	if _, err := Acquire(bg, dir, "br0", 50*time.Millisecond); err != nil {
 		t.Fatalf("another master's lock must be independent: %v", err)
 	}
 	l.Release()
-	l2, err := Acquire(dir, "bond0", 50*time.Millisecond)
+	l2, err := Acquire(bg, dir, "bond0", 50*time.Millisecond)
 	if err != nil {
 		t.Fatalf("after release: %v", err)
 	}
@@ -40,7 +46,7 @@ func TestSymlinkInPlaceOfTheLockFileIsRefused(t *testing.T) {
 	if err := os.Symlink(victim, filepath.Join(dir, "bond0.lock")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Acquire(dir, "bond0", 50*time.Millisecond); err == nil {
+	if _, err := Acquire(bg, dir, "bond0", 50*time.Millisecond); err == nil {
 		t.Fatal("a symlinked lock file was followed")
 	}
 	if b, _ := os.ReadFile(victim); string(b) != "keep" {
@@ -54,13 +60,13 @@ func TestSymlinkedOrWritableDirectoryIsRefused(t *testing.T) {
 	os.MkdirAll(real, 0o700)
 	link := filepath.Join(base, "link")
 	os.Symlink(real, link)
-	if _, err := Acquire(link, "bond0", 50*time.Millisecond); err == nil || !strings.Contains(err.Error(), "not a directory") {
+	if _, err := Acquire(bg, link, "bond0", 50*time.Millisecond); err == nil || !strings.Contains(err.Error(), "not a directory") {
 		t.Fatalf("symlinked directory: %v", err)
 	}
 	open := filepath.Join(base, "open")
 	os.MkdirAll(open, 0o700)
 	os.Chmod(open, 0o777)
-	if _, err := Acquire(open, "bond0", 50*time.Millisecond); err == nil || !strings.Contains(err.Error(), "writable") {
+	if _, err := Acquire(bg, open, "bond0", 50*time.Millisecond); err == nil || !strings.Contains(err.Error(), "writable") {
 		t.Fatalf("world-writable directory: %v", err)
 	}
 }
@@ -79,7 +85,7 @@ func TestKilledHolderLeavesNoLock(t *testing.T) {
 	// Wait until the child holds it.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		l, err := Acquire(dir, "bond0", 10*time.Millisecond)
+		l, err := Acquire(bg, dir, "bond0", 10*time.Millisecond)
 		if errors.Is(err, ErrTimeout) {
 			break
 		}
@@ -93,7 +99,7 @@ func TestKilledHolderLeavesNoLock(t *testing.T) {
 	}
 	cmd.Process.Kill()
 	cmd.Wait()
-	l, err := Acquire(dir, "bond0", time.Second)
+	l, err := Acquire(bg, dir, "bond0", time.Second)
 	if err != nil {
 		t.Fatalf("after the holder was killed: %v", err)
 	}
@@ -104,7 +110,7 @@ func TestKilledHolderLeavesNoLock(t *testing.T) {
 // finished successfully; it does not with one that took the lock before.
 func TestWaiterCoalescesOnlyWithALaterSuccessfulRun(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "locks")
-	early, err := Acquire(dir, "bond0", time.Second)
+	early, err := Acquire(bg, dir, "bond0", time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,12 +122,12 @@ func TestWaiterCoalescesOnlyWithALaterSuccessfulRun(t *testing.T) {
 	}
 	res := make(chan result, 1)
 	go func() {
-		l, c, err := AcquireOrCoalesce(dir, "bond0", 5*time.Second, since)
+		l, c, err := AcquireOrCoalesce(bg, dir, "bond0", 5*time.Second, since, "d1")
 		res <- result{l, c, err}
 	}()
 	// The early run read the state before the waiter's change: finishing it must not
 	// release the waiter from its work.
-	early.Done()
+	early.Done("d1")
 	early.Release()
 	r := <-res
 	if r.err != nil || r.coalesced || r.l == nil {
@@ -130,23 +136,23 @@ func TestWaiterCoalescesOnlyWithALaterSuccessfulRun(t *testing.T) {
 	// Now a waiter that started before r.l was taken: r.l's run covers it once done.
 	since2 := since
 	go func() {
-		l, c, err := AcquireOrCoalesce(dir, "bond0", 5*time.Second, since2)
+		l, c, err := AcquireOrCoalesce(bg, dir, "bond0", 5*time.Second, since2, "d1")
 		res <- result{l, c, err}
 	}()
 	time.Sleep(50 * time.Millisecond)
-	r.l.Done()
+	r.l.Done("d1")
 	r2 := <-res
 	if r2.err != nil || !r2.coalesced || r2.l != nil {
 		t.Fatalf("after a later successful run: want coalesced, got lock=%v coalesced=%v err=%v", r2.l, r2.coalesced, r2.err)
 	}
 	r.l.Release()
 	// A failed run (no Done) covers nobody.
-	l3, err := Acquire(dir, "br0", time.Second)
+	l3, err := Acquire(bg, dir, "br0", time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	go func() {
-		l, c, err := AcquireOrCoalesce(dir, "br0", 5*time.Second, Now())
+		l, c, err := AcquireOrCoalesce(bg, dir, "br0", 5*time.Second, Now(), "d1")
 		res <- result{l, c, err}
 	}()
 	time.Sleep(50 * time.Millisecond)
@@ -175,7 +181,7 @@ func TestDirectoryOwnedByAnotherUserIsRefusedWhenRoot(t *testing.T) {
 				t.Fatal(err)
 			}
 			forged := filepath.Join(dir, "bond0.lock")
-			if err := os.WriteFile(forged, []byte("99999999999999999999"), 0o600); err != nil {
+			if err := os.WriteFile(forged, []byte(fmt.Sprintf("%20d %64s", int64(1)<<62, "d1")), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			owned := dir
@@ -185,7 +191,7 @@ func TestDirectoryOwnedByAnotherUserIsRefusedWhenRoot(t *testing.T) {
 			if err := os.Chown(owned, nobody, nobody); err != nil {
 				t.Fatal(err)
 			}
-			l, coalesced, err := AcquireOrCoalesce(dir, "bond0", 50*time.Millisecond, Now())
+			l, coalesced, err := AcquireOrCoalesce(bg, dir, "bond0", 50*time.Millisecond, Now(), "d1")
 			if err == nil || !errors.Is(err, ErrUnsafeDir) || !strings.Contains(err.Error(), "owned by uid 65534") {
 				t.Fatalf("want ErrUnsafeDir naming uid 65534, got lock=%v coalesced=%v err=%v", l, coalesced, err)
 			}
@@ -201,5 +207,87 @@ func TestDirectoryOwnedByAnotherUserIsRefusedWhenRoot(t *testing.T) {
 func TestDefaultDirectoryIsUnderARootOnlyParent(t *testing.T) {
 	if strings.HasPrefix(DefaultDir, "/run/lock/") || filepath.Dir(filepath.Dir(DefaultDir)) != "/run" {
 		t.Fatalf("DefaultDir %s: want /run/<ours>/..., never the world-writable /run/lock", DefaultDir)
+	}
+}
+
+// Issue 19 item 1: a run that converged from another configuration than the waiter
+// read (an edit came between) does not cover the waiter, however late it ran.
+func TestWaiterDoesNotCoalesceWithARunThatReadAnotherFile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "locks")
+	since := Now()
+	holder, err := Acquire(bg, dir, "bond0", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := make(chan bool, 1)
+	go func() {
+		l, c, err := AcquireOrCoalesce(bg, dir, "bond0", 5*time.Second, since, "new")
+		if err != nil {
+			t.Error(err)
+		}
+		l.Release()
+		res <- c
+	}()
+	time.Sleep(50 * time.Millisecond)
+	if err := holder.Done("old"); err != nil {
+		t.Fatal(err)
+	}
+	holder.Release()
+	if <-res {
+		t.Fatal("the waiter that read the new file coalesced with a run that read the old one")
+	}
+}
+
+// Issue 19 item 7: a run told to stop (its context ends) stops waiting at once.
+func TestCancelledWaiterStopsAtOnce(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "locks")
+	holder, err := Acquire(bg, dir, "bond0", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Release()
+	ctx, cancel := context.WithCancel(bg)
+	time.AfterFunc(50*time.Millisecond, cancel)
+	start := time.Now()
+	_, err = Acquire(ctx, dir, "bond0", 30*time.Second)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("want context.Canceled, got %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("stopped waiting after %v", d)
+	}
+}
+
+// Issue 19 item 6: the parent (where the records live) is readable by all whatever the
+// umask; the lock directory stays root-only.
+func TestParentIsReadableLockDirIsNot(t *testing.T) {
+	old := unix.Umask(0o077)
+	defer unix.Umask(old)
+	parent := filepath.Join(t.TempDir(), "run-bond-hotplug")
+	dir := filepath.Join(parent, "lock")
+	l, err := Acquire(bg, dir, "bond0", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Release()
+	for d, want := range map[string]os.FileMode{parent: 0o755, dir: 0o700} {
+		st, err := os.Stat(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, want %v", d, st.Mode().Perm(), want)
+		}
+	}
+	// An existing 0700 parent (made by an older version) is opened up too.
+	if err := os.Chmod(parent, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if l, err = Acquire(bg, dir, "bond0", time.Second); err != nil {
+		t.Fatal(err)
+	}
+	l.Release()
+	if st, _ := os.Stat(parent); st.Mode().Perm() != 0o755 {
+		t.Errorf("existing parent: mode %v, want 0755", st.Mode().Perm())
 	}
 }

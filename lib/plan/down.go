@@ -37,12 +37,12 @@ func Down(in Input, st State, stopSupplicants bool) (Plan, error) {
 	// deterministic; stopping one that is not loaded succeeds): skipping them would
 	// delete the master with its leases unreleased. If the stop fails, the run stops
 	// there (a waited stop) and the master stays.
-	if st.UnitsUnknown {
+	if st.UnitsErr != nil {
 		p.Notes = append(p.Notes, "cannot list units: stopping the DHCP units by name")
 	}
 	for _, role := range []units.Role{units.RoleDHCP4, units.RoleDHCP6} {
 		name := units.Name(role, m.Name)
-		if _, loaded := st.Units[name]; loaded || st.UnitsUnknown {
+		if _, loaded := st.Units[name]; loaded || st.UnitsErr != nil {
 			p.add(Action{Op: OpStopUnit, Link: m.Name, Name: name, Wait: true})
 		}
 	}

@@ -65,7 +65,7 @@ func Adopt(in Input, st State, r *record.Record) {
 			r.Primary = m.Primary
 		}
 	}
-	if st.UnitsUnknown {
+	if st.UnitsErr != nil {
 		return
 	}
 	for name := range r.Units {

@@ -23,8 +23,9 @@ type State struct {
 	Addrs  []netdev.Addr
 	Routes []netdev.Route
 	Units  map[string]units.State // every unit of ours that systemd has loaded
-	// UnitsUnknown: systemd could not be asked, so Units is empty for lack of an answer.
-	UnitsUnknown bool
+	// UnitsErr: systemd could not be asked, so Units is empty for lack of an answer
+	// (networking is still planned; the run reports the failure).
+	UnitsErr error
 	// Owned is the record of what runs of ours applied to the master (nil: none).
 	Owned *record.Record
 }

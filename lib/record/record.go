@@ -183,11 +183,56 @@ func (s Store) Load(master string) (*Record, error) {
 	if r.Master != master {
 		return nil, fmt.Errorf("read record %s: %w: it is the record of %q", p, ErrCorrupt, r.Master)
 	}
+	// The marker decides; the record's own field counts too for a record written by
+	// a version without markers.
+	r.Up = r.Up || s.IsUp(master)
 	return &r, nil
 }
 
+// upPath is the marker of a master that is up: a file of its own, so that whether
+// hot-plug maintains the master survives a record that cannot be read.
+func (s Store) upPath(master string) (string, error) {
+	if err := config.CheckName(master); err != nil {
+		return "", fmt.Errorf("up marker of %q: %w", master, err)
+	}
+	return filepath.Join(s.Dir, master+".up"), nil
+}
+
+// IsUp reports whether master's up marker exists (bond-up ran, bond-down has not
+// since), whatever its record says or whether it can be read.
+func (s Store) IsUp(master string) bool {
+	p, err := s.upPath(master)
+	if err != nil || checkDir(s.Dir) != nil {
+		return false
+	}
+	_, err = os.Lstat(p)
+	return err == nil
+}
+
+// setUp creates or removes master's up marker.
+func (s Store) setUp(master string, up bool) error {
+	p, err := s.upPath(master)
+	if err != nil {
+		return err
+	}
+	if !up {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove up marker %s: %w", p, err)
+		}
+		return nil
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		return fmt.Errorf("write up marker %s: %w", p, err)
+	}
+	return f.Close()
+}
+
 // Save writes the record atomically (a temporary file renamed over the old one), so
-// a run killed mid-write leaves the old record or the new one, never half of one.
+// a run killed mid-write leaves the old record or the new one, never half of one, and
+// sets the up marker to r.Up: a master going up is marked before its record says so,
+// one going down loses its marker after its record says so, so that a run killed in
+// between leaves the master up rather than hot-plug off.
 func (s Store) Save(r *Record) error {
 	p, err := s.path(r.Master)
 	if err != nil {
@@ -233,10 +278,18 @@ func (s Store) Save(r *Record) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("write record %s: %w", p, err)
 	}
+	if r.Up {
+		if err := s.setUp(r.Master, true); err != nil {
+			return err
+		}
+	}
 	if err := os.Rename(tmp.Name(), p); err != nil {
 		return fmt.Errorf("write record %s: %w", p, err)
 	}
 	ok = true
+	if !r.Up {
+		return s.setUp(r.Master, false)
+	}
 	return nil
 }
 
@@ -257,7 +310,7 @@ func (s Store) SetAside(master string) (string, error) {
 	return p + ".corrupt", nil
 }
 
-// Remove deletes the record of master; none is success.
+// Remove deletes the record of master and its up marker; none is success.
 func (s Store) Remove(master string) error {
 	p, err := s.path(master)
 	if err != nil {
@@ -266,7 +319,7 @@ func (s Store) Remove(master string) error {
 	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove record %s: %w", p, err)
 	}
-	return nil
+	return s.setUp(master, false)
 }
 
 // Masters lists the masters that have a record, sorted.

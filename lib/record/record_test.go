@@ -45,8 +45,8 @@ func TestSaveLoadRemoveRoundTrip(t *testing.T) {
 		t.Errorf("Masters = %v, %v", ms, err)
 	}
 	ents, _ := os.ReadDir(s.Dir)
-	if len(ents) != 1 {
-		t.Errorf("%s holds %d files, want only bond0.json (no temporary file left)", s.Dir, len(ents))
+	if len(ents) != 2 {
+		t.Errorf("%s holds %d files, want only bond0.json and bond0.up (no temporary file left)", s.Dir, len(ents))
 	}
 	if err := s.Remove("bond0"); err != nil {
 		t.Fatal(err)
@@ -123,5 +123,32 @@ func TestStateDirectoryIsReadableByAllWhateverTheUmask(t *testing.T) {
 	}
 	if st, err := os.Stat(s.Dir); err == nil && st.Mode().Perm()&0o011 != 0o011 {
 		t.Errorf("%s is %v: not searchable by others", s.Dir, st.Mode().Perm())
+	}
+}
+
+// Issue 19 item 8: whether a master is up survives a record that cannot be read, and
+// going down removes the marker.
+func TestUpMarkerSurvivesACorruptRecord(t *testing.T) {
+	s := Store{Dir: filepath.Join(t.TempDir(), "state")}
+	if err := s.Save(&Record{Master: "br0", Kind: "bridge", Up: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(s.Dir, "br0.json"), []byte("{cut sh"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Load("br0"); err == nil {
+		t.Fatal("a corrupt record loaded")
+	}
+	if !s.IsUp("br0") {
+		t.Fatal("a corrupt record took the master down")
+	}
+	if err := s.Save(&Record{Master: "br0", Kind: "bridge"}); err != nil {
+		t.Fatal(err)
+	}
+	if s.IsUp("br0") {
+		t.Fatal("a record saved down left the master up")
+	}
+	if r, err := s.Load("br0"); err != nil || r.Up {
+		t.Fatalf("Load = %+v, %v; want down", r, err)
 	}
 }
