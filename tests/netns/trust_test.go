@@ -1,0 +1,217 @@
+package netns_test
+
+// Issue 19 ("Trust"): each defect reproduced with the built binaries, then proven gone.
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// waitExit waits at most d for p to exit and reports whether it did.
+func waitExit(p *proc, d time.Duration) bool {
+	select {
+	case <-p.done:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+// exitCode of a finished proc (-1: killed by a signal).
+func exitCode(p *proc) int {
+	if p.cmd.ProcessState == nil {
+		return -2
+	}
+	return p.cmd.ProcessState.ExitCode()
+}
+
+// Item 1: an edit, then bond-up, while a hot-plug run that read the old file waits
+// for the lock. The hot-plug run is made to win the lock (bond-up is stopped with
+// SIGSTOP until the hot-plug run has finished), the order in which the old code lost
+// the edit: the hot-plug run converged to the old file and bond-up coalesced with it.
+func TestAnEditIsNotLostToAWaitingHotplugRun(t *testing.T) {
+	t.Parallel()
+	ns := newNS(t)
+	mustVeth(t, ns, "veth0", "peer0")
+	conf := writeConfig(t, ns, "br0SLAVES='veth*'\nbr0ADDRS='10.99.0.2/24'\n"+noDHCP)
+	mustRun(t, ns, nil, upBin, "-c", conf)
+	mustVeth(t, ns, "veth1", "peer1")
+
+	release := holdLock(t, ns, "br0")
+	env := udevEnv("add", "veth1")
+	env["BOND_HOTPLUG_CONFIG"] = conf
+	hot := background(t, ns, env, hotplugBin)
+	time.Sleep(300 * time.Millisecond) // it has read the old file and waits
+	if err := os.WriteFile(conf, []byte("br0SLAVES='veth*'\nbr0ADDRS='10.99.0.3/24'\n"+noDHCP), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	up := background(t, ns, nil, upBin, "-c", conf)
+	time.Sleep(300 * time.Millisecond) // it has read the new file and waits
+	if err := up.cmd.Process.Signal(unix.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	if !waitExit(hot, 10*time.Second) || exitCode(hot) != 0 {
+		t.Fatalf("hot-plug run: exit %d\n%s", exitCode(hot), hot.stderr)
+	}
+	if err := up.cmd.Process.Signal(unix.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	if !waitExit(up, 10*time.Second) || exitCode(up) != 0 {
+		t.Fatalf("bond-up: exit %d\n%s", exitCode(up), up.stderr)
+	}
+	got := addrsOf(t, ns, "br0")
+	if !contains(got, "10.99.0.3/24") || contains(got, "10.99.0.2/24") {
+		t.Errorf("br0 addresses = %v, want the edit (10.99.0.3/24) without the old address\nhot-plug:\n%s\nbond-up:\n%s", got, hot.stderr, up.stderr)
+	}
+	assertPorts(t, ns, "br0", "veth0", "veth1")
+	if out, _ := mustRun(t, ns, nil, upBin, "-n", "-c", conf); out != "br0: nothing to do\n" {
+		t.Errorf("bond-up -n after both runs:\n%s", out)
+	}
+}
+
+// Item 7: SIGTERM (systemd stopping the unit) or Ctrl-C stops a run waiting for the
+// lock at once; nothing is applied, and it says so.
+func TestASignalStopsARunWaitingForTheLock(t *testing.T) {
+	t.Parallel()
+	for _, sig := range []unix.Signal{unix.SIGTERM, unix.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			ns := newNS(t)
+			mustVeth(t, ns, "veth0", "peer0")
+			conf := writeConfig(t, ns, brConf+noDHCP)
+			holdLock(t, ns, "br0")
+			up := background(t, ns, nil, upBin, "-c", conf)
+			time.Sleep(300 * time.Millisecond)
+			if err := up.cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			if !waitExit(up, 3*time.Second) {
+				t.Fatalf("bond-up still waits 3 s after %v\n%s", sig, up.stderr)
+			}
+			if code := exitCode(up); code != 1 || !strings.Contains(up.stderr.String(), "waiting for lock") {
+				t.Errorf("bond-up after %v: exit %d, want 1 saying it stopped waiting\n%s", sig, code, up.stderr)
+			}
+			if ns.link(t, "br0") != nil {
+				t.Errorf("bond-up interrupted while waiting created br0")
+			}
+		})
+	}
+}
+
+// Item 8: a record that cannot be read does not turn hot-plug off for its master.
+func TestACorruptRecordKeepsHotplugOn(t *testing.T) {
+	t.Parallel()
+	ns := newNS(t)
+	mustVeth(t, ns, "veth0", "peer0")
+	conf := writeConfig(t, ns, brConf+noDHCP)
+	mustRun(t, ns, nil, upBin, "-c", conf)
+	if err := os.WriteFile(filepath.Join(ns.stateDir(), "br0.json"), []byte(`{"master": "br0", "slaves": [`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustVeth(t, ns, "veth1", "peer1")
+	env := udevEnv("add", "veth1")
+	env["BOND_HOTPLUG_CONFIG"] = conf
+	_, stderr := mustRun(t, ns, env, hotplugBin)
+	assertPorts(t, ns, "br0", "veth0", "veth1")
+	if !strings.Contains(stderr, "set aside") {
+		t.Errorf("the hot-plug run does not say it set the record aside:\n%s", stderr)
+	}
+	mustVeth(t, ns, "veth2", "peer2")
+	env = udevEnv("add", "veth2")
+	env["BOND_HOTPLUG_CONFIG"] = conf
+	mustRun(t, ns, env, hotplugBin)
+	assertPorts(t, ns, "br0", "veth0", "veth1", "veth2")
+}
+
+// Item 6: the directory holding the records and the lock directory is readable by
+// all (0755) whatever the umask, so `bond-up -n` as an ordinary user shows the same
+// removals as root's; the lock directory stays root-only.
+func TestAnOrdinaryUserReadsTheRecords(t *testing.T) {
+	t.Parallel()
+	ns := newNS(t)
+	mustVeth(t, ns, "veth0", "peer0")
+	pub := publicDir(t)
+	conf := writePublic(t, pub, "network.conf", brConf+noDHCP)
+	runDir := filepath.Join(pub, "run")
+	env := map[string]string{
+		"BOND_HOTPLUG_LOCKDIR":  filepath.Join(runDir, "lock"),
+		"BOND_HOTPLUG_STATEDIR": filepath.Join(runDir, "state"),
+	}
+	// bond-up@.service runs with UMask=0077.
+	if _, errOut, code := run(t, ns, env, "/bin/sh", "-c", `umask 077; exec "$0" "$@"`, upBin, "-c", conf); code != 0 {
+		t.Fatalf("bond-up: exit %d\n%s", code, errOut)
+	}
+	writePublic(t, pub, "network.conf", "br0SLAVES='veth*'\nbr0ADDRS='10.99.0.2/24'\n"+noDHCP)
+	out, errOut, code := isolatedRun(t, ns, env, true, upBin, "-n", "-c", conf, "br0")
+	if code != 0 || !strings.Contains(out, "delete address fd00:99::2/64 from br0") {
+		t.Errorf("bond-up -n as nobody: exit %d, want the removal of fd00:99::2/64\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	for d, want := range map[string]os.FileMode{runDir: 0o755, filepath.Join(runDir, "lock"): 0o700} {
+		st, err := os.Stat(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, want %v", d, st.Mode().Perm(), want)
+		}
+	}
+}
+
+// Item 5: a run killed after any step (SIGKILL right after the step was applied and
+// recorded: no deferred code runs) leaves a record that names what it made. The
+// master then renamed in the file, `bond-down OLDNAME` still deletes it; and the next
+// bond-up finishes the job.
+func TestARunKilledAtAnyStepOrphansNothing(t *testing.T) {
+	t.Parallel()
+	conf := brConf
+	probe := newNS(t)
+	mustVeth(t, probe, "veth0", "peer0", "veth1", "peer1")
+	plan, _ := mustRun(t, probe, nil, upBin, "-n", "-c", writeConfig(t, probe, conf))
+	steps := len(strings.Split(strings.TrimSpace(plan), "\n")) - 1 // the header line
+	if steps < 8 {
+		t.Fatalf("the plan has %d steps, want at least 8:\n%s", steps, plan)
+	}
+	for n := 1; n <= steps; n++ {
+		t.Run("after step "+strconv.Itoa(n), func(t *testing.T) {
+			t.Parallel()
+			for _, next := range []string{"bond-down of the renamed master", "bond-up"} {
+				ns := newNS(t)
+				mustVeth(t, ns, "veth0", "peer0", "veth1", "peer1")
+				c := writeConfig(t, ns, conf)
+				_, stderr, code := run(t, ns, map[string]string{"BOND_HOTPLUG_KILL_AFTER": strconv.Itoa(n)}, upBin, "-c", c)
+				if code != -1 {
+					t.Fatalf("bond-up with BOND_HOTPLUG_KILL_AFTER=%d: exit %d, want killed\n%s", n, code, stderr)
+				}
+				if next == "bond-up" {
+					mustRun(t, ns, nil, upBin, "-c", c)
+					assertConverged(t, ns, "veth0", "veth1")
+					continue
+				}
+				renamed := strings.ReplaceAll(conf, "br0", "br1")
+				if err := os.WriteFile(c, []byte(renamed), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				_, stderr = mustRun(t, ns, nil, downBin, "-c", c, "br0")
+				if ns.link(t, "br0") != nil {
+					t.Errorf("killed after step %d: bond-down br0 left br0\n%s", n, stderr)
+				}
+				for _, name := range []string{"veth0", "veth1"} {
+					if l := ns.link(t, name); l == nil || l.Attrs().MasterIndex != 0 {
+						t.Errorf("killed after step %d: %s still enslaved after bond-down", n, name)
+					}
+				}
+				rec, _ := readUnits(t, ns)
+				if len(rec.Units) != 0 {
+					t.Errorf("killed after step %d: units still running after bond-down: %v", n, rec.Units)
+				}
+			}
+		})
+	}
+}
