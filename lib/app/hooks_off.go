@@ -23,4 +23,4 @@ func testLinkRcvBuf(def int) int { return def }
 
 func testStateDir(def string) string { return def }
 
-func testStep() {}
+func testStep(context.Context) {}

@@ -52,14 +52,19 @@ func testStateDir(def string) string { return envOr("BOND_HOTPLUG_STATEDIR", def
 // steps counts the steps this process applied, for testStep.
 var steps int
 
-// testStep kills the process (SIGKILL: no deferred code runs, as with kill -9 or the
-// OOM killer) right after the Nth applied step has been recorded, when
-// BOND_HOTPLUG_KILL_AFTER=N: the tests prove a run can die at any step without
-// orphaning what it made.
-func testStep() {
+// testStep runs right after the Nth applied step has been recorded. With
+// BOND_HOTPLUG_KILL_AFTER=N it kills the process (SIGKILL: no deferred code runs, as
+// with kill -9 or the OOM killer): the tests prove a run can die at any step without
+// orphaning what it made. With BOND_HOTPLUG_TERM_AFTER=N it sends itself SIGTERM and
+// waits until the signal has ended ctx, as systemd stopping the unit mid-run would.
+func testStep(ctx context.Context) {
 	steps++
 	if n, err := strconv.Atoi(os.Getenv("BOND_HOTPLUG_KILL_AFTER")); err == nil && n == steps {
 		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		select {}
+	}
+	if n, err := strconv.Atoi(os.Getenv("BOND_HOTPLUG_TERM_AFTER")); err == nil && n == steps {
+		_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
+		<-ctx.Done()
 	}
 }

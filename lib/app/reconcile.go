@@ -494,7 +494,7 @@ func (e *Env) apply(ctx context.Context, p plan.Plan, s *session) (vanished bool
 					return vanished, errors.Join(append(unitErrs, err)...)
 				}
 			}
-			testStep()
+			testStep(ctx)
 		case errors.Is(err, netdev.ErrGone):
 			e.Log.Warn("%s: %s: skipped, %v", p.Master, a, err)
 			vanished = true

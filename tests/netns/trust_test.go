@@ -215,3 +215,25 @@ func TestARunKilledAtAnyStepOrphansNothing(t *testing.T) {
 		})
 	}
 }
+
+// Item 7: a run told to stop between two steps stops before the next one, exits 1,
+// and names what it did not apply; the next bond-up finishes the job.
+func TestASignalBetweenStepsStopsTheRun(t *testing.T) {
+	t.Parallel()
+	ns := newNS(t)
+	mustVeth(t, ns, "veth0", "peer0", "veth1", "peer1")
+	conf := writeConfig(t, ns, brConf)
+	_, stderr, code := run(t, ns, map[string]string{"BOND_HOTPLUG_TERM_AFTER": "3"}, upBin, "-c", conf)
+	if code != 1 || !strings.Contains(stderr, "after 3 of") || !strings.Contains(stderr, "not applied: ") ||
+		!strings.Contains(stderr, "start bond-dhcp4@br0.service") {
+		t.Fatalf("bond-up stopped by SIGTERM after step 3: exit %d, want 1 naming what was not applied\n%s", code, stderr)
+	}
+	if got := addrsOf(t, ns, "br0"); contains(got, "10.99.0.2/24") {
+		t.Errorf("steps after the signal were applied: br0 has %v", got)
+	}
+	if rec, _ := readUnits(t, ns); len(rec.Units) != 0 {
+		t.Errorf("units started after the signal: %v", rec.Units)
+	}
+	mustRun(t, ns, nil, upBin, "-c", conf)
+	assertConverged(t, ns, "veth0", "veth1")
+}
