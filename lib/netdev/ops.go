@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/bond-hotplug/bond-hotplug/lib/config"
 	"github.com/vishvananda/netlink"
@@ -75,6 +76,7 @@ func (w *Writer) CreateBond(name string, o config.BondOptions) error {
 		return fmt.Errorf("create bond %s: %w", name, err)
 	}
 	w.optimisticDAD(name)
+	w.promoteSecondaries(name)
 	return nil
 }
 
@@ -85,7 +87,25 @@ func (w *Writer) CreateBridge(name string) error {
 		return fmt.Errorf("create bridge %s: %w", name, err)
 	}
 	w.optimisticDAD(name)
+	w.promoteSecondaries(name)
 	return nil
+}
+
+// promoteSecondaries sets net.ipv4.conf.NAME.promote_secondaries on a master whose
+// addresses we change, before we add or delete one (as NetworkManager and networkd do
+// on the devices they manage). Without it, deleting an IPv4 address also deletes every
+// other address of its subnet on the device (its secondaries): an edit of ADDRS
+// from 192.168.50.2/24 to .3/24 would take the DHCP lease 192.168.50.77/24 with it,
+// and the client would not notice before its renewal, minutes later. With it, the
+// kernel promotes a secondary instead. Best effort, like optimisticDAD: a kernel
+// without IPv4 or a read-only /proc/sys (an older unit file) leaves the kernel's
+// default, which is what runs did before.
+func (w *Writer) promoteSecondaries(name string) {
+	p := filepath.Join("/proc/sys/net/ipv4/conf", name, "promote_secondaries")
+	if b, err := os.ReadFile(p); err == nil && strings.TrimSpace(string(b)) == "1" {
+		return
+	}
+	_ = os.WriteFile(p, []byte("1\n"), 0)
 }
 
 // optimisticDAD turns on optimistic duplicate address detection (RFC 4429) for a
@@ -192,6 +212,9 @@ func (w *Writer) AddAddr(link string, p netip.Prefix) error {
 	if err != nil {
 		return err
 	}
+	if p.Addr().Is4() {
+		w.promoteSecondaries(link)
+	}
 	err = w.H.AddrAdd(l, &netlink.Addr{IPNet: ipNet(p)})
 	if errors.Is(err, unix.EEXIST) {
 		return nil
@@ -199,11 +222,15 @@ func (w *Writer) AddAddr(link string, p netip.Prefix) error {
 	return gone(err, fmt.Sprintf("add address %s to %s", p, link))
 }
 
-// DelAddr deletes an address; one that is already gone is success.
+// DelAddr deletes an address; one that is already gone is success. Its secondaries
+// stay (promoteSecondaries).
 func (w *Writer) DelAddr(link string, p netip.Prefix) error {
 	l, err := w.link(link)
 	if err != nil {
 		return err
+	}
+	if p.Addr().Is4() {
+		w.promoteSecondaries(link)
 	}
 	err = w.H.AddrDel(l, &netlink.Addr{IPNet: ipNet(p)})
 	if errors.Is(err, unix.EADDRNOTAVAIL) {

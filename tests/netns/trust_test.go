@@ -4,6 +4,7 @@ package netns_test
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -236,4 +237,32 @@ func TestASignalBetweenStepsStopsTheRun(t *testing.T) {
 	}
 	mustRun(t, ns, nil, upBin, "-c", conf)
 	assertConverged(t, ns, "veth0", "veth1")
+}
+
+// Item 12: an edit of the static address keeps a lease in the same subnet. The kernel
+// deletes an IPv4 address's secondaries with it unless promote_secondaries is set on
+// the device; bond-up sets it on the master before it changes an address.
+func TestAnEditOfTheStaticAddressKeepsTheLease(t *testing.T) {
+	t.Parallel()
+	ns := newNS(t)
+	mustVeth(t, ns, "veth0", "peer0")
+	conf := writeConfig(t, ns, "br0SLAVES='veth0'\nbr0ADDRS='10.99.0.2/24'\n"+noDHCP)
+	mustRun(t, ns, nil, upBin, "-c", conf)
+	// What a DHCP client adds: same subnet (a secondary), with lifetimes.
+	if out, err := exec.Command("ip", "-n", ns.Name, "addr", "add", "10.99.0.77/24", "dev", "br0",
+		"valid_lft", "3600", "preferred_lft", "3600").CombinedOutput(); err != nil {
+		t.Fatalf("add the lease: %v: %s", err, out)
+	}
+	if err := os.WriteFile(conf, []byte("br0SLAVES='veth0'\nbr0ADDRS='10.99.0.3/24'\n"+noDHCP), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, ns, nil, upBin, "-c", conf)
+	got := addrsOf(t, ns, "br0")
+	if !contains(got, "10.99.0.77/24") || !contains(got, "10.99.0.3/24") || contains(got, "10.99.0.2/24") {
+		t.Errorf("br0 addresses after the edit = %v, want 10.99.0.3/24 and the lease 10.99.0.77/24", got)
+	}
+	out, err := exec.Command("ip", "netns", "exec", ns.Name, "sysctl", "-n", "net.ipv4.conf.br0.promote_secondaries").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "1" {
+		t.Errorf("net.ipv4.conf.br0.promote_secondaries = %q (%v), want 1", out, err)
+	}
 }
