@@ -22,3 +22,5 @@ func registerTestFlags(*flag.FlagSet, *bool) {}
 func testLinkRcvBuf(def int) int { return def }
 
 func testStateDir(def string) string { return def }
+
+func testUdevRule(def string) (string, bool) { return def, true }

@@ -47,3 +47,7 @@ func testLinkRcvBuf(def int) int {
 
 // testStateDir lets each test keep its own records (BOND_HOTPLUG_STATEDIR).
 func testStateDir(def string) string { return envOr("BOND_HOTPLUG_STATEDIR", def) }
+
+// testUdevRule: the tests' binaries keep the runtime udev rule only where
+// BOND_HOTPLUG_UDEV_RULE says, and never reload udev nor send uevents (the host's).
+func testUdevRule(string) (string, bool) { return os.Getenv("BOND_HOTPLUG_UDEV_RULE"), false }
