@@ -17,7 +17,7 @@ import (
 // syncRule makes the runtime udev rule name the devices of the masters that are up
 // (lib/udevrule), plus going: bond-up names its masters before it converges, so that
 // a device plugged during the run already gets its event. When the rule changed, udev
-// reloads it and the present devices it now names differently get a "change" event:
+// reloads it and the present devices it now names differently get an event (retrigger):
 // udev sets or clears their NM_UNMANAGED, and NetworkManager lets go of them or takes
 // them back. Hot-plug runs never change which masters are up, so never call this.
 func (e *Env) syncRule(c *config.Config, going ...string) error {
@@ -91,9 +91,13 @@ func reloadUdev() error {
 	return nil
 }
 
-// retrigger sends a "change" uevent to each present network device whose master in
-// the rule differs between old and now. A change event starts no bond-hotplug (the
-// rule runs it on add, remove and move only).
+// retrigger sends a uevent to each present network device whose master in the rule
+// differs between old and now, so that udev sets or clears its marks. A device that
+// is now ours gets "add" (as at coldplug): its bond-hotplug run queues on the lock and
+// coalesces with this bond-up, and a device whose own add event udev was still
+// processing with the old rules (so bond-up's state read skipped it as not yet
+// initialized) is not lost. A device no longer ours gets "change", which runs nothing
+// of ours.
 func (e *Env) retrigger(old, now []udevrule.Master) {
 	sys := e.Sys
 	if sys == "" {
@@ -112,7 +116,11 @@ func (e *Env) retrigger(old, now []udevrule.Master) {
 		if a == b {
 			continue
 		}
-		if err := os.WriteFile(filepath.Join(dir, ent.Name(), "uevent"), []byte("change"), 0); err != nil {
+		action := "change"
+		if b != "" {
+			action = "add"
+		}
+		if err := os.WriteFile(filepath.Join(dir, ent.Name(), "uevent"), []byte(action), 0); err != nil {
 			errs = append(errs, err)
 		}
 	}
