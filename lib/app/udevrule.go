@@ -56,8 +56,11 @@ func (e *Env) syncRule(c *config.Config, going ...string) error {
 	if !e.UdevLive {
 		return nil
 	}
+	// The rule is in place: udevd also reads it when it next checks its rule
+	// directories, so a failed reload (udevd stopping at shutdown) only delays it.
 	if err := reloadUdev(); err != nil {
-		return err
+		e.Log.Warn("udev rule: %v: udev reads the new rule when it next checks its rules", err)
+		return nil
 	}
 	e.retrigger(udevrule.Parse(old), ms)
 	return nil
