@@ -292,6 +292,11 @@ var rows = []row{
 	{"9. systemd-analyze security, slave unit (seed only; ours has none)", "m9.slave", "max"},
 	{"10. bond-down with leases: DHCPv4 leases released (DHCPRELEASE at the server)", "m10.release4", "ofn"},
 	{"10. bond-down with leases: DHCPv6 leases released (DHCPRELEASE at the server)", "m10.release6", "ofn"},
+	{"11. 32 foreign veth pairs added and deleted -> udev idle, our rules in place (bond0 up)", "m11.rule", "time"},
+	{"11. the same, our rules moved away (no rule of ours at all), same boot", "m11.norule", "time"},
+	{"11. our rules ÷ no rule, medians of the same boot (load cancels)", "m11.rule/m11.norule", "div"},
+	{"11. foreign-device udev events per second, our rules in place", "m11.rate.rule", "rate"},
+	{"11. foreign-device udev events per second, no rule of ours", "m11.rate.norule", "rate"},
 }
 
 func cell(v []float64, kind string) string {
@@ -309,6 +314,8 @@ func cell(v []float64, kind string) string {
 		return strconv.FormatFloat(quantile(v, 0), 'f', -1, 64)
 	case "max":
 		return strconv.FormatFloat(quantile(v, 1), 'f', -1, 64)
+	case "rate":
+		return fmt.Sprintf("%.1f/s (%.1f-%.1f, n=%d)", quantile(v, 0.5), quantile(v, 0), quantile(v, 1), len(v))
 	case "ofn":
 		// One sample per event: how many of the events had it (a count above 1
 		// in one event, a release sent twice, still counts once).

@@ -408,6 +408,66 @@ burst() {
 	done
 }
 
+# Where the time goes (issue 20.4): one more hot-plug of eth0 (ours), with udev's
+# debug log on, which stamps the event's arrival, its rules and the RUN program's
+# start and end in the journal next to bond-hotplug's own lines. Not a sample: debug
+# logging slows udev. The journal is kept as m2-breakdown-journal.txt.
+breakdown_hot() {
+	[ "$CONTENDER" = ours ] || return 0
+	local since
+	unplug_wired eth0
+	poll 15 active_is wlan0 || true
+	nap 2
+	udevadm control --log-priority=debug
+	since=$(date '+%Y-%m-%d %H:%M:%S')
+	note "breakdown: ip link add eth0 at uptime $(cut -d' ' -f1 /proc/uptime)"
+	plug_fast eth0
+	poll 30 active_is eth0 || true
+	note "breakdown: eth0 active at uptime $(cut -d' ' -f1 /proc/uptime)"
+	nap 1
+	udevadm control --log-priority=info
+	journalctl --no-pager -q --since "$since" -o short-monotonic >"$LAB_OUT/m2-breakdown-journal.txt" 2>&1
+}
+
+# 11. Foreign devices (issue 20.3): FOREIGN veth pairs that no master names are
+# created and deleted (2 add and 2 remove events per pair), then udev's queue is
+# waited empty; events per second. Ours only, in the same boot: with its rules as
+# they are (the installed 90-bond-hotplug.rules and the runtime rule of bond0, which
+# is up), then with both moved away (no rule of ours at all), alternating.
+FOREIGN=32
+foreign_round() {
+	local i t
+	udevadm settle --timeout=60 || true
+	t=$EPOCHREALTIME
+	for ((i = 1; i <= FOREIGN; i++)); do ip link add "fv$i" type veth peer name "fp$i"; done
+	for ((i = 1; i <= FOREIGN; i++)); do ip link del "fv$i"; done
+	udevadm settle --timeout=120 || true
+	el "$t"
+}
+foreign_rules() { # away|back
+	local away=$LAB_RUN/rules-away f
+	mkdir -p "$away"
+	for f in /etc/udev/rules.d/90-bond-hotplug.rules /run/udev/rules.d/89-bond-hotplug-up.rules; do
+		if [ "$1" = away ]; then mv "$f" "$away/"; else mv "$away/${f##*/}" "$f"; fi
+	done
+	udevadm control --reload
+}
+foreign() {
+	[ "$CONTENDER" = ours ] || return 0
+	local r s
+	[ -e /run/udev/rules.d/89-bond-hotplug-up.rules ] || { bad "m11 foreign devices" "no runtime rule while bond0 is up"; return 0; }
+	for ((r = 1; r <= REPS; r++)); do
+		s=$(foreign_round)
+		sample "m11.rule" "$s"
+		sample "m11.rate.rule" "$(awk -v n=$((FOREIGN * 4)) -v s="$s" 'BEGIN { printf "%.1f", n / s }')"
+		foreign_rules away
+		s=$(foreign_round)
+		sample "m11.norule" "$s"
+		sample "m11.rate.norule" "$(awk -v n=$((FOREIGN * 4)) -v s="$s" 'BEGIN { printf "%.1f", n / s }')"
+		foreign_rules back
+	done
+}
+
 # bench_main PART: cold (1), hot (2, 5, 6) or burst (3); one part per boot, so that
 # each boot stays within the lab's 300 s per scenario.
 bench_main() {
@@ -423,7 +483,9 @@ bench_main() {
 		converge
 		security
 		hotplug_failover
+		breakdown_hot
 		hold_lease
+		foreign
 		;;
 	burst)
 		converge

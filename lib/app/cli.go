@@ -229,11 +229,13 @@ func MainDown(args []string, stderr io.Writer) int {
 const hotplugUsage = `Usage: bond-hotplug [OPTIONS] [ACTION INTERFACE]
        bond-hotplug --wait-active MASTER
 
-Run by udev (90-bond-hotplug.rules) for every network device added or removed; ACTION
-and INTERFACE default to udev's $ACTION and $INTERFACE. A device that belongs to no
-configured master is ignored at once, and so is every event of a master that is not
-up (bond-up has not run since boot, or bond-down ran: bond-up@MASTER.service stopped
-stays stopped). On add, the master is created if needed and converged (the device
+Run by udev (90-bond-hotplug.rules) when a device of a master that is up is added,
+removed or renamed; ACTION and INTERFACE default to udev's $ACTION and $INTERFACE.
+udev runs it for no other device: bond-up and bond-down keep the rule that names the
+devices of the masters that are up (/run/udev/rules.d/89-bond-hotplug-up.rules). A
+device that belongs to no configured master is ignored at once, and so is every event
+of a master that is not up (bond-up has not run since boot, or bond-down ran:
+bond-up@MASTER.service stopped stays stopped). On add, the master is created if needed and converged (the device
 enslaved, wpa_supplicant started when it needs one); on remove, the device's units
 are stopped and nothing else is touched. It never waits for
 carrier, association or unit start-up, so udev is never held up.
@@ -249,8 +251,6 @@ carrier, association or unit start-up, so udev is never held up.
                         address a client can send from (past duplicate address
                         detection, or optimistic), then run COMMAND
                         (bond-dhcp6@MASTER)
-  --udev-props IFACE    print NM_UNMANAGED=1 when the configuration gives IFACE to a
-                        master (udev's IMPORT{program}: NetworkManager leaves it alone)
   --release MASTER -- COMMAND...
                         run the DHCP client's release COMMAND, unless the unit's
                         client already died (the ExecStop of the DHCP units: a
@@ -261,14 +261,13 @@ carrier, association or unit start-up, so udev is never held up.
 // MainHotplug is bond-hotplug.
 func MainHotplug(args []string, stderr io.Writer) int {
 	var c common
-	var wait, supervise, waitThen, release, udevProps string
+	var wait, supervise, waitThen, release string
 	fs := newFlagSet("bond-hotplug", hotplugUsage, stderr)
 	c.register(fs)
 	fs.StringVar(&wait, "wait-active", "", "")
 	fs.StringVar(&supervise, "supervise", "", "")
 	fs.StringVar(&waitThen, "wait-then", "", "")
 	fs.StringVar(&release, "release", "", "")
-	fs.StringVar(&udevProps, "udev-props", "", "")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return flagError(stderr, err)
@@ -288,9 +287,6 @@ func MainHotplug(args []string, stderr io.Writer) int {
 	}
 	if waitThen != "" {
 		return finish(e, stderr, e.Supervise(ctx, waitThen, pos, false))
-	}
-	if udevProps != "" {
-		return finish(e, stderr, e.UdevProps(udevProps))
 	}
 	if release != "" {
 		return finish(e, stderr, e.Release(ctx, release, pos))

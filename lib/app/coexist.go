@@ -1,7 +1,6 @@
 package app
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/bond-hotplug/bond-hotplug/lib/coexist"
@@ -48,20 +47,4 @@ func claimsLine(cls []coexist.Claim) string {
 		return "none (neither NetworkManager nor systemd-networkd manages these devices)"
 	}
 	return strings.Join(s, "; ")
-}
-
-// UdevProps is `bond-hotplug --udev-props IFACE`, run by udev's IMPORT{program} for
-// every network device: it prints NM_UNMANAGED=1 for a device the configuration
-// gives to a master (or a master), so that NetworkManager leaves it alone, and
-// nothing for any other device. It never fails: a configuration it cannot read makes
-// it print nothing (bond-hotplug's own run reports the configuration).
-func (e *Env) UdevProps(ifname string) error {
-	c, err := config.Load(e.ConfigPath, config.Options{AllowInsecure: e.AllowInsecure})
-	if err != nil {
-		return nil
-	}
-	if _, _, ok := plan.EventMaster(c, ifname); ok {
-		fmt.Fprintln(e.Out, "NM_UNMANAGED=1")
-	}
-	return nil
 }

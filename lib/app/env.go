@@ -19,6 +19,7 @@ import (
 	"github.com/bond-hotplug/bond-hotplug/lib/logx"
 	"github.com/bond-hotplug/bond-hotplug/lib/netdev"
 	"github.com/bond-hotplug/bond-hotplug/lib/record"
+	"github.com/bond-hotplug/bond-hotplug/lib/udevrule"
 	"github.com/bond-hotplug/bond-hotplug/lib/units"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -78,6 +79,10 @@ type Env struct {
 	DryRun bool
 	// WaitUdev lets a run wait (briefly) for udev; never inside udev's RUN.
 	WaitUdev bool
+	// UdevRule is the runtime rule bond-up and bond-down keep (udevrule.Path; "": none);
+	// UdevLive has udev reload it and re-evaluate the devices it names differently.
+	UdevRule string
+	UdevLive bool
 	// Programs are the helpers' paths; FindPrograms fills them on first need, so a
 	// device that belongs to no master never pays for the look-ups.
 	Programs     units.Programs
@@ -95,7 +100,10 @@ type Env struct {
 
 // Default is the environment of a real run.
 func Default(id string) *Env {
+	rule, live := testUdevRule(udevrule.Path)
 	return &Env{
+		UdevRule:   rule,
+		UdevLive:   live,
 		Out:        os.Stdout,
 		Log:        logx.New(id, os.Stderr),
 		ConfigPath: ConfigPath(""),

@@ -24,3 +24,5 @@ func testLinkRcvBuf(def int) int { return def }
 func testStateDir(def string) string { return def }
 
 func testStep(context.Context) {}
+
+func testUdevRule(def string) (string, bool) { return def, true }

@@ -68,3 +68,7 @@ func testStep(ctx context.Context) {
 		<-ctx.Done()
 	}
 }
+
+// testUdevRule: the tests' binaries keep the runtime udev rule only where
+// BOND_HOTPLUG_UDEV_RULE says, and never reload udev nor send uevents (the host's).
+func testUdevRule(string) (string, bool) { return os.Getenv("BOND_HOTPLUG_UDEV_RULE"), false }

@@ -589,7 +589,7 @@ func (e *Env) source(ask func(name string) bool) (netdev.Source, error) {
 
 // Up brings the named masters (all configured ones when none are named) to their
 // configured state and marks them up: hot-plug events maintain them from now on.
-func (e *Env) Up(ctx context.Context, masters []string) error {
+func (e *Env) Up(ctx context.Context, masters []string) (err error) {
 	c, err := e.loadConfig()
 	if err != nil {
 		return err
@@ -601,7 +601,10 @@ func (e *Env) Up(ctx context.Context, masters []string) error {
 	if len(masters) == 0 {
 		e.noteUnconfigured(c)
 	}
-	var errs []error
+	// The rule names them before they converge (a device plugged meanwhile gets its
+	// event), and again after, from what the runs recorded.
+	errs := []error{e.syncRule(c, masterNames(ms)...)}
+	defer func() { err = errors.Join(err, e.syncRule(c)) }()
 	heldBy := map[string][]string{}
 	pass := func(ms []*config.Master, coalesce bool) {
 		for _, m := range ms {
@@ -664,7 +667,7 @@ func (e *Env) Down(ctx context.Context, masters []string, stopSupplicants bool) 
 			errs = append(errs, fmt.Errorf("%s: %w", m.Name, err))
 		}
 	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, e.syncRule(c))...)
 }
 
 // selectDownMasters resolves bond-down's arguments: configured masters, and masters

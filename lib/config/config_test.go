@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -51,10 +52,45 @@ func TestSeedFileLoadsVerbatim(t *testing.T) {
 	}
 }
 
-func TestExampleConfigLoadsWithoutErrorsOrWarnings(t *testing.T) {
+// The example installed as /etc/conf.d/network.conf configures nothing (issue 19.2:
+// installing the package must not take NetworkManager's devices away).
+func TestExampleConfigAsInstalledConfiguresNoMaster(t *testing.T) {
 	c, err := Load("../../env/network.conf", Options{AllowInsecure: true})
 	if err != nil {
 		t.Fatalf("env/network.conf: %v", err)
+	}
+	if len(c.Masters) != 0 || len(c.Ifaces) != 0 {
+		t.Errorf("the example as installed configures masters %v, interfaces %v", c.MasterNames(), c.Ifaces)
+	}
+	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "no masters are configured") {
+		t.Errorf("warnings: %q", c.Warnings)
+	}
+}
+
+// exampleLines are the example's bond0 settings, commented out as installed; a user
+// who removes the '#' gets the example's bond0.
+var exampleLines = []string{"bond0PRIMARY='enp3s0'", "bond0SLAVES='enp3s0 wl*'", "bond0ADDRS='192.168.0.2/24'",
+	"wlp2s0ADDRS=", "enp3s0ADDRS=", "bond0ROUTES=", "bond0DHCP='yes'", "bond0DHCP6='yes'"}
+
+func TestExampleConfigUncommentedLoadsWithoutErrorsOrWarnings(t *testing.T) {
+	b, err := os.ReadFile("../../env/network.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	for _, l := range exampleLines {
+		if !strings.Contains(text, "\n#"+l+"\n") {
+			t.Fatalf("env/network.conf has no line #%s", l)
+		}
+		text = strings.Replace(text, "\n#"+l+"\n", "\n"+l+"\n", 1)
+	}
+	f := filepath.Join(t.TempDir(), "network.conf")
+	if err := os.WriteFile(f, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(f, Options{AllowInsecure: true})
+	if err != nil {
+		t.Fatalf("env/network.conf uncommented: %v", err)
 	}
 	if len(c.Warnings) != 0 {
 		t.Errorf("warnings: %q", c.Warnings)

@@ -5,6 +5,7 @@ package netns_test
 // hooks).
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -255,8 +256,8 @@ func ruleArgv(t *testing.T, action, name string) []string {
 	return ruleCommand(t, `RUN+="`, action, name)
 }
 
-// ruleCommand is the command of the rule's assignment key (`RUN+="`,
-// `IMPORT{program}="`), substituted as udev does.
+// ruleCommand is the command of the rule's assignment key (`RUN+="`), substituted as
+// udev does.
 func ruleCommand(t *testing.T, key, action, name string) []string {
 	t.Helper()
 	b, err := os.ReadFile("../../rules/90-bond-hotplug.rules")
@@ -411,21 +412,55 @@ func TestBondDownWithoutAUnitListingKeepsTheMasterAndFails(t *testing.T) {
 	assertSameDump(t, "bond-down that could not stop the DHCP units", before, dump(t, ns))
 }
 
-// Issue 11.10: the rule's IMPORT{program} marks the devices the configuration gives to
-// a master, and the masters, NM_UNMANAGED=1 (NetworkManager then leaves them alone),
-// and prints nothing for any other device, quietly, whatever its name.
-func TestUdevPropsKeepNetworkManagerOffConfiguredDevicesOnly(t *testing.T) {
+// Issue 19.2: bond-up names the devices of the masters it brings up in the runtime
+// udev rule (and -n writes nothing), a second master joins it, and bond-down takes
+// each out again, removing the rule with the last: nothing is marked for udev or
+// NetworkManager while no master is up. (The rule's effect on real udev and
+// NetworkManager: lab/scenarios/60-networkmanager-and-the-rule.sh.)
+func TestUpAndDownKeepTheRuntimeUdevRuleToTheMastersThatAreUp(t *testing.T) {
 	t.Parallel()
 	ns := newNS(t)
-	conf := writeConfig(t, ns, brConf)
-	env := map[string]string{"BOND_HOTPLUG_CONFIG": conf}
-	for name, want := range map[string]string{
-		"veth0": "NM_UNMANAGED=1\n", "lan1": "NM_UNMANAGED=1\n", "br0": "NM_UNMANAGED=1\n",
-		"eth9": "", "-lead": "", "a+b": "", "dév0": "",
-	} {
-		out, errOut, code := run(t, ns, env, hotplugBin, ruleCommand(t, `IMPORT{program}="`, "add", name)...)
-		if code != 0 || out != want || errOut != "" {
-			t.Errorf("udev props of %q: exit %d, stdout %q, stderr %q; want 0, %q, nothing", name, code, out, errOut, want)
+	conf := writeConfig(t, ns, brConf+noDHCP+"br1SLAVES='tap[!0]*'\nbr1DHCP=no\nbr1DHCP6=no\n")
+	rule := filepath.Join(ns.dir, "rules.d", "89-bond-hotplug-up.rules")
+	env := map[string]string{"BOND_HOTPLUG_UDEV_RULE": rule}
+	ruleHas := func(step string, want ...string) {
+		t.Helper()
+		b, err := os.ReadFile(rule)
+		if len(want) == 0 {
+			if !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("%s: rule left in place (%v):\n%s", step, err, b)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		var up []string
+		for _, l := range strings.Split(string(b), "\n") {
+			if r, ok := strings.CutPrefix(l, "# up: "); ok {
+				up = append(up, r)
+			}
+		}
+		if strings.Join(up, "; ") != strings.Join(want, "; ") {
+			t.Fatalf("%s: rule names %q, want %q:\n%s", step, up, want, b)
 		}
 	}
+	mustRun(t, ns, env, upBin, "-n", "-c", conf, "br0")
+	ruleHas("bond-up -n")
+	mustRun(t, ns, env, upBin, "-c", conf, "br0")
+	ruleHas("bond-up br0", "br0 veth* lan1")
+	b, _ := os.ReadFile(rule)
+	if !strings.Contains(string(b), `KERNEL=="br0|veth*|lan1", ENV{BOND_HOTPLUG_MASTER}="br0"`) {
+		t.Fatalf("rule does not match br0's devices:\n%s", b)
+	}
+	mustRun(t, ns, env, upBin, "-c", conf, "br1")
+	ruleHas("bond-up br1", "br0 veth* lan1", "br1 tap[^0]*")
+	b, _ = os.ReadFile(rule)
+	if !strings.Contains(string(b), `"br1|tap[!0]*"`) {
+		t.Fatalf("br1's glob is not in udev's syntax:\n%s", b)
+	}
+	mustRun(t, ns, env, downBin, "-c", conf, "br0")
+	ruleHas("bond-down br0", "br1 tap[^0]*")
+	mustRun(t, ns, env, downBin, "-c", conf, "br1")
+	ruleHas("bond-down br1")
 }
