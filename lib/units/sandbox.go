@@ -50,6 +50,10 @@ type Sandbox struct {
 	Chown bool
 	// AllowCalls are system calls or groups allowed back after the deny list.
 	AllowCalls []string
+	// HostTmp leaves the host's /tmp visible (PrivateTmp=no; read-only under
+	// ProtectSystem=strict): wpa_cli binds its end of the control socket there and
+	// wpa_supplicant answers to that path.
+	HostTmp bool
 	// SupplicantConf is wpa_supplicant's configuration file: when the unit starts, the
 	// sandbox gives back what the file asks for (control interface directory and
 	// group, update_config; supplicant.go).
@@ -234,7 +238,7 @@ func sandboxProps(s *Sandbox) ([]sd.Property, error) {
 		boolProp("NoNewPrivileges", true),
 		strProp("ProtectSystem", "strict"),
 		strProp("ProtectHome", "yes"),
-		boolProp("PrivateTmp", true),
+		boolProp("PrivateTmp", !s.HostTmp),
 		boolProp("ProtectKernelTunables", true),
 		boolProp("ProtectKernelModules", true),
 		boolProp("ProtectKernelLogs", true),

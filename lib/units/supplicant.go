@@ -97,6 +97,14 @@ func rootGroup(g string) bool {
 //     wpa_supplicant,gid=0]: Operation not permitted"), and CAP_CHOWN for a group
 //     root is not a member of; without it: "lchown[ctrl_interface=/var/run/wpa_supplicant,gid=106]: Operation
 //     not permitted", "Failed to initialize control interface", exit 255;
+//   - any control interface: wpa_cli binds its end of the socket as
+//     /tmp/wpa_ctrl_PID-N, and wpa_supplicant sends its answers there, so the unit
+//     sees the host's /tmp (PrivateTmp=no; still read-only for it); with a private
+//     /tmp every wpa_cli command times out ("'STATUS' command timed out.");
+//   - for a group member's wpa_cli: that socket is the member's, mode 0755 under
+//     the usual umask 022, and root may send to it only with CAP_DAC_OVERRIDE
+//     (without: the same time-out). The unit can write no more files for it:
+//     ProtectSystem=strict leaves the paths above writable, nothing else;
 //   - `update_config=1` (the seed's file): `wpa_cli save_config` writes
 //     FILE.tmp next to the file and renames it over the file, so the file's
 //     directory (/etc/wpa_supplicant) is writable, symlinks resolved by resolve.
@@ -117,11 +125,12 @@ func forSupplicantFile(s Sandbox, confPath string, f supplicantFile, resolve fun
 		} else {
 			c.ReadWrite = append(c.ReadWrite, "-"+d)
 		}
+		c.HostTmp = true
 		if f.CtrlGroup != "" {
 			c.Chown = true
 		}
 		if !rootGroup(f.CtrlGroup) {
-			c.Caps = append(c.Caps, "CAP_CHOWN")
+			c.Caps = append(c.Caps, "CAP_CHOWN", "CAP_DAC_OVERRIDE")
 		}
 	}
 	if f.UpdateConfig && confPath != "" {

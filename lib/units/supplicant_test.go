@@ -72,10 +72,10 @@ func TestTheSupplicantSandboxGivesBackOnlyWhatItsFileAsks(t *testing.T) {
 			[]string{"CAP_NET_ADMIN", "CAP_NET_RAW"}, false, base.ReadWrite, nil},
 		{"the seed's file: /var/run is /run, wheel needs CAP_CHOWN, update_config the file's directory",
 			supplicantFile{CtrlDir: "/var/run/wpa_supplicant", CtrlGroup: "wheel", UpdateConfig: true},
-			[]string{"CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_CHOWN"}, true,
+			[]string{"CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_CHOWN", "CAP_DAC_OVERRIDE"}, true,
 			append(append([]string{}, base.ReadWrite...), "/etc/wpa_supplicant"), []string{"wpa_supplicant"}},
 		{"Debian's netdev", supplicantFile{CtrlDir: "/run/wpa_supplicant", CtrlGroup: "netdev"},
-			[]string{"CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_CHOWN"}, true, base.ReadWrite, []string{"wpa_supplicant"}},
+			[]string{"CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_CHOWN", "CAP_DAC_OVERRIDE"}, true, base.ReadWrite, []string{"wpa_supplicant"}},
 		{"root's group: the chown calls, no CAP_CHOWN", supplicantFile{CtrlDir: "/run/wpa_supplicant", CtrlGroup: "0"},
 			[]string{"CAP_NET_ADMIN", "CAP_NET_RAW"}, true, base.ReadWrite, []string{"wpa_supplicant"}},
 		{"no group: no chown at all", supplicantFile{CtrlDir: "/run/wpa_supplicant/"},
@@ -89,6 +89,9 @@ func TestTheSupplicantSandboxGivesBackOnlyWhatItsFileAsks(t *testing.T) {
 			got := forSupplicantFile(base, "/etc/wpa_supplicant/wpa_supplicant.conf", c.f, same)
 			if !reflect.DeepEqual(got.Caps, c.caps) {
 				t.Errorf("caps %v, want %v", got.Caps, c.caps)
+			}
+			if want := c.f.CtrlDir != "" && strings.HasPrefix(c.f.CtrlDir, "/"); got.HostTmp != want {
+				t.Errorf("host /tmp %v, want %v (wpa_cli's socket is there)", got.HostTmp, want)
 			}
 			if got.Chown != c.chown {
 				t.Errorf("chown %v, want %v", got.Chown, c.chown)
@@ -136,11 +139,11 @@ func TestPropertiesReadTheSupplicantFileAtStart(t *testing.T) {
 		return out
 	}
 	got := props(link)
-	chown, _ := CapMask([]string{"CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_CHOWN"})
+	chown, _ := CapMask([]string{"CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_CHOWN", "CAP_DAC_OVERRIDE"})
 	if want := fmt.Sprintf("@t %d ", chown); got["CapabilityBoundingSet"] != want {
 		t.Errorf("capabilities %s, want %s", got["CapabilityBoundingSet"], want)
 	}
-	for prop, want := range map[string]string{"SystemCallFilter": "@chown", "RuntimeDirectory": `"wpa_supplicant"`,
+	for prop, want := range map[string]string{"SystemCallFilter": "@chown", "RuntimeDirectory": `"wpa_supplicant"`, "PrivateTmp": "false",
 		"ReadWritePaths": `"` + filepath.Dir(real) + `"`, "RuntimeDirectoryPreserve": "yes"} {
 		if !strings.Contains(got[prop], want) {
 			t.Errorf("%s = %s, lacks %s", prop, got[prop], want)
@@ -148,7 +151,7 @@ func TestPropertiesReadTheSupplicantFileAtStart(t *testing.T) {
 	}
 	missing := props(filepath.Join(dir, "none.conf"))
 	if missing["CapabilityBoundingSet"] != "@t 12288 " || strings.Contains(missing["SystemCallFilter"], "@chown") ||
-		strings.Contains(missing["RuntimeDirectory"], "wpa_supplicant") {
+		strings.Contains(missing["RuntimeDirectory"], "wpa_supplicant") || missing["PrivateTmp"] != "true " {
 		t.Errorf("a missing file widened the sandbox: %v", missing)
 	}
 }
