@@ -91,6 +91,10 @@ type Env struct {
 	// needs it (a device that belongs to no master never pays for it).
 	Units func(ctx context.Context) (units.Manager, error)
 
+	// UnitFailure reads how a unit's last run failed (--status); nil: the journal
+	// (units.LastFailure).
+	UnitFailure func(ctx context.Context, unit string) *units.Failure
+
 	mgr    units.Manager
 	mgrErr error
 	// Coexist reads other network managers' state (nil: the real one, made on need).

@@ -60,6 +60,8 @@ func (e *Env) Status(ctx context.Context, masters []string, asJSON bool) error {
 		p, perr := plan.Up(in, st)
 		one := masterStatus(c, m, st, uerr, p, perr)
 		one.Admin = adminWord(rec, rerr)
+		fails := e.unitFailures(ctx, c, m, st, p)
+		withFailures(&one, fails)
 		doc.Masters = append(doc.Masters, one)
 		if asJSON {
 			continue
@@ -72,6 +74,7 @@ func (e *Env) Status(ctx context.Context, masters []string, asJSON bool) error {
 		} else {
 			fmt.Fprintf(e.Out, "  pending:   %d action(s); `bond-up -n %s` lists them\n", len(p.Actions), m.Name)
 		}
+		printFailures(e.Out, fails)
 		fmt.Fprintf(e.Out, "  state:     %s\n", doc.Masters[len(doc.Masters)-1].State)
 	}
 	if asJSON {

@@ -42,6 +42,8 @@ type StatusVersion struct {
 //	"degraded":  nothing pending, but no active slave (every card out or unplugged);
 //	"pending":   a run of bond-up would still change something (Pending lists it);
 //	"absent":    the master does not exist (a run would create it);
+//	"failed":    a unit of ours failed (Units[].result and last_line say which and
+//	             why, e.g. a program its sandbox refused something);
 //	"unknown":   the unit states or the plan could not be read (Error says why).
 type MasterStatus struct {
 	Name       string         `json:"name"`
@@ -111,6 +113,11 @@ type UnitStatus struct {
 	Active    string `json:"active"` // systemd's ActiveState ("" not loaded)
 	Sub       string `json:"sub"`
 	Job       string `json:"job,omitempty"`
+	// Result and LastLine, when its last run failed (state "failed"): systemd's
+	// result ("exit-code", "start-limit-hit", ...) and the last line its program
+	// logged. A failed unit systemd no longer holds has Active "".
+	Result   string `json:"result,omitempty"`
+	LastLine string `json:"last_line,omitempty"`
 }
 
 // errNotConverged makes --status exit 1 without a message: the status printed says why.

@@ -10,9 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/bond-hotplug/bond-hotplug/lib/netdev"
+	"github.com/bond-hotplug/bond-hotplug/lib/units"
 )
 
 var updateStatus = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -110,5 +112,69 @@ func TestStatusJSONBridgeActiveIsAPortWithCarrier(t *testing.T) {
 	d := statusGolden(t, e, "bridge", true)
 	if m := d.Masters[0]; m.Kind != "bridge" || m.Options != nil || m.Active != "veth0" || !m.Slaves[0].Active {
 		t.Errorf("bridge: %+v", m)
+	}
+}
+
+// Issue 15: a unit that failed (here the DHCPv4 client: systemd collected it after its
+// last failed start, so only the journal remembers) makes the master "failed", names
+// the unit with systemd's result and the last line its program logged, in the text
+// and in JSON, and --status exits 1.
+func TestStatusShowsAFailedUnitWithItsLastLine(t *testing.T) {
+	e, k, rec, log := fakeEnv(t, statusConf)
+	for _, n := range []string{"eth0", "eth1"} {
+		l := k.AddLink(n, "device")
+		l.Carrier, l.MAC = true, "02:00:00:00:00:0"+n[3:]
+	}
+	if err := e.Up(context.Background(), nil); err != nil {
+		t.Fatalf("bond-up: %v\n%s", err, log)
+	}
+	k.Devs["bond0"].MAC, k.Devs["bond0"].Carrier = "02:00:00:00:00:00", true
+	if err := e.Up(context.Background(), nil); err != nil {
+		t.Fatalf("bond-up: %v\n%s", err, log)
+	}
+	const unit = "bond-dhcp4@bond0.service"
+	const line = "lchown[ctrl_interface=/var/run/wpa_supplicant,gid=106]: Operation not permitted"
+	asked := map[string]int{}
+	e.UnitFailure = func(_ context.Context, u string) *units.Failure {
+		asked[u]++
+		if u == unit {
+			return &units.Failure{Result: "start-limit-hit", LastLine: line}
+		}
+		return nil
+	}
+	// Running units are not asked about.
+	out := &bytes.Buffer{}
+	e.Out = out
+	if err := e.Status(context.Background(), nil, true); err != nil || len(asked) != 0 {
+		t.Fatalf("converged: %v; asked the journal about %v\n%s", err, asked, out)
+	}
+	delete(rec.Units, unit)
+	out.Reset()
+	if err := e.Status(context.Background(), nil, true); !errors.Is(err, errNotConverged) {
+		t.Fatalf("--status --json with a failed unit: %v, want exit 1", err)
+	}
+	var doc StatusDoc
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	m := doc.Masters[0]
+	var got *UnitStatus
+	for i := range m.Units {
+		if m.Units[i].Name == unit {
+			got = &m.Units[i]
+		}
+	}
+	if m.State != "failed" || got == nil || got.Result != "start-limit-hit" || got.LastLine != line ||
+		got.Active != "" || got.Role != "bond-dhcp4" || got.Interface != "bond0" {
+		t.Errorf("failed unit in JSON: state %s, %+v\n%s", m.State, got, out)
+	}
+	out.Reset()
+	if err := e.Status(context.Background(), nil, false); !errors.Is(err, errNotConverged) {
+		t.Fatalf("--status with a failed unit: %v, want exit 1", err)
+	}
+	for _, want := range []string{"  failed:    " + unit + ": start-limit-hit: " + line + "\n", "  state:     failed\n", "README \"Sandboxing\""} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, out)
+		}
 	}
 }

@@ -181,7 +181,7 @@ func Properties(s Spec) ([]sd.Property, error) {
 			sd.Property{Name: "StartLimitBurst", Value: godbus.MakeVariant(s.StartLimitBurst)})
 	}
 	if s.Sandbox != nil {
-		sp, err := sandboxProps(s.Sandbox)
+		sp, err := sandboxProps(withSupplicantConf(s.Sandbox))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.Name, err)
 		}

@@ -50,6 +50,14 @@ type Sandbox struct {
 	Chown bool
 	// AllowCalls are system calls or groups allowed back after the deny list.
 	AllowCalls []string
+	// HostTmp leaves the host's /tmp visible (PrivateTmp=no; read-only under
+	// ProtectSystem=strict): wpa_cli binds its end of the control socket there and
+	// wpa_supplicant answers to that path.
+	HostTmp bool
+	// SupplicantConf is wpa_supplicant's configuration file: when the unit starts, the
+	// sandbox gives back what the file asks for (control interface directory and
+	// group, update_config; supplicant.go).
+	SupplicantConf string
 	// SharedRuntimeDirs are directories under /run that the program creates for
 	// itself and that another unit may share (dhcpcd's /run/dhcpcd: both dhcpcd
 	// units): systemd creates them and keeps them when the unit stops
@@ -120,14 +128,17 @@ var (
 	// drop_unsolicited_na sysctls (/proc/sys/net/ipv{4,6}/conf, read-only under
 	// ProtectKernelTunables: "nl80211: Failed to open
 	// /proc/sys/net/ipv4/conf/wlan0/drop_unicast_in_l2_multicast: Read-only file
-	// system"), so those two directories stay writable.
+	// system"), so those two directories stay writable. The rest (control
+	// interface, its group, update_config) is given back from the configuration
+	// file when the unit starts (forSupplicantFile). Certificates and keys of EAP
+	// networks (/etc/ssl/certs, /etc/wpa_supplicant, /etc/ssl/private) are root's
+	// files, readable as they are; ProtectHome hides /home and /root.
 	sandboxWPA = Sandbox{
 		Caps:      []string{"CAP_NET_ADMIN", "CAP_NET_RAW"},
 		Families:  []string{"AF_NETLINK", "AF_PACKET", "AF_INET", "AF_INET6"},
-		ReadWrite: []string{"-/run/wpa_supplicant", "/proc/sys/net/ipv4/conf", "/proc/sys/net/ipv6/conf"},
+		ReadWrite: []string{"/proc/sys/net/ipv4/conf", "/proc/sys/net/ipv6/conf"},
 		Devices:   []string{"/dev/rfkill"},
 		IPAllow:   []string{},
-		Chown:     true,
 	}
 	// DHCPv4 (dhclient or dhcpcd, under bond-hotplug --supervise): raw DHCP packets
 	// (AF_PACKET, CAP_NET_RAW), port 68 (CAP_NET_BIND_SERVICE), addresses and routes
@@ -227,7 +238,7 @@ func sandboxProps(s *Sandbox) ([]sd.Property, error) {
 		boolProp("NoNewPrivileges", true),
 		strProp("ProtectSystem", "strict"),
 		strProp("ProtectHome", "yes"),
-		boolProp("PrivateTmp", true),
+		boolProp("PrivateTmp", !s.HostTmp),
 		boolProp("ProtectKernelTunables", true),
 		boolProp("ProtectKernelModules", true),
 		boolProp("ProtectKernelLogs", true),

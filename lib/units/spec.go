@@ -122,15 +122,24 @@ func WPA(p Programs, ifname, conf string) (Spec, error) {
 	if err := need(p.WPASupplicant, "wpa_supplicant"); err != nil {
 		return Spec{}, err
 	}
+	sb := sandboxFor(RoleWPA, ifname)
+	sb.SupplicantConf = conf
 	return Spec{
 		Name:        Name(RoleWPA, ifname),
 		Description: "wpa_supplicant on " + ifname + " (bond-hotplug)",
 		Device:      ifname,
 		ExecStart:   []string{p.WPASupplicant, "-c" + conf, "-Dnl80211,wext,wired", "-i", ifname},
-		Restart:     "on-abnormal",
-		Before:      []string{"network-pre.target"},
-		Wants:       []string{"network-pre.target"},
-		Sandbox:     sandboxFor(RoleWPA, ifname),
+		// on-failure, not the seed's on-abnormal: wpa_supplicant reports a bad file
+		// or a refused control interface with an exit code, and a card that comes
+		// back (rfkill, firmware) deserves another try; at most 5 starts a minute,
+		// then the unit stays failed and bond-up --status shows why.
+		Restart:            "on-failure",
+		RestartDelay:       2 * time.Second,
+		StartLimitBurst:    5,
+		StartLimitInterval: time.Minute,
+		Before:             []string{"network-pre.target"},
+		Wants:              []string{"network-pre.target"},
+		Sandbox:            sb,
 	}, nil
 }
 
