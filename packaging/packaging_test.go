@@ -222,6 +222,14 @@ func TestVersionNamesTheTree(t *testing.T) {
 		t.Errorf("--version of a build from a changed tree does not say dirty:\n%s", dirty)
 	}
 	t.Logf("clean: %s", strings.SplitN(clean, "\n", 2)[0])
+
+	// Without VCS information (GOFLAGS=-buildvcs=false) it says only what it knows.
+	exe := filepath.Join(t.TempDir(), "bond-up")
+	run(t, clone, []string{"CGO_ENABLED=1", "GOFLAGS=-buildvcs=false"}, "go", "build", "-trimpath", "-o", exe, "./cmd/bond-up")
+	novcs := run(t, clone, nil, exe, "--version")
+	if !strings.Contains(novcs, "revision: unknown (no VCS information recorded in the build)\n") || strings.Contains(novcs, "git work tree") {
+		t.Errorf("--version of a -buildvcs=false build:\n%s", novcs)
+	}
 }
 
 // TestUnitDocumentationExists: every man: page the boot unit's Documentation= names

@@ -1,17 +1,26 @@
-// Package version says which build of bond-hotplug is running. Everything but the
-// distribution package's version comes from the information the Go toolchain records
-// in the binary (runtime/debug.ReadBuildInfo): the module version (derived by go build
-// from the VCS tag or commit), the VCS revision, whether the tree had uncommitted
-// changes, and the Go version. Nothing here is typed by hand, so a binary cannot claim
-// a revision it was not built from.
+// Package version says which build of bond-hotplug is running. The release is the
+// one place the version is written (the file VERSION here, read by scripts/package
+// and checked against the PKGBUILD and CHANGELOG.md by packaging's tests). Everything
+// else comes from the information the Go toolchain records in the binary
+// (runtime/debug.ReadBuildInfo): the module version, the VCS revision, whether the
+// tree had uncommitted changes, and the Go version, so a binary cannot claim a
+// revision it was not built from.
 package version
 
 import (
+	_ "embed" // the release number, from VERSION
 	"fmt"
 	"runtime"
 	"runtime/debug"
 	"strings"
 )
+
+//go:embed VERSION
+var release string
+
+// Release is the version of the source, e.g. "0.1.0": between two releases it names
+// the last one (the revision says which commit after it).
+func Release() string { return strings.TrimSpace(release) }
 
 // Package is the version of the distribution package the binary was built for
 // (scripts/package sets it with -ldflags -X). Empty for any other build. It names the
@@ -20,6 +29,7 @@ var Package string
 
 // Info is what a binary knows about its own build.
 type Info struct {
+	Release  string // the source's release (VERSION)
 	Module   string // module version: a tag, a pseudo-version, "(devel)"
 	Revision string // full VCS revision, "" when built outside a work tree
 	Time     string // commit time (RFC 3339), "" when unknown
@@ -30,7 +40,7 @@ type Info struct {
 
 // Get reads the running binary's build information.
 func Get() Info {
-	i := Info{Module: "(unknown)", Go: runtime.Version(), Package: Package}
+	i := Info{Release: Release(), Module: "(unknown)", Go: runtime.Version(), Package: Package}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return i
@@ -55,7 +65,7 @@ func Get() Info {
 }
 
 // Line is the one-line form for logs and status headers, e.g.
-// "v0.0.0-20261203075719-777fb70abcde (revision 777fb70abcde, go1.26.8)".
+// "0.1.0 (package 0.1.0, revision 777fb70abcde, go1.26.8)".
 func (i Info) Line() string {
 	var parts []string
 	if i.Package != "" {
@@ -70,19 +80,24 @@ func (i Info) Line() string {
 		parts = append(parts, "revision "+short(i.Revision))
 	}
 	parts = append(parts, i.Go)
-	return fmt.Sprintf("%s (%s)", i.Module, strings.Join(parts, ", "))
+	return fmt.Sprintf("%s (%s)", i.Release, strings.Join(parts, ", "))
 }
 
 // Text is what --version prints for the program name.
 func (i Info) Text(name string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s\n", name, i.Module)
+	fmt.Fprintf(&b, "%s %s\n", name, i.Release)
 	if i.Package != "" {
 		fmt.Fprintf(&b, "package:  %s\n", i.Package)
 	}
+	if i.Module != "(devel)" && i.Module != "(unknown)" {
+		fmt.Fprintf(&b, "module:   %s\n", i.Module)
+	}
 	switch {
 	case i.Revision == "":
-		fmt.Fprintf(&b, "revision: unknown (not built from a git work tree)\n")
+		// go build records none outside a work tree, from a release tarball, or with
+		// -buildvcs=false (which is not recorded itself): which one is not known.
+		fmt.Fprintf(&b, "revision: unknown (no VCS information recorded in the build)\n")
 	case i.Modified:
 		fmt.Fprintf(&b, "revision: %s dirty (the tree had uncommitted changes)\n", i.Revision)
 	default:
