@@ -266,3 +266,32 @@ func TestAnEditOfTheStaticAddressKeepsTheLease(t *testing.T) {
 		t.Errorf("net.ipv4.conf.br0.promote_secondaries = %q (%v), want 1", out, err)
 	}
 }
+
+// Item 3: a SLAVES glob that matches lo leaves it alone (its addresses with it), says
+// so, and still enslaves the rest; a hot-plug event of lo changes nothing.
+func TestAGlobNeverTakesLoopback(t *testing.T) {
+	t.Parallel()
+	ns := newNS(t)
+	if out, err := exec.Command("ip", "-n", ns.Name, "link", "set", "lo", "up").CombinedOutput(); err != nil {
+		t.Fatalf("lo up: %v: %s", err, out)
+	}
+	mustVeth(t, ns, "veth0", "peer0")
+	conf := writeConfig(t, ns, "br0SLAVES='veth0 l*'\nbr0ADDRS='10.99.0.2/24'\n"+noDHCP)
+	_, stderr := mustRun(t, ns, nil, upBin, "-c", conf)
+	if !strings.Contains(stderr, "lo matches br0SLAVES but is a loopback device") {
+		t.Errorf("bond-up does not say why lo is left alone:\n%s", stderr)
+	}
+	assertPorts(t, ns, "br0", "veth0")
+	env := udevEnv("add", "lo")
+	env["BOND_HOTPLUG_CONFIG"] = conf
+	mustRun(t, ns, env, hotplugBin)
+	if got := addrsOf(t, ns, "lo"); !contains(got, "127.0.0.1/8") || !contains(got, "::1/128") {
+		t.Errorf("lo addresses = %v, want 127.0.0.1/8 and ::1/128 kept", got)
+	}
+	if l := ns.mustLink(t, "lo"); l.Attrs().MasterIndex != 0 {
+		t.Errorf("lo was enslaved")
+	}
+	if out, _ := mustRun(t, ns, nil, upBin, "-n", "-c", conf); !strings.HasSuffix(out, "br0: nothing to do\n") {
+		t.Errorf("bond-up -n after: %s", out)
+	}
+}
