@@ -64,6 +64,22 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// valueAfterDashes lets a flag that takes an interface name take it after "--"
+// (`--udev-props -- -x`): udev passes whatever name the kernel accepted, and one that
+// starts with '-' must not be read as a flag.
+func valueAfterDashes(args []string, flag string) []string {
+	for i := 0; i+2 < len(args); i++ {
+		if args[i] == "--" {
+			break
+		}
+		if (args[i] == "--"+flag || args[i] == "-"+flag) && args[i+1] == "--" {
+			out := append(append([]string{}, args[:i]...), "--"+flag+"="+args[i+2])
+			return append(out, args[i+3:]...)
+		}
+	}
+	return args
+}
+
 func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -86,9 +102,12 @@ func (c *common) env(id string) (*Env, error) {
 	return e, nil
 }
 
-// signalContext ends the context on SIGINT/SIGTERM (systemd stopping a waiting unit).
+// signalContext ends the context on SIGINT, SIGTERM (systemd stopping a unit) and
+// SIGHUP (the terminal of a run by hand went away). Each is a request to stop: a run
+// stops before its next step and says what it did not apply; the DHCP supervisor
+// stops its client and exits, instead of dying and leaving the client to PID 1.
 func signalContext() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt, unix.SIGTERM)
+	return signal.NotifyContext(context.Background(), os.Interrupt, unix.SIGTERM, unix.SIGHUP)
 }
 
 // finish logs the error and returns the exit status.
@@ -226,7 +245,7 @@ func MainDown(args []string, stderr io.Writer) int {
 	return finish(e, stderr, e.Down(ctx, pos, supp))
 }
 
-const hotplugUsage = `Usage: bond-hotplug [OPTIONS] [ACTION INTERFACE]
+const hotplugUsage = `Usage: bond-hotplug [OPTIONS] [ACTION [--] INTERFACE]
        bond-hotplug --wait-active MASTER
 
 Run by udev (90-bond-hotplug.rules) for every network device added or removed; ACTION
@@ -249,8 +268,10 @@ carrier, association or unit start-up, so udev is never held up.
                         address a client can send from (past duplicate address
                         detection, or optimistic), then run COMMAND
                         (bond-dhcp6@MASTER)
-  --udev-props IFACE    print NM_UNMANAGED=1 when the configuration gives IFACE to a
-                        master (udev's IMPORT{program}: NetworkManager leaves it alone)
+  --udev-props [--] IFACE
+                        print NM_UNMANAGED=1 when the configuration gives IFACE to a
+                        master (udev's IMPORT{program}: NetworkManager leaves it alone);
+                        "--" first lets IFACE begin with '-'
   --release MASTER -- COMMAND...
                         run the DHCP client's release COMMAND, unless the unit's
                         client already died (the ExecStop of the DHCP units: a
@@ -269,7 +290,7 @@ func MainHotplug(args []string, stderr io.Writer) int {
 	fs.StringVar(&waitThen, "wait-then", "", "")
 	fs.StringVar(&release, "release", "", "")
 	fs.StringVar(&udevProps, "udev-props", "", "")
-	pos, err := parse(fs, args)
+	pos, err := parse(fs, valueAfterDashes(args, "udev-props"))
 	if err != nil {
 		return flagError(stderr, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -293,5 +294,84 @@ func TestAGlobNeverTakesLoopback(t *testing.T) {
 	}
 	if out, _ := mustRun(t, ns, nil, upBin, "-n", "-c", conf); !strings.HasSuffix(out, "br0: nothing to do\n") {
 		t.Errorf("bond-up -n after: %s", out)
+	}
+}
+
+// Item 9: a device whose name begins with '-' (or is "--") reaches bond-hotplug as an
+// interface name when it follows "--", for --udev-props and for an event given as
+// arguments: no usage text, no exit 2 on every event.
+func TestInterfaceNamesAfterDoubleDash(t *testing.T) {
+	t.Parallel()
+	ns := newNS(t)
+	conf := writeConfig(t, ns, brConf)
+	env := map[string]string{"BOND_HOTPLUG_CONFIG": conf}
+	for _, args := range [][]string{
+		{"--udev-props", "--", "-x"},
+		{"--udev-props", "--", "--"},
+		{"--udev-props", "--", "--help"},
+		{"add", "--", "-x"},
+		{"-c", conf, "--udev-props", "--", "veth0"},
+	} {
+		out, errOut, code := run(t, ns, env, hotplugBin, args...)
+		want := ""
+		if args[len(args)-1] == "veth0" {
+			want = "NM_UNMANAGED=1\n"
+		}
+		if code != 0 || out != want || errOut != "" {
+			t.Errorf("bond-hotplug %q: exit %d, stdout %q, stderr %q; want 0, %q, nothing", args, code, out, errOut, want)
+		}
+	}
+}
+
+// Item 10: SIGHUP stops the DHCP supervisor (--supervise, --wait-then) the way
+// SIGTERM does: its client is stopped with it, never left running under PID 1.
+func TestSIGHUPStopsTheSupervisorAndItsClient(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{"--supervise", "--wait-then"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			ns := newNS(t)
+			mustVeth(t, ns, "veth0", "peer0")
+			conf := writeConfig(t, ns, brConf+noDHCP)
+			mustRun(t, ns, nil, upBin, "-c", conf)
+			withLink(t, ns, "peer0", func(h *netlink.Handle, l netlink.Link) error { return h.LinkSetUp(l) })
+			pidFile := filepath.Join(ns.dir, "client.pid")
+			p := background(t, ns, nil, hotplugBin, "-c", conf, mode, "br0", "--",
+				"/bin/sh", "-c", `echo $$ > "$0"; exec sleep 120 >/dev/null 2>&1`, pidFile)
+			var pid int
+			waitFor(t, "client start", 15*time.Second, func() bool {
+				b, _ := os.ReadFile(pidFile)
+				pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+				return pid > 0
+			}, p)
+			if err := p.cmd.Process.Signal(unix.SIGHUP); err != nil {
+				t.Fatal(err)
+			}
+			if !waitExit(p, 5*time.Second) {
+				t.Fatalf("%s still runs 5 s after SIGHUP\n%s", mode, p.stderr)
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for unix.Kill(pid, 0) == nil {
+				if time.Now().After(deadline) {
+					_ = unix.Kill(pid, unix.SIGKILL)
+					t.Fatalf("%s's client (pid %d) still runs after the supervisor got SIGHUP", mode, pid)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		})
+	}
+}
+
+// Item 13: a master both configured and recorded is named once in bond-down's list of
+// known masters.
+func TestKnownMastersAreNamedOnce(t *testing.T) {
+	t.Parallel()
+	ns := newNS(t)
+	mustVeth(t, ns, "veth0", "peer0")
+	conf := writeConfig(t, ns, strings.ReplaceAll(brConf+noDHCP, "br0", "br1"))
+	mustRun(t, ns, nil, upBin, "-c", conf)
+	_, stderr, code := run(t, ns, nil, downBin, "-c", conf, "br9")
+	if code != 2 || !strings.Contains(stderr, "(known: br1)") {
+		t.Errorf("bond-down br9: exit %d, want 2 and \"(known: br1)\"\n%s", code, stderr)
 	}
 }
