@@ -53,7 +53,7 @@ type fakeInfo struct{}
 func (fakeInfo) Wireless(string) bool    { return false }
 func (fakeInfo) Initialized(string) bool { return true }
 
-func testEnv(t *testing.T, h *netlink.Handle, conf string, mgr func(context.Context) (units.Manager, error)) (*Env, *bytes.Buffer) {
+func testEnv(t testing.TB, h *netlink.Handle, conf string, mgr func(context.Context) (units.Manager, error)) (*Env, *bytes.Buffer) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "network.conf")
 	if err := os.WriteFile(p, []byte(conf), 0o644); err != nil {

@@ -86,9 +86,12 @@ func (c *common) env(id string) (*Env, error) {
 	return e, nil
 }
 
-// signalContext ends the context on SIGINT/SIGTERM (systemd stopping a waiting unit).
+// signalContext ends the context on SIGINT, SIGTERM (systemd stopping a unit) and
+// SIGHUP (the terminal of a run by hand went away). Each is a request to stop: a run
+// stops before its next step and says what it did not apply; the DHCP supervisor
+// stops its client and exits, instead of dying and leaving the client to PID 1.
 func signalContext() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt, unix.SIGTERM)
+	return signal.NotifyContext(context.Background(), os.Interrupt, unix.SIGTERM, unix.SIGHUP)
 }
 
 // finish logs the error and returns the exit status.
@@ -226,7 +229,7 @@ func MainDown(args []string, stderr io.Writer) int {
 	return finish(e, stderr, e.Down(ctx, pos, supp))
 }
 
-const hotplugUsage = `Usage: bond-hotplug [OPTIONS] [ACTION INTERFACE]
+const hotplugUsage = `Usage: bond-hotplug [OPTIONS] [ACTION [--] INTERFACE]
        bond-hotplug --wait-active MASTER
 
 Run by udev (90-bond-hotplug.rules) when a device of a master that is up is added,

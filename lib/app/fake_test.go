@@ -18,7 +18,7 @@ import (
 )
 
 // fakeEnv is an Env on an in-memory kernel and a recording unit manager.
-func fakeEnv(t *testing.T, conf string) (*Env, *netdev.Fake, *units.Recorder, *bytes.Buffer) {
+func fakeEnv(t testing.TB, conf string) (*Env, *netdev.Fake, *units.Recorder, *bytes.Buffer) {
 	t.Helper()
 	k := netdev.NewFake()
 	rec := units.NewRecorder()

@@ -714,8 +714,8 @@ func (e *Env) selectDownMasters(c *config.Config, args []string) ([]*config.Mast
 				continue
 			}
 		}
-		known := append(c.MasterNames(), recorded...)
-		sort.Strings(known)
+		// A master both configured and recorded is one name.
+		known := slices.Compact(slices.Sorted(slices.Values(append(c.MasterNames(), recorded...))))
 		return nil, usagef("argument %q: not a master in %s, nor one set up by an earlier run (known: %s)", a, c.Path, strings.Join(known, ", "))
 	}
 	return out, nil

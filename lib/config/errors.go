@@ -41,11 +41,20 @@ func (e *Error) Unwrap() error { return e.Err }
 // one (never empty) so that a user can fix all problems in one edit.
 type ErrorList []*Error
 
-// Error is one problem per line.
+// MaxReported is how many problems Error spells out: a file of junk (a binary copied
+// over it) must cost one screen and one journal message of bounded size, not one
+// line per junk line.
+const MaxReported = 20
+
+// Error is one problem per line, the first MaxReported of them, then how many more.
 func (l ErrorList) Error() string {
-	s := make([]string, len(l))
-	for i, e := range l {
+	n := min(len(l), MaxReported)
+	s := make([]string, n, n+1)
+	for i, e := range l[:n] {
 		s[i] = e.Error()
+	}
+	if more := len(l) - n; more > 0 {
+		s = append(s, fmt.Sprintf("%s: ... and %d more problems (%d in all; the first %d are shown)", l[0].Path, more, len(l), n))
 	}
 	return strings.Join(s, "\n")
 }
@@ -73,7 +82,7 @@ func (c *errs) add(line int, text, format string, args ...any) {
 	if text == "" && line > 0 {
 		text = c.texts[line]
 	}
-	c.list = append(c.list, &Error{Path: c.path, Line: line, Text: shorten(text), Msg: fmt.Sprintf(format, args...)})
+	c.list = append(c.list, &Error{Path: c.path, Line: line, Text: shorten(text), Msg: shortenMsg(fmt.Sprintf(format, args...))})
 }
 
 func (c *errs) wrap(err error, line int, text, format string, args ...any) {
@@ -88,6 +97,20 @@ func (c *errs) err() error {
 	}
 	sort.SliceStable(c.list, func(i, j int) bool { return c.list[i].Line < c.list[j].Line })
 	return c.list
+}
+
+// maxMsg bounds a message, which may quote a value of any length.
+const maxMsg = 4 * maxText
+
+func shortenMsg(s string) string {
+	if len(s) <= maxMsg {
+		return s
+	}
+	cut := maxMsg
+	for cut > 0 && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 func shorten(s string) string {

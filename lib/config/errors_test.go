@@ -28,6 +28,13 @@ func TestBadInputIsReportedWithFileAndLine(t *testing.T) {
 		{"an address without a prefix length is an error", ok + "bond0ADDRS='192.168.0.2'\n", 3, "no prefix length"},
 		{"an IPv4 prefix of /33 is an error", ok + "bond0ADDRS='192.168.0.2/33'\n", 3, `"192.168.0.2/33"`},
 		{"an IPv6 prefix of /129 is an error", ok + "bond0ADDRS='fd00::1/129'\n", 3, `"fd00::1/129"`},
+		{"an IPv4-mapped IPv6 address is an error (issue 19 item 4)", ok + "bond0ADDRS='::ffff:10.1.1.1/104'\n", 3, "IPv4-mapped IPv6 address"},
+		{"a multicast address is an error (issue 19 item 4)", ok + "bond0ADDRS='ff02::1/64'\n", 3, "multicast address"},
+		{"the unspecified address is an error (issue 19 item 4)", ok + "bond0ADDRS='0.0.0.0/8'\n", 3, "unspecified address"},
+		{"an IPv4-mapped route destination is an error (issue 19 item 4)", ok + `bond0ROUTES='"::ffff:10.0.0.0/104 via fd00::1"'` + "\n", 3, "IPv4-mapped IPv6 prefix"},
+		{"an IPv4-mapped gateway is an error (issue 19 item 4)", ok + `bond0ROUTES='"fd00:9::/48 via ::ffff:10.1.1.1"'` + "\n", 3, "gateway ::ffff:10.1.1.1 is an IPv4-mapped"},
+		{"a multicast gateway is an error (issue 19 item 4)", ok + `bond0ROUTES='"10.9.0.0/16 via 224.0.0.1"'` + "\n", 3, "not a unicast address"},
+		{"lo among the slaves is an error (issue 19 item 3)", ok + "br0SLAVES='veth0 lo'\n", 3, "lo is the loopback device"},
 		{"a duplicate address is an error", ok + "bond0ADDRS='10.0.0.1/8 10.0.0.1/16'\n", 3, "listed twice"},
 		{"garbage route words are an error", ok + `bond0ROUTES='"default via 10.0.0.1 please"'` + "\n", 3, `unknown word "please"`},
 		{"a gateway of the wrong family is an error", ok + `bond0ROUTES='"10.0.0.0/8 via fd00::1"'` + "\n", 3, "gateway fd00::1 is IPv6"},
@@ -141,5 +148,35 @@ func TestErrorsAreFoundWithErrorsAs(t *testing.T) {
 	}
 	if errors.Is(err, ErrInsecure) {
 		t.Error("a syntax error is not ErrInsecure")
+	}
+}
+
+// Issue 19 item 11: a file of junk is reported in bounded space: the first
+// MaxReported problems and a count, each message cut short.
+func TestJunkIsReportedInBoundedSpace(t *testing.T) {
+	var junk strings.Builder
+	for i := 0; junk.Len() < 1<<20-(1<<17); i++ {
+		fmt.Fprintf(&junk, "x%d=%s\n", i, strings.Repeat("\x01y", i%700))
+	}
+	junk.WriteString("bond0SLAVES='" + strings.Repeat("a", 1<<16) + "'\n")
+	_, err := Parse("/etc/conf.d/network.conf", []byte(junk.String()))
+	var list ErrorList
+	if !errors.As(err, &list) || len(list) <= MaxReported {
+		t.Fatalf("want more than %d problems, got %v", MaxReported, err)
+	}
+	msg := err.Error()
+	if n := strings.Count(msg, "\n") + 1; n != MaxReported+1 {
+		t.Errorf("%d lines reported, want %d and a count", n, MaxReported+1)
+	}
+	if want := fmt.Sprintf("and %d more problems", len(list)-MaxReported); !strings.Contains(msg, want) {
+		t.Errorf("no count %q in the last line: %q", want, msg[strings.LastIndex(msg, "\n")+1:])
+	}
+	if len(msg) > 16<<10 {
+		t.Errorf("the report is %d bytes, want at most 16 KiB", len(msg))
+	}
+	for _, e := range list {
+		if len(e.Error()) > 1<<10 {
+			t.Fatalf("one problem is reported in %d bytes: %.200s...", len(e.Error()), e.Error())
+		}
 	}
 }

@@ -164,6 +164,12 @@ func parseSlaves(v string, bad func(string, ...any)) []string {
 			bad("%q is listed twice", w)
 			continue
 		}
+		if p == "lo" {
+			// Enslaving it would first flush 127.0.0.1 and ::1 (a slave carries no
+			// address), then fail: the kernel refuses loopback as a port.
+			bad("lo is the loopback device, which no bond or bridge can take")
+			continue
+		}
 		out = append(out, p)
 	}
 	return out
@@ -251,7 +257,16 @@ func (c *Config) check(e *errs) {
 			slavesLine = m.Line[sPrimary]
 		}
 		for _, p := range m.Slaves {
-			for _, other := range names {
+			// A name written literally is looked up; only a glob is tried against
+			// every master (a file of many masters must not cost their square).
+			candidates := names
+			if !hasMeta(p) {
+				candidates = nil
+				if _, ok := c.Masters[p]; ok {
+					candidates = []string{p}
+				}
+			}
+			for _, other := range candidates {
 				if ok, _ := path.Match(p, other); !ok {
 					continue
 				}

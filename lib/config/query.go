@@ -20,16 +20,65 @@ func (c *Config) MasterNames() []string {
 
 // MasterOf returns the master whose SLAVES match ifname. A master is never a slave;
 // when several masters match, the first by name wins.
+//
+// Every plan asks this of every link, so it must not cost a pass over all masters:
+// names written literally are looked up in a map, and only masters with a glob
+// pattern are tried in turn (see slaveIndex).
 func (c *Config) MasterOf(ifname string) (*Master, bool) {
 	if _, isMaster := c.Masters[ifname]; isMaster {
 		return nil, false
 	}
-	for _, name := range c.MasterNames() {
-		if m := c.Masters[name]; matchesAny(m.Slaves, ifname) {
-			return m, true
+	x := c.index()
+	best := -1
+	if i, ok := x.literal[ifname]; ok {
+		best = i
+	}
+	for _, i := range x.globbed {
+		if best >= 0 && i > best {
+			break
+		}
+		if matchesAny(x.order[i].Slaves, ifname) {
+			best = i
+			break
 		}
 	}
-	return nil, false
+	if best < 0 {
+		return nil, false
+	}
+	return x.order[best], true
+}
+
+// slaveIndex answers MasterOf: the masters in name order, the first (by that order)
+// that names each literal slave, and the masters that have a glob pattern.
+type slaveIndex struct {
+	n       int // len(Masters) when built: a Config changed since is indexed again
+	order   []*Master
+	literal map[string]int
+	globbed []int
+}
+
+func (c *Config) index() *slaveIndex {
+	if c.slaves != nil && c.slaves.n == len(c.Masters) {
+		return c.slaves
+	}
+	x := &slaveIndex{n: len(c.Masters), literal: map[string]int{}}
+	for i, name := range c.MasterNames() {
+		m := c.Masters[name]
+		x.order = append(x.order, m)
+		glob := false
+		for _, p := range m.Slaves {
+			if hasMeta(p) {
+				glob = true
+			} else if _, ok := x.literal[p]; !ok {
+				x.literal[p] = i
+			}
+		}
+		if glob {
+			x.globbed = append(x.globbed, i)
+		}
+	}
+	c.slaves = x
+	return x
 }
 
 // SlaveOf reports whether the configuration gives ifname to master.

@@ -213,6 +213,8 @@ func checkRoute(r Route) error {
 		return fmt.Errorf("destination %s has a zone", d)
 	case d != d.Masked():
 		return fmt.Errorf("destination %s has host bits set (did you mean %s?)", d, d.Masked())
+	case d.Addr().Is4In6():
+		return fmt.Errorf("destination %s is an IPv4-mapped IPv6 prefix, which the kernel cannot route; write it in IPv4", d)
 	}
 	for _, h := range []struct {
 		a    netip.Addr
@@ -228,6 +230,8 @@ func checkRoute(r Route) error {
 			return fmt.Errorf("%s %s has a zone", h.what, h.a)
 		case h.a.IsUnspecified() || h.a.IsMulticast():
 			return fmt.Errorf("%s %s is not a unicast address", h.what, h.a)
+		case h.a.Is4In6():
+			return fmt.Errorf("%s %s is an IPv4-mapped IPv6 address; write it in IPv4 (%s)", h.what, h.a, h.a.Unmap())
 		}
 	}
 	switch {

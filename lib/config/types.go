@@ -35,6 +35,8 @@ type Config struct {
 	// Digest identifies the content read (hex SHA-256; set by Load): two runs that
 	// read the same digest planned from the same file, whatever the clocks say.
 	Digest string
+
+	slaves *slaveIndex // built on first need (MasterOf)
 }
 
 // Master is the desired state of one bond or bridge.

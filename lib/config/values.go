@@ -126,6 +126,10 @@ func checkAddr(p netip.Prefix) error {
 		return fmt.Errorf("address %s is the unspecified address", p)
 	case a.IsMulticast():
 		return fmt.Errorf("address %s is a multicast address", p)
+	case a.Is4In6():
+		// Netlink would send it as IPv4 with a length of up to 128: EINVAL on every
+		// run, and nothing after it (addresses, routes, DHCP units) applied.
+		return fmt.Errorf("address %s is an IPv4-mapped IPv6 address, which the kernel cannot put on an interface; write the IPv4 address (%s)", p, a.Unmap())
 	}
 	return nil
 }

@@ -30,6 +30,10 @@ type Link struct {
 	Initialized bool // udev has finished with it (it will not be renamed any more)
 	// Addrs are its addresses other than IPv6 link-local ones: a slave must carry none.
 	Addrs []netip.Prefix
+	// Unportable names the link-layer type of a device no bond or bridge can take
+	// (loopback, none for tun and WireGuard, ipip, ...): "" for Ethernet, which Wi-Fi
+	// stations are too.
+	Unportable string
 }
 
 // Bond is the bonding driver's state of one bond.
@@ -157,6 +161,9 @@ func (r *Reader) Links() (Snapshot, error) {
 			MAC:         a.HardwareAddr.String(),
 			Initialized: true,
 			Addrs:       addrs[a.Index],
+		}
+		if a.EncapType != "ether" {
+			link.Unportable = a.EncapType
 		}
 		if a.MasterIndex != 0 {
 			link.Master = byIndex[a.MasterIndex]

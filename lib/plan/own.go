@@ -91,7 +91,7 @@ func wantedUnits(in Input, st State) []units.Spec {
 	if s, err := units.DHCP6(in.Programs, m.Name, m.DHCP6); err == nil && m.DHCP6.Enabled {
 		out = append(out, s)
 	}
-	for _, l := range slaveCandidates(in, st) {
+	for _, l := range slaveCandidates(nil, in, st) {
 		if want, iface := wantsSupplicant(in, l); want {
 			if s, err := units.WPA(in.Programs, l.Name, iface.SupplicantConf); err == nil {
 				out = append(out, s)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 
 	"github.com/bond-hotplug/bond-hotplug/lib/config"
@@ -158,15 +159,25 @@ func isMasterName(c *config.Config, name string) bool {
 }
 
 // slaveCandidates are the present links the configuration makes slaves of this master.
-func slaveCandidates(in Input, st State) []netdev.Link {
+func slaveCandidates(p *Plan, in Input, st State) []netdev.Link {
 	var out []netdev.Link
 	for _, l := range st.Links.Links {
 		if l.Name == in.Master.Name || isMasterName(in.Config, l.Name) {
 			continue
 		}
-		if in.Config.SlaveOf(l.Name, in.Master.Name) {
-			out = append(out, l)
+		if !in.Config.SlaveOf(l.Name, in.Master.Name) {
+			continue
 		}
+		// A glob ('l*', 'w*') may match a device no bond or bridge can take:
+		// loopback above all, whose addresses the enslaving would flush first.
+		// Only a name written out is tried as written (the config check refuses lo).
+		if l.Unportable != "" && !slices.Contains(in.Master.Slaves, l.Name) {
+			if p != nil { // once a plan: planSlaves says it
+				p.note("%s matches %sSLAVES but is a %s device, which a bond or bridge cannot take: left alone", l.Name, in.Master.Name, l.Unportable)
+			}
+			continue
+		}
+		out = append(out, l)
 	}
 	return out
 }
@@ -177,7 +188,7 @@ func planSlaves(p *Plan, in Input, st State, current []netdev.Link) {
 	for _, s := range current {
 		enslaved[s.Name] = true
 	}
-	for _, l := range slaveCandidates(in, st) {
+	for _, l := range slaveCandidates(p, in, st) {
 		switch {
 		case !l.Initialized:
 			p.note("%s is not yet initialized by udev (it may still be renamed): its add event will enslave it", l.Name)
@@ -215,7 +226,7 @@ func wantsSupplicant(in Input, l netdev.Link) (bool, config.Iface) {
 }
 
 func planSupplicants(p *Plan, in Input, st State) {
-	for _, l := range slaveCandidates(in, st) {
+	for _, l := range slaveCandidates(nil, in, st) {
 		if !l.Initialized || (l.Master != "" && l.Master != in.Master.Name) {
 			continue
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -264,5 +265,108 @@ func TestAnEditOfTheStaticAddressKeepsTheLease(t *testing.T) {
 	out, err := exec.Command("ip", "netns", "exec", ns.Name, "sysctl", "-n", "net.ipv4.conf.br0.promote_secondaries").CombinedOutput()
 	if err != nil || strings.TrimSpace(string(out)) != "1" {
 		t.Errorf("net.ipv4.conf.br0.promote_secondaries = %q (%v), want 1", out, err)
+	}
+}
+
+// Item 3: a SLAVES glob that matches lo leaves it alone (its addresses with it), says
+// so, and still enslaves the rest; a hot-plug event of lo changes nothing.
+func TestAGlobNeverTakesLoopback(t *testing.T) {
+	t.Parallel()
+	ns := newNS(t)
+	if out, err := exec.Command("ip", "-n", ns.Name, "link", "set", "lo", "up").CombinedOutput(); err != nil {
+		t.Fatalf("lo up: %v: %s", err, out)
+	}
+	mustVeth(t, ns, "veth0", "peer0")
+	conf := writeConfig(t, ns, "br0SLAVES='veth0 l*'\nbr0ADDRS='10.99.0.2/24'\n"+noDHCP)
+	_, stderr := mustRun(t, ns, nil, upBin, "-c", conf)
+	if !strings.Contains(stderr, "lo matches br0SLAVES but is a loopback device") {
+		t.Errorf("bond-up does not say why lo is left alone:\n%s", stderr)
+	}
+	assertPorts(t, ns, "br0", "veth0")
+	env := udevEnv("add", "lo")
+	env["BOND_HOTPLUG_CONFIG"] = conf
+	mustRun(t, ns, env, hotplugBin)
+	if got := addrsOf(t, ns, "lo"); !contains(got, "127.0.0.1/8") || !contains(got, "::1/128") {
+		t.Errorf("lo addresses = %v, want 127.0.0.1/8 and ::1/128 kept", got)
+	}
+	if l := ns.mustLink(t, "lo"); l.Attrs().MasterIndex != 0 {
+		t.Errorf("lo was enslaved")
+	}
+	if out, _ := mustRun(t, ns, nil, upBin, "-n", "-c", conf); !strings.HasSuffix(out, "br0: nothing to do\n") {
+		t.Errorf("bond-up -n after: %s", out)
+	}
+}
+
+// Item 9: a device whose name begins with '-' (or is "--") reaches bond-hotplug as an
+// interface name when it follows "--" (the udev rule's form: bond-hotplug -- ACTION
+// NAME), or after the action: no usage text, no exit 2 on every event.
+func TestInterfaceNamesAfterDoubleDash(t *testing.T) {
+	t.Parallel()
+	ns := newNS(t)
+	conf := writeConfig(t, ns, brConf)
+	env := map[string]string{"BOND_HOTPLUG_CONFIG": conf}
+	for _, args := range [][]string{
+		{"add", "--", "-x"},
+		{"--", "add", "-x"},
+		{"--", "remove", "--"},
+		{"--", "add", "--help"},
+	} {
+		out, errOut, code := run(t, ns, env, hotplugBin, args...)
+		if code != 0 || errOut != "" || strings.Contains(out, "Usage") {
+			t.Errorf("bond-hotplug %q: exit %d, stdout %q, stderr %q; want 0 and no usage", args, code, out, errOut)
+		}
+	}
+}
+
+// Item 10: SIGHUP stops the DHCP supervisor (--supervise, --wait-then) the way
+// SIGTERM does: its client is stopped with it, never left running under PID 1.
+func TestSIGHUPStopsTheSupervisorAndItsClient(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{"--supervise", "--wait-then"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			ns := newNS(t)
+			mustVeth(t, ns, "veth0", "peer0")
+			conf := writeConfig(t, ns, brConf+noDHCP)
+			mustRun(t, ns, nil, upBin, "-c", conf)
+			withLink(t, ns, "peer0", func(h *netlink.Handle, l netlink.Link) error { return h.LinkSetUp(l) })
+			pidFile := filepath.Join(ns.dir, "client.pid")
+			p := background(t, ns, nil, hotplugBin, "-c", conf, mode, "br0", "--",
+				"/bin/sh", "-c", `echo $$ > "$0"; exec sleep 120 >/dev/null 2>&1`, pidFile)
+			var pid int
+			waitFor(t, "client start", 15*time.Second, func() bool {
+				b, _ := os.ReadFile(pidFile)
+				pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+				return pid > 0
+			}, p)
+			if err := p.cmd.Process.Signal(unix.SIGHUP); err != nil {
+				t.Fatal(err)
+			}
+			if !waitExit(p, 5*time.Second) {
+				t.Fatalf("%s still runs 5 s after SIGHUP\n%s", mode, p.stderr)
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for unix.Kill(pid, 0) == nil {
+				if time.Now().After(deadline) {
+					_ = unix.Kill(pid, unix.SIGKILL)
+					t.Fatalf("%s's client (pid %d) still runs after the supervisor got SIGHUP", mode, pid)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		})
+	}
+}
+
+// Item 13: a master both configured and recorded is named once in bond-down's list of
+// known masters.
+func TestKnownMastersAreNamedOnce(t *testing.T) {
+	t.Parallel()
+	ns := newNS(t)
+	mustVeth(t, ns, "veth0", "peer0")
+	conf := writeConfig(t, ns, strings.ReplaceAll(brConf+noDHCP, "br0", "br1"))
+	mustRun(t, ns, nil, upBin, "-c", conf)
+	_, stderr, code := run(t, ns, nil, downBin, "-c", conf, "br9")
+	if code != 2 || !strings.Contains(stderr, "(known: br1)") {
+		t.Errorf("bond-down br9: exit %d, want 2 and \"(known: br1)\"\n%s", code, stderr)
 	}
 }
