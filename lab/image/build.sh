@@ -166,6 +166,7 @@ rm -rf "$root/var/lib/apt/lists/"*
 # Nothing else may manage the network; no timers; no login prompt on the console.
 chroot "$root" systemctl enable lab-early.service lab-lan.service lab-run.service >/dev/null 2>&1
 for u in systemd-networkd.service systemd-networkd.socket systemd-networkd-wait-online.service \
+	NetworkManager.service NetworkManager-wait-online.service NetworkManager-dispatcher.service \
 	systemd-resolved.service wpa_supplicant.service hostapd.service wide-dhcpv6-client.service \
 	serial-getty@ttyS0.service serial-getty@ttyS1.service getty@tty1.service getty-static.service \
 	apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer \

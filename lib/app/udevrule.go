@@ -7,9 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/bond-hotplug/bond-hotplug/lib/coexist"
 	"github.com/bond-hotplug/bond-hotplug/lib/config"
 	"github.com/bond-hotplug/bond-hotplug/lib/udevrule"
 )
@@ -62,8 +64,53 @@ func (e *Env) syncRule(c *config.Config, going ...string) error {
 		e.Log.Warn("udev rule: %v: udev reads the new rule when it next checks its rules", err)
 		return nil
 	}
-	e.retrigger(udevrule.Parse(old), ms)
+	gained, lost := e.retrigger(udevrule.Parse(old), ms)
+	e.handOver(gained, lost)
 	return nil
+}
+
+// handOver tells a running NetworkManager what the rule now says about devices it
+// already knows: it reads NM_UNMANAGED only when a device appears. The devices it
+// let go of for us are listed in nmReleased, and only those are given back when they
+// stop being ours (one it leaves alone for its own reasons, a veth, stays so).
+func (e *Env) handOver(gained, lost []string) {
+	file := filepath.Join(filepath.Dir(e.StateDir), "nm-released")
+	b, _ := os.ReadFile(file)
+	released := strings.Fields(string(b))
+	var back []string
+	for _, n := range lost {
+		if slices.Contains(released, n) {
+			back = append(back, n)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	let, err := coexist.SetNMManaged(ctx, gained, false)
+	if err != nil {
+		e.Log.Warn("%v", err)
+	}
+	took, err := coexist.SetNMManaged(ctx, back, true)
+	if err != nil {
+		e.Log.Warn("%v", err)
+	}
+	if len(let)+len(took) == 0 {
+		return
+	}
+	if len(let) > 0 {
+		e.Log.Info("NetworkManager let go of %s", strings.Join(let, " "))
+	}
+	if len(took) > 0 {
+		e.Log.Info("NetworkManager manages %s again", strings.Join(took, " "))
+	}
+	released = slices.DeleteFunc(released, func(n string) bool { return slices.Contains(took, n) })
+	for _, n := range let {
+		if !slices.Contains(released, n) {
+			released = append(released, n)
+		}
+	}
+	if err := os.WriteFile(file, []byte(strings.Join(released, "\n")+"\n"), 0o644); err != nil {
+		e.Log.Warn("NetworkManager hand-over: %v", err)
+	}
 }
 
 func names(ms []udevrule.Master) string {
@@ -101,7 +148,7 @@ func reloadUdev() error {
 // processing with the old rules (so bond-up's state read skipped it as not yet
 // initialized) is not lost. A device no longer ours gets "change", which runs nothing
 // of ours.
-func (e *Env) retrigger(old, now []udevrule.Master) {
+func (e *Env) retrigger(old, now []udevrule.Master) (gained, lost []string) {
 	sys := e.Sys
 	if sys == "" {
 		sys = "/sys"
@@ -110,7 +157,7 @@ func (e *Env) retrigger(old, now []udevrule.Master) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		e.Log.Warn("udev rule: %v: NetworkManager learns of the change at the devices' next event", err)
-		return
+		return nil, nil
 	}
 	var errs []error
 	for _, ent := range ents {
@@ -122,6 +169,9 @@ func (e *Env) retrigger(old, now []udevrule.Master) {
 		action := "change"
 		if b != "" {
 			action = "add"
+			gained = append(gained, ent.Name())
+		} else {
+			lost = append(lost, ent.Name())
 		}
 		if err := os.WriteFile(filepath.Join(dir, ent.Name(), "uevent"), []byte(action), 0); err != nil {
 			errs = append(errs, err)
@@ -130,6 +180,7 @@ func (e *Env) retrigger(old, now []udevrule.Master) {
 	if err := errors.Join(errs...); err != nil {
 		e.Log.Warn("udev rule: %v: NetworkManager learns of the change at the devices' next event", err)
 	}
+	return gained, lost
 }
 
 func masterNames(ms []*config.Master) []string {
