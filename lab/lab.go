@@ -442,10 +442,10 @@ func (l *Lab) buildPackages(ctx context.Context, scenario string) error {
 }
 
 // fillShare lays out what the guest reads over 9p: the guest scripts, the
-// scenarios, hwsimctl, the scenario's name, (for "install") the DESTDIR tree,
-// and an empty out/.
+// scenarios, the corpus of users' configuration files, hwsimctl, the scenario's
+// name, (for "install") the DESTDIR tree, and an empty out/.
 func (l *Lab) fillShare(share, scenario string) error {
-	for _, d := range []string{"guest", "scenarios"} {
+	for _, d := range []string{"guest", "scenarios", "corpus"} {
 		if err := copyTree(filepath.Join(l.cfg.Repo, "lab", d), filepath.Join(share, d)); err != nil {
 			return err
 		}

@@ -182,3 +182,44 @@ func TestFollowCopiesCompleteLines(t *testing.T) {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 }
+
+// Issue 15: every scenario runs with the seed's own client files; the image's copies
+// are the corpus's (lab/corpus/seed, taken byte for byte from the seed article),
+// and the lab's access point serves the network the seed's file names.
+func TestTheImageRunsTheSeedsOwnFiles(t *testing.T) {
+	repo, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for corpus, image := range map[string]string{
+		"seed/wpa_supplicant.conf": "etc/wpa_supplicant/wpa_supplicant.conf",
+		"seed/dhclient.conf":       "etc/dhcp/dhclient.conf",
+		"seed/dhcp6c.conf":         "etc/wide-dhcpv6/dhcp6c.conf",
+	} {
+		want, err := os.ReadFile(filepath.Join(repo, "lab", "corpus", corpus))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(filepath.Join(repo, "lab", "image", "rootfs", image))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("lab/image/rootfs/%s is not lab/corpus/%s", image, corpus)
+		}
+	}
+	seed, err := os.ReadFile(filepath.Join(repo, "lab", "corpus", "seed", "wpa_supplicant.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ap, err := os.ReadFile(filepath.Join(repo, "lab", "guest", "hostapd.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pair := range [][2]string{{`ssid="MyHome"`, "\nssid=MyHome\n"},
+		{"psk=404fe69d94ef522ba8e7a0c456a67a583c8f39ba0b29a3ac22ebe9494cf9992b", "\nwpa_psk=404fe69d94ef522ba8e7a0c456a67a583c8f39ba0b29a3ac22ebe9494cf9992b\n"}} {
+		if !strings.Contains(string(seed), pair[0]) || !strings.Contains(string(ap), pair[1]) {
+			t.Errorf("the seed's file has %q, the access point must have %q", pair[0], strings.TrimSpace(pair[1]))
+		}
+	}
+}

@@ -21,7 +21,7 @@ export PATH LC_ALL=C
 	GW6=fd77::1
 	STATIC_GW4=192.168.77.1
 	ROUTED_HOST=10.99.0.1
-	SSID=LabNet
+	SSID=MyHome
 }
 
 mkdir -p "$LAB_RUN"

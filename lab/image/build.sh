@@ -151,7 +151,18 @@ unshare --mount --propagation private /bin/bash -euo pipefail -c '
 log "packages done ($(elapsed) s)"
 
 log "configuring the guest"
+# Debian's own dhclient.conf, as the isc-dhcp-client package installed it, kept for
+# the corpus scenario (43) before rootfs/ lays the seed's file over it.
+mkdir -p "$root/usr/local/share/lab/debian"
+cp "$root/etc/dhcp/dhclient.conf" "$root/usr/local/share/lab/debian/dhclient.conf"
 cp -a "$here/rootfs/." "$root/"
+# The groups users give the supplicant's control interface: the seed's (Arch's)
+# wheel, which Debian lacks, and Debian's netdev; a member of each, to use wpa_cli
+# through the control socket as a user does (scenario 42).
+chroot "$root" groupadd -f -r wheel
+chroot "$root" groupadd -f -r netdev
+chroot "$root" useradd -M -N -g users -G wheel wheeluser
+chroot "$root" useradd -M -N -g users -G netdev netdevuser
 chown -R root:root "$root/etc" "$root/usr/local"
 echo bondlab >"$root/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\tbondlab\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"

@@ -119,9 +119,8 @@ func CapMask(names []string) (uint64, error) {
 // The sandboxes of the four roles. Comments say why each item is there.
 var (
 	// wpa_supplicant: nl80211 (generic netlink) and SIOCSIFFLAGS need CAP_NET_ADMIN,
-	// the EAPOL socket (AF_PACKET) CAP_NET_RAW, the ioctl socket is AF_INET. The
-	// control interface is /run/wpa_supplicant (ctrl_interface=DIR=/run/wpa_supplicant
-	// in Debian's examples). /dev/rfkill: it follows the radio's kill switch through
+	// the EAPOL socket (AF_PACKET) CAP_NET_RAW, the ioctl socket is AF_INET.
+	// /dev/rfkill: it follows the radio's kill switch through
 	// it (without it, it logs "rfkill: Cannot open RFKILL control device" and keeps
 	// working). It talks no IP at all: every IP address is denied. It sets the
 	// interface's drop_unicast_in_l2_multicast, drop_gratuitous_arp and
@@ -132,7 +131,8 @@ var (
 	// interface, its group, update_config) is given back from the configuration
 	// file when the unit starts (forSupplicantFile). Certificates and keys of EAP
 	// networks (/etc/ssl/certs, /etc/wpa_supplicant, /etc/ssl/private) are root's
-	// files, readable as they are; ProtectHome hides /home and /root.
+	// files, readable as they are (lab scenario 42: EAP-TLS with the key in
+	// /etc/ssl/private, 0600 root); ProtectHome hides /home and /root.
 	sandboxWPA = Sandbox{
 		Caps:      []string{"CAP_NET_ADMIN", "CAP_NET_RAW"},
 		Families:  []string{"AF_NETLINK", "AF_PACKET", "AF_INET", "AF_INET6"},

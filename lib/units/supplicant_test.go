@@ -155,3 +155,23 @@ func TestPropertiesReadTheSupplicantFileAtStart(t *testing.T) {
 		t.Errorf("a missing file widened the sandbox: %v", missing)
 	}
 }
+
+// Issue 15: wpa_supplicant reports a refused control interface or a bad file with an
+// exit code, which the seed's Restart=on-abnormal never retried; within a limit, so a
+// file that cannot work ends failed (and bond-up --status shows why).
+func TestSupplicantRestartsAfterAnExitCodeWithinALimit(t *testing.T) {
+	s, err := WPA(progs, "wlan0", "/etc/wpa_supplicant/wpa_supplicant.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, p := range mustProps(t, s) {
+		got[p.Name] = p.Value.String()
+	}
+	for name, want := range map[string]string{"Restart": `"on-failure"`, "RestartUSec": "@t 2000000",
+		"StartLimitBurst": "@u 5", "StartLimitIntervalUSec": "@t 60000000"} {
+		if got[name] != want {
+			t.Errorf("%s = %s, want %s", name, got[name], want)
+		}
+	}
+}
