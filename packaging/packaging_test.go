@@ -92,8 +92,10 @@ func (b *buildFailure) Error() string { return "go build ./cmd/...: " + b.err.Er
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
+	for _, d := range []string{binDir, builtDist} {
+		if d != "" {
+			os.RemoveAll(d)
+		}
 	}
 	os.Exit(code)
 }
