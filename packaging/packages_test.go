@@ -16,7 +16,7 @@ import (
 const testMaintainer = "Test Maintainer <maintainer@example.org>"
 
 var (
-	builtOnce                       sync.Once
+	builtOnce                        sync.Once
 	builtDist, builtOut, builtErrMsg string
 )
 
