@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 )
 
 // These tests run the real tools (scdoc, mandoc, go, git, dpkg-deb, rpm, zstd, bash);
@@ -164,10 +165,19 @@ func TestHelpMatchesManPages(t *testing.T) {
 	root := repoRoot(t)
 	for _, prog := range []string{"bond-up", "bond-down", "bond-hotplug"} {
 		t.Run(prog, func(t *testing.T) {
+			// --help is asked for: on stdout, exit 0, within 80 columns (the man
+			// page is the long form).
 			cmd := exec.Command(filepath.Join(bin, prog), "--help")
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("%s --help: %v\n%s", prog, err, out)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			if err != nil || stderr.Len() > 0 || len(out) == 0 {
+				t.Fatalf("%s --help: %v, %d bytes on stdout, stderr:\n%s", prog, err, len(out), stderr.Bytes())
+			}
+			for i, line := range strings.Split(string(out), "\n") {
+				if n := utf8.RuneCountInString(line); n > 80 {
+					t.Errorf("%s --help line %d has %d columns:\n%s", prog, i+1, n, line)
+				}
 			}
 			help := helpOptions(string(out))
 			man := manOptions(t, filepath.Join(root, "man", prog+".8.scd"))
