@@ -49,6 +49,7 @@ rm -f /usr/local/bin/bond-up /usr/local/bin/bond-down /usr/local/bin/bond-hotplu
 	/etc/udev/rules.d/90-bond-hotplug.rules /etc/systemd/system/bond-up@.service \
 	/etc/modprobe.d/bond-hotplug.conf /usr/local/share/man/man8/bond-*.8.gz \
 	/usr/local/share/man/man5/bond-hotplug.conf.5.gz
+rm -rf /usr/local/share/doc/bond-hotplug
 systemctl daemon-reload
 udevadm control --reload
 check "bond0 is gone with the source install" 20 absent bond0
