@@ -49,6 +49,15 @@ func TestManPagesLintClean(t *testing.T) {
 	run(t, root, nil, filepath.Join(root, "man/render"), out)
 	for _, p := range pages {
 		f := filepath.Join(out, p)
+		// .TH names the source and the manual (man-pages(7)).
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		manual := map[string]string{"8": "System Manager's Manual", "5": "File Formats Manual"}[p[len(p)-1:]]
+		if want := `" "bond-hotplug ` + release(t) + `" "` + manual + `"` + "\n"; !strings.Contains(string(b), want) {
+			t.Errorf("%s: .TH lacks the source and manual fields (%s)", p, strings.TrimSpace(want))
+		}
 		cmd := exec.Command("mandoc", "-Tlint", f)
 		msg, err := cmd.CombinedOutput()
 		if err != nil || len(msg) > 0 {
