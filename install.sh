@@ -2,16 +2,18 @@
 # Build and install bond-hotplug.
 #   ./install.sh                 build, install under PREFIX (/usr/local), reload udev and systemd
 #   DESTDIR=/tmp/pkg ./install.sh   stage into DESTDIR: touches nothing outside it, reloads nothing
-#   ./install.sh --uninstall     remove what install put there (never the configuration)
+#   ./install.sh --uninstall     remove exactly what the install put there (never the configuration)
 # Environment: PREFIX (default /usr/local), DESTDIR (default none), GO (default go),
 #   SYSCONFDIR (default /etc), NO_BUILD=1 to install binaries already in ./build,
 #   VERSION (a package's version, shown by --version), STRIP=1 (no symbol tables).
 #   PREFIX=/usr (a distribution package) puts the rule, unit and modprobe file in the
 #   vendor directories under /usr/lib; any other PREFIX in SYSCONFDIR (udev and systemd
 #   do not read /usr/local/lib). Man pages go to PREFIX/share/man (scdoc renders them).
+#   A real install (no DESTDIR) lists what it installed in MANIFEST (default
+#   /var/lib/bond-hotplug/install.manifest), which --uninstall removes, whatever PREFIX.
 set -euo pipefail
 
-usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
 
 uninstall=0
 for a in "$@"; do
@@ -36,6 +38,12 @@ modprobe=$libdir/modprobe.d/bond-hotplug.conf
 conf=$SYSCONFDIR/conf.d/network.conf
 mandir=$PREFIX/share/man
 pages=(bond-up.8 bond-down.8 bond-hotplug.8 bond-hotplug.conf.5)
+# The documents the pages and --help refer to (README, docs/), and the release notes.
+docdir=$PREFIX/share/doc/bond-hotplug
+docs=(README.md CHANGELOG.md docs/RELIABILITY.md docs/BENCHMARKS.md)
+docfiles=()
+for f in "${docs[@]}"; do docfiles+=("$docdir/$(basename "$f")"); done
+MANIFEST=${MANIFEST:-/var/lib/bond-hotplug/install.manifest}
 
 case "$PREFIX" in /*) ;; *) echo "install.sh: PREFIX must be absolute: $PREFIX" >&2; exit 2 ;; esac
 
@@ -46,12 +54,52 @@ reload() {
 	if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 }
 
+# warn_enabled: enabled bond-up@ instances keep a link to the unit file (systemd then
+# warns at each boot about a missing unit); say how to drop them.
+warn_enabled() {
+	local l
+	for l in "$DESTDIR$SYSCONFDIR"/systemd/system/*.wants/bond-up@*.service; do
+		[ -L "$l" ] || continue
+		echo "install.sh: warning: $(basename "$l") is still enabled ($l): systemctl disable $(basename "$l")" >&2
+	done
+}
+
 if [ "$uninstall" = 1 ]; then
-	for b in "${bins[@]}"; do rm -f "$DESTDIR$bindir/$b"; done
-	rm -f "$DESTDIR$rules" "$DESTDIR$unit" "$DESTDIR$modprobe"
-	for p in "${pages[@]}"; do rm -f "$DESTDIR$mandir/man${p##*.}/$p.gz"; done
+	if [ -z "$DESTDIR" ] && [ -f "$MANIFEST" ]; then
+		# Exactly what the install wrote, wherever its PREFIX was.
+		n=0
+		while IFS= read -r f; do
+			case "$f" in /*) ;; *) continue ;; esac
+			if [ -e "$f" ] || [ -L "$f" ]; then rm -f "$f" && n=$((n + 1)); fi
+		done < "$MANIFEST"
+		while IFS= read -r f; do
+			case "$f" in /*/bond-hotplug) rmdir "$f" 2>/dev/null || true ;; esac
+		done < <(sed -n 's|/[^/]*$||p' "$MANIFEST" | sort -u)
+		rm -f "$MANIFEST"
+		rmdir "$(dirname "$MANIFEST")" 2>/dev/null || true
+		reload
+		echo "removed bond-hotplug: $n file(s) listed in $MANIFEST (kept $conf)"
+		warn_enabled
+		exit 0
+	fi
+	# No manifest (a DESTDIR stage, or an install by an older install.sh): the files
+	# this PREFIX would have; finding none is an error, not a success.
+	n=0
+	for f in "${bins[@]/#/$bindir/}" "$rules" "$unit" "$modprobe" "${docfiles[@]}"; do
+		if [ -e "$DESTDIR$f" ]; then rm -f "$DESTDIR$f" && n=$((n + 1)); fi
+	done
+	for p in "${pages[@]}"; do
+		f=$DESTDIR$mandir/man${p##*.}/$p.gz
+		if [ -e "$f" ]; then rm -f "$f" && n=$((n + 1)); fi
+	done
+	rmdir "$DESTDIR$docdir" 2>/dev/null || true
+	if [ "$n" = 0 ]; then
+		echo "install.sh: nothing of bond-hotplug under PREFIX=$PREFIX in ${DESTDIR:-/} and no $MANIFEST: installed with another PREFIX?" >&2
+		exit 1
+	fi
 	reload
-	echo "removed bond-hotplug from ${DESTDIR:-/} (kept $conf)"
+	echo "removed $n file(s) of bond-hotplug from ${DESTDIR:-/} under PREFIX=$PREFIX (kept $conf)"
+	warn_enabled
 	exit 0
 fi
 
@@ -62,11 +110,17 @@ if [ "${NO_BUILD:-0}" != 1 ]; then
 	# VERSION, when set (scripts/package), names the distribution package's version.
 	# STRIP=1 (scripts/package): no symbol tables (-s -w), a third smaller, as
 	# distribution packages ship binaries; panics still print file:line.
+	# Hardened as the distributions build: position-independent (-buildmode=pie),
+	# and the cgo parts (libudev's bindings) with Debian's and Fedora's default
+	# compiler and linker flags, unless the caller (a PKGBUILD, dpkg-buildflags) sets
+	# its own; cgo links externally, so the -z flags reach the final binary.
+	export CGO_CFLAGS="${CGO_CFLAGS:--O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong}"
+	export CGO_LDFLAGS="${CGO_LDFLAGS:--Wl,-z,relro,-z,now}"
 	ldflags=
 	[ -z "${VERSION:-}" ] || ldflags="-X github.com/bond-hotplug/bond-hotplug/lib/version.Package=$VERSION"
 	[ "${STRIP:-0}" != 1 ] || ldflags="$ldflags -s -w"
 	for b in "${bins[@]}"; do
-		(cd "$here" && CGO_ENABLED=1 "$GO" build -trimpath -buildvcs=auto -ldflags "$ldflags" -o "build/$b" "./cmd/$b")
+		(cd "$here" && CGO_ENABLED=1 "$GO" build -buildmode=pie -trimpath -buildvcs=auto -ldflags "$ldflags" -o "build/$b" "./cmd/$b")
 	done
 fi
 "$here/man/render" "$here/build/man"
@@ -85,13 +139,26 @@ for p in "${pages[@]}"; do
 	# -n: no name or time stamp in the gzip header, so that builds are reproducible.
 	gzip -9n < "$here/build/man/$p" > "$d/$p.gz.tmp" && chmod 0644 "$d/$p.gz.tmp" && mv "$d/$p.gz.tmp" "$d/$p.gz"
 done
+install -d -m 0755 "$DESTDIR$docdir"
+for f in "${docs[@]}"; do install -m 0644 "$here/$f" "$DESTDIR$docdir/$(basename "$f")"; done
 if [ -e "$DESTDIR$conf" ]; then
 	echo "kept existing $DESTDIR$conf"
 else
 	install -m 0644 "$here/env/network.conf" "$DESTDIR$conf"
 fi
+if [ -z "$DESTDIR" ]; then
+	# The manifest: every file installed but the configuration (the user's).
+	install -d -m 0755 "$(dirname "$MANIFEST")"
+	{
+		printf '# bond-hotplug install.sh PREFIX=%s: files --uninstall removes\n' "$PREFIX"
+		printf '%s\n' "${bins[@]/#/$bindir/}" "$rules" "$unit" "$modprobe"
+		for p in "${pages[@]}"; do printf '%s\n' "$mandir/man${p##*.}/$p.gz"; done
+		printf '%s\n' "${docfiles[@]}"
+	} > "$MANIFEST.tmp" && mv "$MANIFEST.tmp" "$MANIFEST"
+fi
 reload
 echo "installed bond-hotplug into ${DESTDIR:-/} (binaries in $bindir)"
 if [ -z "$DESTDIR" ]; then
+	echo "manifest: $MANIFEST (./install.sh --uninstall removes what it lists)"
 	echo "next: edit $conf, then: systemctl enable --now bond-up@bond0.service"
 fi

@@ -7,17 +7,57 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
-// builtPackages runs scripts/package (what `make package` and CI run) into a
-// temporary directory and returns the paths of the three packages and the staged
-// payload (build/pkgroot).
+// The packager the tests name, as a distribution's maintainer sets it for
+// scripts/package (Debian's variables).
+const testMaintainer = "Test Maintainer <maintainer@example.org>"
+
+var (
+	builtOnce                        sync.Once
+	builtDist, builtOut, builtErrMsg string
+)
+
+// builtPackages runs scripts/package (what `make package` and CI run) once, with its
+// defaults (version, time stamps) and the maintainer from DEBFULLNAME/DEBEMAIL, and
+// returns the paths of the three packages and the staged payload (build/pkgroot).
 func builtPackages(t *testing.T) (deb, rpm, arch, pkgroot string) {
 	t.Helper()
-	dist := buildPackages(t, "0.0.0.test1", "deb rpm archlinux")
-	return findOne(t, dist, "*.deb"), findOne(t, dist, "*.rpm"), findOne(t, dist, "*.pkg.tar.zst"),
+	builtOnce.Do(func() {
+		dist, err := os.MkdirTemp("", "bond-hotplug-dist-")
+		if err != nil {
+			builtErrMsg = err.Error()
+			return
+		}
+		builtDist = dist
+		root, _ := filepath.Abs("..")
+		cmd := exec.Command(filepath.Join(root, "scripts/package"))
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), packageEnv(dist)...)
+		out, err := cmd.CombinedOutput()
+		builtOut = string(out)
+		if err != nil {
+			builtErrMsg = "scripts/package: " + err.Error() + "\n" + builtOut
+		}
+	})
+	if builtErrMsg != "" {
+		t.Fatal(builtErrMsg)
+	}
+	t.Logf("scripts/package:\n%s", builtOut)
+	return findOne(t, builtDist, "*.deb"), findOne(t, builtDist, "*.rpm"), findOne(t, builtDist, "*.pkg.tar.zst"),
 		filepath.Join(repoRoot(t), "build/pkgroot")
+}
+
+// packageEnv is the environment of a default `make package` into dist: no VERSION,
+// no SOURCE_DATE_EPOCH (scripts/package derives both from git).
+func packageEnv(dist string) []string {
+	env := []string{"DIST=" + dist, "DEBFULLNAME=Test Maintainer", "DEBEMAIL=maintainer@example.org"}
+	for _, v := range []string{"VERSION", "SOURCE_DATE_EPOCH", "MAINTAINER", "FORMATS"} {
+		env = append(env, v+"=") // an inherited value would change the defaults under test
+	}
+	return env
 }
 
 // buildPackages runs scripts/package for VERSION and FORMATS into a new directory.
@@ -68,7 +108,14 @@ func debFiles(t *testing.T, deb string) []string {
 }
 
 func rpmFiles(t *testing.T, rpm string) []string {
-	return clean(strings.Split(run(t, "", nil, "rpm", "-qlp", rpm), "\n"))
+	var list []string
+	for _, line := range strings.Split(run(t, "", nil, "rpm", "-qp", "--qf", "[%{FILEMODES:perms} %{FILENAMES}\n]", rpm), "\n") {
+		mode, name, ok := strings.Cut(line, " ")
+		if ok && !strings.HasPrefix(mode, "d") {
+			list = append(list, name)
+		}
+	}
+	return clean(list)
 }
 
 func archFiles(t *testing.T, pkg string) []string {
@@ -113,25 +160,38 @@ func pkginfo(t *testing.T, pkg string) map[string][]string {
 
 func TestPackagesShipTheSamePayload(t *testing.T) {
 	deb, rpm, arch, pkgroot := builtPackages(t)
-	want := treeFiles(t, pkgroot)
+	staged := treeFiles(t, pkgroot)
 	for _, must := range []string{
 		"/usr/bin/bond-up", "/usr/bin/bond-down", "/usr/bin/bond-hotplug",
 		"/usr/lib/udev/rules.d/90-bond-hotplug.rules", "/usr/lib/systemd/system/bond-up@.service",
 		"/usr/lib/modprobe.d/bond-hotplug.conf", "/etc/conf.d/network.conf",
 		"/usr/share/man/man8/bond-up.8.gz", "/usr/share/man/man8/bond-down.8.gz",
 		"/usr/share/man/man8/bond-hotplug.8.gz", "/usr/share/man/man5/bond-hotplug.conf.5.gz",
+		"/usr/share/doc/bond-hotplug/README.md", "/usr/share/doc/bond-hotplug/CHANGELOG.md",
+		"/usr/share/doc/bond-hotplug/RELIABILITY.md", "/usr/share/doc/bond-hotplug/BENCHMARKS.md",
 	} {
-		if !slices.Contains(want, must) {
-			t.Errorf("install.sh (PREFIX=/usr) did not stage %s; staged %q", must, want)
+		if !slices.Contains(staged, must) {
+			t.Errorf("install.sh (PREFIX=/usr) did not stage %s; staged %q", must, staged)
 		}
 	}
-	for name, got := range map[string][]string{
-		"deb": debFiles(t, deb), "rpm": rpmFiles(t, rpm), "archlinux": archFiles(t, arch),
+	// What each format adds to install.sh's payload or names its own way: the
+	// licence as each distribution ships it, Debian's changelogs and the one lintian
+	// override; Debian's upstream changelog is changelog.gz, not CHANGELOG.md.
+	const doc = "/usr/share/doc/bond-hotplug/"
+	license := "/usr/share/licenses/bond-hotplug/LICENSE"
+	debWant := append(diff(staged, []string{doc + "CHANGELOG.md"}), doc+"copyright", doc+"changelog.gz",
+		doc+"changelog.Debian.gz", "/usr/share/lintian/overrides/bond-hotplug")
+	archWant := uniq(append(slices.Clone(staged), license))
+	for name, c := range map[string]struct{ got, want []string }{
+		"deb":       {debFiles(t, deb), uniq(debWant)},
+		"rpm":       {rpmFiles(t, rpm), uniq(append(slices.Clone(staged), license))},
+		"archlinux": {archFiles(t, arch), archWant},
 	} {
-		if !slices.Equal(got, want) {
-			t.Errorf("%s payload differs from install.sh's:\n only in %s: %q\n missing:    %q", name, name, diff(got, want), diff(want, got))
+		if !slices.Equal(c.got, c.want) {
+			t.Errorf("%s payload differs from install.sh's:\n only in %s: %q\n missing:    %q", name, name, diff(c.got, c.want), diff(c.want, c.got))
 		}
 	}
+	want := archWant
 
 	// The configuration file is one that upgrades never overwrite, in each format.
 	ctl := t.TempDir()
@@ -164,7 +224,8 @@ func TestPackagesShipTheSamePayload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(ctrl), "Depends: libc6, libudev1, systemd, udev, wpasupplicant, isc-dhcp-client | dhcpcd-base") {
+	if !strings.Contains(string(ctrl), "Depends: libc6 (>= 2.34), libudev1 (>= 199), systemd, udev, wpasupplicant, isc-dhcp-client | dhcpcd-base\n") ||
+		!strings.Contains(string(ctrl), "Maintainer: "+testMaintainer+"\n") {
 		t.Errorf("deb control:\n%s", ctrl)
 	}
 	if _, err := exec.LookPath("apt-cache"); err == nil {
@@ -190,12 +251,12 @@ cd "$srcdir"
 package >/dev/null
 cd "$ROOT"
 printf 'depend=%s\n' "${depends[@]}"
-printf 'optdepend=%s\n' "${optdepends[@]%%:*}"
+printf 'optdepend=%s\n' "${optdepends[@]}"
 printf 'backup=%s\n' "${backup[@]}"
 `
 	out := run(t, root, []string{"SRC=" + src, "PKGDIR=" + pkgdir, "ROOT=" + root}, "bash", "-c", script)
 	if got := treeFiles(t, pkgdir); !slices.Equal(got, want) {
-		t.Errorf("PKGBUILD package() installs other files than the packages:\n only PKGBUILD: %q\n missing: %q", diff(got, want), diff(want, got))
+		t.Errorf("PKGBUILD package() installs other files than the Arch package:\n only PKGBUILD: %q\n missing: %q", diff(got, want), diff(want, got))
 	}
 	declared := map[string][]string{}
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {

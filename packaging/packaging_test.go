@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 )
 
 // These tests run the real tools (scdoc, mandoc, go, git, dpkg-deb, rpm, zstd, bash);
@@ -48,6 +49,15 @@ func TestManPagesLintClean(t *testing.T) {
 	run(t, root, nil, filepath.Join(root, "man/render"), out)
 	for _, p := range pages {
 		f := filepath.Join(out, p)
+		// .TH names the source and the manual (man-pages(7)).
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		manual := map[string]string{"8": "System Manager's Manual", "5": "File Formats Manual"}[p[len(p)-1:]]
+		if want := `" "bond-hotplug ` + release(t) + `" "` + manual + `"` + "\n"; !strings.Contains(string(b), want) {
+			t.Errorf("%s: .TH lacks the source and manual fields (%s)", p, strings.TrimSpace(want))
+		}
 		cmd := exec.Command("mandoc", "-Tlint", f)
 		msg, err := cmd.CombinedOutput()
 		if err != nil || len(msg) > 0 {
@@ -92,8 +102,10 @@ func (b *buildFailure) Error() string { return "go build ./cmd/...: " + b.err.Er
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
+	for _, d := range []string{binDir, builtDist} {
+		if d != "" {
+			os.RemoveAll(d)
+		}
 	}
 	os.Exit(code)
 }
@@ -162,10 +174,19 @@ func TestHelpMatchesManPages(t *testing.T) {
 	root := repoRoot(t)
 	for _, prog := range []string{"bond-up", "bond-down", "bond-hotplug"} {
 		t.Run(prog, func(t *testing.T) {
+			// --help is asked for: on stdout, exit 0, within 80 columns (the man
+			// page is the long form).
 			cmd := exec.Command(filepath.Join(bin, prog), "--help")
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("%s --help: %v\n%s", prog, err, out)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			if err != nil || stderr.Len() > 0 || len(out) == 0 {
+				t.Fatalf("%s --help: %v, %d bytes on stdout, stderr:\n%s", prog, err, len(out), stderr.Bytes())
+			}
+			for i, line := range strings.Split(string(out), "\n") {
+				if n := utf8.RuneCountInString(line); n > 80 {
+					t.Errorf("%s --help line %d has %d columns:\n%s", prog, i+1, n, line)
+				}
 			}
 			help := helpOptions(string(out))
 			man := manOptions(t, filepath.Join(root, "man", prog+".8.scd"))

@@ -66,9 +66,29 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 
 func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	// The flag package calls Usage for -h/--help and after printing a bad flag's
+	// error: help asked for goes to stdout (exit 0), help after an error to stderr.
+	out := &wroteWriter{w: stderr}
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		if out.wrote {
+			fmt.Fprint(stderr, usage)
+		} else {
+			fmt.Fprint(os.Stdout, usage)
+		}
+	}
 	return fs
+}
+
+// wroteWriter remembers whether anything was written through it.
+type wroteWriter struct {
+	w     io.Writer
+	wrote bool
+}
+
+func (w *wroteWriter) Write(p []byte) (int, error) {
+	w.wrote = true
+	return w.w.Write(p)
 }
 
 func (c *common) env(id string) (*Env, error) {
@@ -122,14 +142,16 @@ func flagError(stderr io.Writer, err error) int {
 
 const commonHelp = `
 Options:
-  -c, --config FILE    configuration file (default $BOND_HOTPLUG_CONFIG or /etc/conf.d/network.conf)
-  -n, --dry-run        print the plan and change nothing ("nothing to do" when converged)
+  -c, --config FILE    configuration file (default $BOND_HOTPLUG_CONFIG or
+                       /etc/conf.d/network.conf)
+  -n, --dry-run        print the plan and change nothing ("nothing to do" when
+                       converged)
   -h, --help           this text
-      --version        print the version, the VCS revision (and whether the tree was
-                       dirty) and the Go version the program was built with
+      --version        print the version, the VCS revision (and whether the
+                       tree was dirty) and the Go version it was built with
 
-Exit status: 0 done or nothing to do, 1 a run-time failure (a later run completes the
-job), 2 bad arguments or configuration (nothing was changed).
+Exit status: 0 done or nothing to do, 1 a run-time failure (a later run
+completes the job), 2 bad arguments or configuration (nothing was changed).
 Logs go to the journal: journalctl -t bond-up -t bond-down -t bond-hotplug
 `
 
@@ -137,22 +159,25 @@ const upUsage = `Usage: bond-up [OPTIONS] [MASTER...]
        bond-up --status [--json] [MASTER...]
 
 Create or repair each MASTER (default: every master in the configuration) and
-everything on it: the bond (or bridge, when its name contains "br") with its options,
-every configured slave that is present, wpa_supplicant on slaves that need it, static
-addresses and routes, and the DHCPv4/DHCPv6 clients (which start once the master has
-an active slave). What an earlier run applied and the file no longer asks for
-(a slave, an address, a route, a primary, a unit) is undone; a unit whose command
-line changed is restarted; what no run of ours applied is never touched. Running it
-again changes nothing. Boot runs it through bond-up@MASTER.service; after editing
-the file, "systemctl reload bond-up@MASTER" runs it again. From then on hot-plug
-events maintain the master, until bond-down.
+everything on it: the bond (or bridge, when its name contains "br") with its
+options, every configured slave that is present, wpa_supplicant on slaves that
+need it, static addresses and routes, and the DHCPv4/DHCPv6 clients (which
+start once the master has an active slave). What an earlier run applied and
+the file no longer asks for (a slave, an address, a route, a primary, a unit)
+is undone; a unit whose command line changed is restarted; what no run of ours
+applied is never touched. Running it again changes nothing. Boot runs it
+through bond-up@MASTER.service; after editing the file, "systemctl reload
+bond-up@MASTER" runs it again. From then on hot-plug events maintain the
+master, until bond-down.
 
-  --status             show each master: kind, options, slaves and their links, the
-                       active slave, addresses, units, and whether anything is pending;
-                       exit 0 when every master is converged with an active slave,
-                       1 when one is degraded, absent, has work pending or cannot be
-                       read, 2 on bad arguments or configuration
-  --json               with --status: one JSON document (schema in the README)
+  --status             show each master: kind, options, slaves and their
+                       links, the active slave, addresses, units, and whether
+                       anything is pending; exit 0 when every master is
+                       converged with an active slave, 1 when one is
+                       degraded, absent, has work pending or cannot be read,
+                       2 on bad arguments or configuration
+  --json               with --status: one JSON document (schema in the
+                       README, /usr/share/doc/bond-hotplug)
 ` + commonHelp
 
 // MainUp is bond-up.
@@ -194,13 +219,14 @@ func MainUp(args []string, stderr io.Writer) int {
 
 const downUsage = `Usage: bond-down [OPTIONS] [MASTER...]
 
-Tear each MASTER down (default: every master in the configuration, and every master
-an earlier run set up that the file no longer names, such as a renamed one), in this order:
-the DHCP clients release their leases and stop, static routes then addresses are
-removed, the slaves are released (and left up), the master is deleted.
-wpa_supplicant keeps running on the slaves unless --supplicants is given. A master
-the file no longer names loses only what runs of ours applied, and is deleted only
-if one of them created it. Hot-plug events leave a master that is down alone.
+Tear each MASTER down (default: every master in the configuration, and every
+master an earlier run set up that the file no longer names, such as a renamed
+one), in this order: the DHCP clients release their leases and stop, static
+routes then addresses are removed, the slaves are released (and left up), the
+master is deleted. wpa_supplicant keeps running on the slaves unless
+--supplicants is given. A master the file no longer names loses only what runs
+of ours applied, and is deleted only if one of them created it. Hot-plug
+events leave a master that is down alone.
 
       --supplicants    also stop wpa_supplicant on the master's slaves
 ` + commonHelp
@@ -232,33 +258,37 @@ func MainDown(args []string, stderr io.Writer) int {
 const hotplugUsage = `Usage: bond-hotplug [OPTIONS] [ACTION [--] INTERFACE]
        bond-hotplug --wait-active MASTER
 
-Run by udev (90-bond-hotplug.rules) when a device of a master that is up is added,
-removed or renamed; ACTION and INTERFACE default to udev's $ACTION and $INTERFACE.
-udev runs it for no other device: bond-up and bond-down keep the rule that names the
-devices of the masters that are up (/run/udev/rules.d/89-bond-hotplug-up.rules). A
-device that belongs to no configured master is ignored at once, and so is every event
-of a master that is not up (bond-up has not run since boot, or bond-down ran:
-bond-up@MASTER.service stopped stays stopped). On add, the master is created if needed and converged (the device
-enslaved, wpa_supplicant started when it needs one); on remove, the device's units
-are stopped and nothing else is touched. It never waits for
-carrier, association or unit start-up, so udev is never held up.
+Run by udev (90-bond-hotplug.rules) when a device of a master that is up is
+added, removed or renamed; ACTION and INTERFACE default to udev's $ACTION and
+$INTERFACE. udev runs it for no other device: bond-up and bond-down keep the
+rule that names the devices of the masters that are up
+(/run/udev/rules.d/89-bond-hotplug-up.rules). A device that belongs to no
+configured master is ignored at once, and so is every event of a master that
+is not up (bond-up has not run since boot, or bond-down ran:
+bond-up@MASTER.service stopped stays stopped). On add, the master is created
+if needed and converged (the device enslaved, wpa_supplicant started when it
+needs one); on remove, the device's units are stopped and nothing else is
+touched. It never waits for carrier, association or unit start-up, so udev is
+never held up.
 
   --wait-active MASTER  block until MASTER has an active slave with carrier
   --supervise MASTER -- COMMAND...
-                        wait as --wait-active and until MASTER's MAC has settled (with
-                        fail_over_mac=active: the active slave's), then run a DHCPv4
-                        client and restart it if MASTER's MAC changes before it holds
-                        a lease (the main process of bond-dhcp4@MASTER.service)
+                        wait as --wait-active and until MASTER's MAC has
+                        settled (with fail_over_mac=active: the active
+                        slave's), then run a DHCPv4 client and restart it if
+                        MASTER's MAC changes before it holds a lease (the
+                        main process of bond-dhcp4@MASTER.service)
   --wait-then MASTER -- COMMAND...
-                        wait as --wait-active and until MASTER has an IPv6 link-local
-                        address a client can send from (past duplicate address
-                        detection, or optimistic), then run COMMAND
-                        (bond-dhcp6@MASTER)
+                        wait as --wait-active and until MASTER has an IPv6
+                        link-local address a client can send from (past
+                        duplicate address detection, or optimistic), then
+                        run COMMAND (bond-dhcp6@MASTER)
   --release MASTER -- COMMAND...
-                        run the DHCP client's release COMMAND, unless the unit's
-                        client already died (the ExecStop of the DHCP units: a
-                        crashed client is restarted and keeps its lease); a dhcpcd
-                        COMMAND is run once more if it has not finished after 2 s
+                        run the DHCP client's release COMMAND, unless the
+                        unit's client already died (the ExecStop of the DHCP
+                        units: a crashed client is restarted and keeps its
+                        lease); a dhcpcd COMMAND is run once more if it has
+                        not finished after 2 s
 ` + commonHelp
 
 // MainHotplug is bond-hotplug.
