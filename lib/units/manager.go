@@ -209,6 +209,10 @@ func (m *Systemd) Start(ctx context.Context, s Spec) error {
 		state, serr := m.conn.GetUnitPropertyContext(ctx, s.Name, "ActiveState")
 		stopped := serr == nil && (state.Value.Value() == "inactive" || state.Value.Value() == "failed")
 		if stopped && tries < collectTries {
+			if tries == 0 {
+				// Said, so that the lab can tell how often systemd is that late.
+				fmt.Fprintf(os.Stderr, "start %s: the stopped unit is still loaded: waiting for systemd to collect it\n", s.Name)
+			}
 			_ = m.conn.ResetFailedUnitContext(ctx, s.Name)
 			select {
 			case <-ctx.Done():
