@@ -9,7 +9,10 @@
 #     bond-up@ sets promote_secondaries before it deletes the old static address;
 # (c) a DHCP unit whose command line changed (DHCP_CLIENT dhclient -> dhcpcd and back,
 #     four reloads) runs the new command line each time: the stop + start of the
-#     transient unit never starts the old one again.
+#     transient unit never starts the old one again;
+# (d) what removing the package leaves (its program deleted while the units run): the
+#     stop of a DHCP unit cannot release (ExecStop fails to exec), a crashed client
+#     is not restarted (203/EXEC); the network keeps what it has until then.
 # lab-devices: eth0
 # lab-config: dhcp-restart.conf
 # lab-timeout: 480
@@ -74,3 +77,29 @@ check "(c) no start fell back to the old unit (journal)" 1 no_fallback
 note "(c) starts that found the stopped unit still loaded and waited for its collection: $(journalctl -b --no-pager -o cat | grep -c 'the stopped unit is still loaded' || true)"
 check "(c) bond0 has a DHCPv4 lease again" 90 has_dhcp4 bond0
 check "no bond unit failed" 1 no_failed_units
+
+## (d) what a package removal leaves: the DHCP units name a program that is gone
+# dpkg unlinks the files; running processes keep theirs. The lab's install is
+# install.sh's (/usr/local/bin), removed here the same way (mv keeps it for the end).
+self=$(systemctl show -p ExecStart bond-dhcp4@bond0.service | sed -n 's/^ExecStart={ path=\([^ ;]*\) .*/\1/p')
+note "(d) the DHCP units run $self"
+releases() { grep -c "DHCPRELEASE" "$LAB_OUT/dnsmasq.log" 2>/dev/null || true; }
+exec_failed() {
+	local st r
+	st=$(systemctl show -p ActiveState --value "$1")
+	r=$(systemctl show -p ExecMainStatus --value "$1")
+	[ "$st" = failed ] && [ "$r" = 203 ] || { echo "$1: $st, ExecMainStatus $r"; return 1; }
+}
+mv "$self" "$self.removed"
+check "(d) with the program gone, bond0 keeps its DHCPv4 lease" 1 has_dhcp4 bond0
+r0=$(releases)
+systemctl stop bond-dhcp4@bond0.service || true
+sleep 2
+expect_eq "(d) the stop of bond-dhcp4@bond0 cannot release: no DHCPRELEASE at the server" "$(($(releases) - r0)) releases" "0 releases"
+note "(d) the stop's ExecStop: $(systemctl show -p ExecStop bond-dhcp4@bond0.service | grep -o 'status=[0-9/A-Z]*' | head -n 1)"
+pid=$(pgrep -x -P "$(systemctl show -p MainPID --value bond-dhcp6@bond0.service)" dhcp6c || true)
+note "(d) kill -KILL dhcp6c ($pid) of bond-dhcp6@bond0"
+[ -n "$pid" ] && kill -KILL "$pid"
+check "(d) a crashed client is not restarted: bond-dhcp6@bond0 failed with 203/EXEC" 60 exec_failed bond-dhcp6@bond0.service
+mv "$self.removed" "$self"
+systemctl reset-failed 'bond-dhcp*' >/dev/null 2>&1 || true
