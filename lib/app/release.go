@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/bond-hotplug/bond-hotplug/lib/config"
@@ -31,6 +33,11 @@ func (e *Env) Release(ctx context.Context, master string, argv []string) error {
 		e.Log.Info("%s: the DHCP client already exited (%s %s): lease kept for the restart to reclaim",
 			master, code, os.Getenv("EXIT_STATUS"))
 		return nil
+	}
+	// The supervisor (the unit's main process) must not take the release's deletion
+	// of the lease address for a lost lease and start the client again.
+	if pid, err := strconv.Atoi(os.Getenv("MAINPID")); err == nil && pid > 1 {
+		_ = syscall.Kill(pid, syscall.SIGUSR1)
 	}
 	// Only dhcpcd's release is asked again: dhclient -r sleeps 1 s by design and runs
 	// its script, so a slow but working release must not be cut short and doubled.

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/bond-hotplug/bond-hotplug/lib/config"
 	"github.com/bond-hotplug/bond-hotplug/lib/netdev"
@@ -28,6 +31,11 @@ func (e *Env) Supervise(ctx context.Context, master string, argv []string, resta
 	if len(argv) == 0 || !filepath.IsAbs(argv[0]) {
 		return usagef("supervising %s needs an absolute command after --", master)
 	}
+	// The unit's ExecStop (--release) sends SIGUSR1 before it releases the lease;
+	// caught from the start, so that it never ends this process (Go's default).
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
 	h, err := e.handle()
 	if err != nil {
 		return err
@@ -61,6 +69,15 @@ func (e *Env) Supervise(ctx context.Context, master string, argv []string, resta
 			mac = l.Attrs().HardwareAddr.String()
 		}
 	}
+	// DHCPv4: a lease address that vanishes while the client runs (the kernel deleted
+	// it with a static primary of its subnet when promote_secondaries is off, or
+	// someone ran `ip addr flush`) is noticed at once; the client would otherwise not
+	// notice before its renewal, minutes later. Not while the unit stops: the
+	// release (ExecStop) deletes it on purpose, and tells us first (SIGUSR1).
+	var lost <-chan struct{}
+	if restartOnMAC {
+		lost = e.watchLease(ctx, h, r, master, usr1)
+	}
 	restarts := 0
 	for {
 		cmd := exec.Command(argv[0], argv[1:]...)
@@ -70,36 +87,99 @@ func (e *Env) Supervise(ctx context.Context, master string, argv []string, resta
 		}
 		exited := make(chan error, 1)
 		go func() { exited <- cmd.Wait() }()
-		restart, err := e.watchMAC(ctx, r, master, &mac, restartOnMAC, updates, exited, cmd)
+		restart, why, err := e.watchMAC(ctx, r, master, &mac, restartOnMAC, updates, lost, exited, cmd)
 		if !restart {
 			return err
 		}
 		// Counted, so that the journal shows whether the first exchange was lost
 		// (the lab's benchmark reads this line).
 		restarts++
-		e.Log.Info("%s: client restart #%d (the MAC changed before a lease)", master, restarts)
+		e.Log.Info("%s: client restart #%d (%s)", master, restarts, why)
 	}
+}
+
+// leaseGrace is how long a vanished lease may stay away before the client is
+// restarted: a client that replaces its own address (a new lease) deletes the old
+// one first.
+const leaseGrace = time.Second
+
+// watchLease reports (on the returned channel) each time master's last DHCPv4 lease
+// address vanished and did not come back within leaseGrace. SIGUSR1 (sent by the
+// unit's ExecStop, bond-hotplug --release) turns it off for good.
+func (e *Env) watchLease(ctx context.Context, h *netlink.Handle, r *netdev.Reader, master string, usr1 <-chan os.Signal) <-chan struct{} {
+	out := make(chan struct{}, 1)
+	ch := make(chan netlink.AddrUpdate, 64)
+	done := make(chan struct{})
+	if err := netlink.AddrSubscribeWithOptions(ch, done, netlink.AddrSubscribeOptions{}); err != nil {
+		e.Log.Warn("%s: cannot watch addresses (%v): a lease deleted by someone else is noticed only by the client", master, err)
+		return out
+	}
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-usr1:
+				e.Log.Info("%s: release requested: no longer watching the lease", master)
+				return
+			case u, ok := <-ch:
+				if !ok {
+					return
+				}
+				l, err := h.LinkByName(master)
+				if err != nil || u.NewAddr || u.LinkIndex != l.Attrs().Index || u.LinkAddress.IP.To4() == nil ||
+					u.ValidLft <= 0 || u.ValidLft == math.MaxUint32 {
+					continue // not the loss of a lease (a static address, another link)
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-usr1:
+					e.Log.Info("%s: release requested: no longer watching the lease", master)
+					return
+				case <-time.After(leaseGrace):
+				}
+				if hasLease4(r, master) {
+					continue
+				}
+				e.Log.Warn("%s: the lease address %s vanished while the client runs", master, u.LinkAddress.String())
+				select {
+				case out <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	return out
 }
 
 // watchMAC waits for the child to exit, the context to end, or the MAC to change
 // without a lease; it reports whether the client must be started again.
 func (e *Env) watchMAC(ctx context.Context, r *netdev.Reader, master string, mac *string, restartOnMAC bool,
-	updates <-chan netlink.LinkUpdate, exited <-chan error, cmd *exec.Cmd) (bool, error) {
+	updates <-chan netlink.LinkUpdate, lost <-chan struct{}, exited <-chan error, cmd *exec.Cmd) (bool, string, error) {
 	for {
 		select {
+		case <-lost:
+			// The client has it no more and would learn of it only at its renewal:
+			// a new client reclaims it from its lease file at once.
+			e.Log.Info("%s: restarting %s to apply its lease again", master, cmd.Path)
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			<-exited
+			return true, "its lease address vanished", nil
 		case err := <-exited:
 			var ee *exec.ExitError
 			if errors.As(err, &ee) && ee.Sys().(syscall.WaitStatus).Signal() == syscall.SIGTERM {
-				return false, nil // stopped (dhclient -r from ExecStop): not a failure
+				return false, "", nil // stopped (dhclient -r from ExecStop): not a failure
 			}
 			if err != nil {
-				return false, fmt.Errorf("%s: %w", cmd.Path, err)
+				return false, "", fmt.Errorf("%s: %w", cmd.Path, err)
 			}
-			return false, nil
+			return false, "", nil
 		case <-ctx.Done():
 			_ = cmd.Process.Signal(syscall.SIGTERM)
 			<-exited
-			return false, nil
+			return false, "", nil
 		case u := <-updates:
 			if !restartOnMAC {
 				continue
@@ -117,7 +197,7 @@ func (e *Env) watchMAC(ctx context.Context, r *netdev.Reader, master string, mac
 			e.Log.Info("%s: MAC %s -> %s before a lease: restarting %s", master, was, now, cmd.Path)
 			_ = cmd.Process.Signal(syscall.SIGTERM)
 			<-exited
-			return true, nil
+			return true, "the MAC changed before a lease", nil
 		}
 	}
 }

@@ -32,9 +32,17 @@ func (c Claim) String() string {
 	return fmt.Sprintf("%s manages %s (%s)", c.Manager, c.Device, c.Detail)
 }
 
-// running reports whether a process whose comm is name runs (comm is cut to 15
-// bytes: systemd-networkd is "systemd-network").
+// running reports whether the daemon name runs: its service's cgroup holds a process,
+// or else a process whose comm is name runs (comm is cut to 15 bytes:
+// systemd-networkd is "systemd-network"). The cgroup comes first because the boot
+// unit runs with ProtectProc=invisible and no CAP_SYS_PTRACE: /proc shows it only its
+// own processes, not networkd's (user systemd-network), and the scan alone never
+// found it there (issue 19).
 func (r Root) running(name string) bool {
+	if b, err := os.ReadFile(filepath.Join(string(r), "/sys/fs/cgroup/system.slice", name+".service", "cgroup.procs")); err == nil &&
+		strings.TrimSpace(string(b)) != "" {
+		return true
+	}
 	if len(name) > 15 {
 		name = name[:15]
 	}

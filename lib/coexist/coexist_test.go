@@ -65,3 +65,21 @@ func TestClaimsFromTheDaemonsRuntimeState(t *testing.T) {
 		}
 	}
 }
+
+// Issue 19: the boot unit (ProtectProc=invisible, no CAP_SYS_PTRACE) sees no other
+// user's process in /proc; a daemon whose service cgroup holds a process runs.
+func TestADaemonSeenOnlyInItsCgroupRuns(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, "run/systemd/netif/links/2", "ADMIN_STATE=configured\nNETWORK_FILE=/etc/systemd/network/50-eth0.network\n")
+	write(t, root, "proc/1/comm", "bond-up\n")
+	write(t, root, "sys/fs/cgroup/system.slice/systemd-networkd.service/cgroup.procs", "431\n")
+	write(t, root, "sys/fs/cgroup/system.slice/NetworkManager.service/cgroup.procs", "")
+	write(t, root, "run/NetworkManager/devices/4", "[device]\nmanaged=true\n")
+	d := &Detector{Root: Root(root)}
+	if got := d.Claims("eth0", 2); len(got) != 1 || got[0].Manager != "systemd-networkd" {
+		t.Errorf("networkd in its cgroup, invisible in /proc: claims %v, want networkd's", got)
+	}
+	if got := d.Claims("wlan0", 4); len(got) != 0 {
+		t.Errorf("NetworkManager's cgroup is empty (stopped): claims %v, want none", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -195,17 +196,50 @@ func (m *Systemd) Start(ctx context.Context, s Spec) error {
 	if err != nil {
 		return fmt.Errorf("start %s: %w", s.Name, err)
 	}
-	_, err = m.conn.StartTransientUnitContext(ctx, s.Name, "replace", props, nil)
-	var dbe godbus.Error
-	if errors.As(err, &dbe) && dbe.Name == "org.freedesktop.systemd1.UnitExists" {
-		// Still loaded (for example deactivating): start the unit we already have.
+	for tries := 0; ; tries++ {
+		_, err = m.conn.StartTransientUnitContext(ctx, s.Name, "replace", props, nil)
+		var dbe godbus.Error
+		if !errors.As(err, &dbe) || dbe.Name != "org.freedesktop.systemd1.UnitExists" {
+			break
+		}
+		// Still loaded. A unit that is stopped (inactive or failed) but not yet
+		// collected would start again with its old properties: after a restart for
+		// a changed command line, the old client. Clear it and ask again, so that the
+		// new command line takes effect; systemd collects it within milliseconds.
+		state, serr := m.conn.GetUnitPropertyContext(ctx, s.Name, "ActiveState")
+		stopped := serr == nil && (state.Value.Value() == "inactive" || state.Value.Value() == "failed")
+		if stopped && tries < collectTries {
+			if tries == 0 {
+				// Said, so that the lab can tell how often systemd is that late.
+				fmt.Fprintf(os.Stderr, "start %s: the stopped unit is still loaded: waiting for systemd to collect it\n", s.Name)
+			}
+			_ = m.conn.ResetFailedUnitContext(ctx, s.Name)
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("start %s: %w", s.Name, ctx.Err())
+			case <-time.After(collectPoll):
+			}
+			continue
+		}
+		if stopped {
+			fmt.Fprintf(os.Stderr, "start %s: systemd kept the stopped unit loaded for %v: starting it as it is, with its old command line\n", s.Name, collectTries*collectPoll)
+		}
+		// Running, or on its way down (a stop we did not wait for): start the unit
+		// we already have.
 		_, err = m.conn.StartUnitContext(ctx, s.Name, "replace", nil)
+		break
 	}
 	if err != nil {
 		return fmt.Errorf("start %s: %w", s.Name, err)
 	}
 	return nil
 }
+
+// How long Start waits for systemd to collect a stopped transient unit.
+const (
+	collectTries = 40
+	collectPoll  = 50 * time.Millisecond
+)
 
 func (m *Systemd) Stop(ctx context.Context, name string, wait bool) error {
 	var ch chan string

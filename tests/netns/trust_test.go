@@ -370,3 +370,48 @@ func TestKnownMastersAreNamedOnce(t *testing.T) {
 		t.Errorf("bond-down br9: exit %d, want 2 and \"(known: br1)\"\n%s", code, stderr)
 	}
 }
+
+// Item 12, the other way: a lease address that vanishes while the DHCPv4 client runs
+// (here `ip addr del`, as the kernel does to a secondary when promote_secondaries is
+// off) makes the supervisor restart the client, which applies its lease again; the
+// release at the unit's stop (SIGUSR1 from --release first) does not.
+func TestAVanishedLeaseIsAppliedAgain(t *testing.T) {
+	t.Parallel()
+	ns := newNS(t)
+	mustVeth(t, ns, "veth0", "peer0")
+	conf := writeConfig(t, ns, brConf+noDHCP)
+	mustRun(t, ns, nil, upBin, "-c", conf)
+	withLink(t, ns, "peer0", func(h *netlink.Handle, l netlink.Link) error { return h.LinkSetUp(l) })
+	starts := filepath.Join(ns.dir, "starts")
+	// A client that takes its lease (an address with lifetimes) as it starts.
+	client := `echo $$ >> "$0"; ip addr add 10.99.0.150/24 dev br0 valid_lft 3600 preferred_lft 3600; exec sleep 120 >/dev/null 2>&1`
+	p := background(t, ns, nil, hotplugBin, "-c", conf, "--supervise", "br0", "--", "/bin/sh", "-c", client, starts)
+	count := func() int {
+		b, _ := os.ReadFile(starts)
+		return strings.Count(string(b), "\n")
+	}
+	leased := func() bool { return contains(addrsOf(t, ns, "br0"), "10.99.0.150/24") }
+	waitFor(t, "client start with its lease", 15*time.Second, func() bool { return count() == 1 && leased() }, p)
+	if out, err := exec.Command("ip", "-n", ns.Name, "addr", "del", "10.99.0.150/24", "dev", "br0").CombinedOutput(); err != nil {
+		t.Fatalf("delete the lease: %v: %s", err, out)
+	}
+	waitFor(t, "client restarted and its lease back", 10*time.Second, func() bool { return count() == 2 && leased() }, p)
+	if !strings.Contains(p.stderr.String(), "lease address 10.99.0.150/24 vanished") {
+		t.Errorf("the supervisor does not say why it restarted the client:\n%s", p.stderr)
+	}
+	// The stop: --release tells the supervisor first, then the lease goes.
+	if err := p.cmd.Process.Signal(unix.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if out, err := exec.Command("ip", "-n", ns.Name, "addr", "del", "10.99.0.150/24", "dev", "br0").CombinedOutput(); err != nil {
+		t.Fatalf("delete the lease: %v: %s", err, out)
+	}
+	time.Sleep(2 * time.Second)
+	if n := count(); n != 2 {
+		t.Errorf("the client was started %d times after a release, want no restart (2 starts)", n)
+	}
+	if waitExit(p, 0) {
+		t.Errorf("SIGUSR1 ended the supervisor:\n%s", p.stderr)
+	}
+}
