@@ -40,7 +40,7 @@ cp /etc/udev/rules.d/90-bond-hotplug.rules "$LAB_RUN/90-bond-hotplug.rules.insta
 sed -e "s|RUN+=\"[^ ]*/bond-hotplug |RUN+=\"$LAB_RUN/count-hotplug |" "$LAB_RUN/90-bond-hotplug.rules.installed" >/etc/udev/rules.d/90-bond-hotplug.rules
 printf '#!/bin/sh\necho "$*" >>%s\nexec /usr/local/bin/bond-hotplug "$@"\n' "$CALLS" >"$LAB_RUN/count-hotplug"
 chmod 0755 "$LAB_RUN/count-hotplug"
-check "the counting copy of the rule has the installed match and argv" 1 grep -q "ENV{BOND_HOTPLUG_MASTER}==\"?\*\", ACTION==\"add|remove|move\", RUN+=\"$LAB_RUN/count-hotplug -- \$env{ACTION} \$name\"" /etc/udev/rules.d/90-bond-hotplug.rules
+check "the counting copy of the rule has the installed match and argv" 1 grep -q "ENV{BOND_HOTPLUG_SLAVE}==\"1\", ACTION==\"add|remove|move\", RUN+=\"$LAB_RUN/count-hotplug -- \$env{ACTION} \$name\"" /etc/udev/rules.d/90-bond-hotplug.rules
 udevadm control --reload
 # The image masks NetworkManager (the lab's network is bond-hotplug's); this boot
 # only (the disk is a throw-away snapshot) it runs.
