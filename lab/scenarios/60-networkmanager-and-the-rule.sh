@@ -14,6 +14,8 @@
 # 90-bond-hotplug.rules is rewritten in place with the same match and argv, its RUN
 # through a wrapper that logs each call and execs the installed binary.
 # lab-devices: eth0 wifi
+# (no configuration of the lab's: the example network.conf as installed)
+# lab-config:
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../guest/lib.sh
 . /lab/guest/lib.sh
