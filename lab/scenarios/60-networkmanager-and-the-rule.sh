@@ -14,6 +14,8 @@
 # 90-bond-hotplug.rules is rewritten in place with the same match and argv, its RUN
 # through a wrapper that logs each call and execs the installed binary.
 # lab-devices: eth0 wifi
+# (no configuration of the lab's: the example network.conf as installed)
+# lab-config:
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../guest/lib.sh
 . /lab/guest/lib.sh
@@ -40,7 +42,7 @@ cp /etc/udev/rules.d/90-bond-hotplug.rules "$LAB_RUN/90-bond-hotplug.rules.insta
 sed -e "s|RUN+=\"[^ ]*/bond-hotplug |RUN+=\"$LAB_RUN/count-hotplug |" "$LAB_RUN/90-bond-hotplug.rules.installed" >/etc/udev/rules.d/90-bond-hotplug.rules
 printf '#!/bin/sh\necho "$*" >>%s\nexec /usr/local/bin/bond-hotplug "$@"\n' "$CALLS" >"$LAB_RUN/count-hotplug"
 chmod 0755 "$LAB_RUN/count-hotplug"
-check "the counting copy of the rule has the installed match and argv" 1 grep -q "ENV{BOND_HOTPLUG_MASTER}==\"?\*\", ACTION==\"add|remove|move\", RUN+=\"$LAB_RUN/count-hotplug -- \$env{ACTION} \$name\"" /etc/udev/rules.d/90-bond-hotplug.rules
+check "the counting copy of the rule has the installed match and argv" 1 grep -q "ENV{BOND_HOTPLUG_SLAVE}==\"1\", ACTION==\"add|remove|move\", RUN+=\"$LAB_RUN/count-hotplug -- \$env{ACTION} \$name\"" /etc/udev/rules.d/90-bond-hotplug.rules
 udevadm control --reload
 # The image masks NetworkManager (the lab's network is bond-hotplug's); this boot
 # only (the disk is a throw-away snapshot) it runs.

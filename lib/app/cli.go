@@ -258,7 +258,7 @@ func MainDown(args []string, stderr io.Writer) int {
 const hotplugUsage = `Usage: bond-hotplug [OPTIONS] [ACTION [--] INTERFACE]
        bond-hotplug --wait-active MASTER
 
-Run by udev (90-bond-hotplug.rules) when a device of a master that is up is
+Run by udev (90-bond-hotplug.rules) when a slave of a master that is up is
 added, removed or renamed; ACTION and INTERFACE default to udev's $ACTION and
 $INTERFACE. udev runs it for no other device: bond-up and bond-down keep the
 rule that names the devices of the masters that are up

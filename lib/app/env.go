@@ -83,6 +83,7 @@ type Env struct {
 	// UdevLive has udev reload it and re-evaluate the devices it names differently.
 	UdevRule string
 	UdevLive bool
+	ruleWork chan struct{} // the udev reload and events of the last rule change
 	// Programs are the helpers' paths; FindPrograms fills them on first need, so a
 	// device that belongs to no master never pays for the look-ups.
 	Programs     units.Programs

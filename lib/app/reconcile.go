@@ -604,7 +604,7 @@ func (e *Env) Up(ctx context.Context, masters []string) (err error) {
 	// The rule names them before they converge (a device plugged meanwhile gets its
 	// event), and again after, from what the runs recorded.
 	errs := []error{e.syncRule(c, masterNames(ms)...)}
-	defer func() { err = errors.Join(err, e.syncRule(c)) }()
+	defer func() { err = errors.Join(err, e.syncRule(c)); e.waitRule() }()
 	heldBy := map[string][]string{}
 	pass := func(ms []*config.Master, coalesce bool) {
 		for _, m := range ms {
@@ -667,7 +667,9 @@ func (e *Env) Down(ctx context.Context, masters []string, stopSupplicants bool) 
 			errs = append(errs, fmt.Errorf("%s: %w", m.Name, err))
 		}
 	}
-	return errors.Join(append(errs, e.syncRule(c))...)
+	errs = append(errs, e.syncRule(c))
+	e.waitRule()
+	return errors.Join(errs...)
 }
 
 // selectDownMasters resolves bond-down's arguments: configured masters, and masters

@@ -58,15 +58,35 @@ func (e *Env) syncRule(c *config.Config, going ...string) error {
 	if !e.UdevLive {
 		return nil
 	}
-	// The rule is in place: udevd also reads it when it next checks its rule
-	// directories, so a failed reload (udevd stopping at shutdown) only delays it.
-	if err := reloadUdev(); err != nil {
-		e.Log.Warn("udev rule: %v: udev reads the new rule when it next checks its rules", err)
-		return nil
-	}
-	gained, lost := e.retrigger(udevrule.Parse(old), ms)
-	e.handOver(gained, lost)
+	// The reload, the events and NetworkManager's hand-over run beside the
+	// converging (waitRule collects them): they cost a udevadm process and a bus
+	// connection, and no step of the run needs them done. A device present when
+	// retrigger lists them gets its event after the reload; one that appears later,
+	// from the new rule.
+	prev, done := e.ruleWork, make(chan struct{})
+	e.ruleWork = done
+	go func() {
+		defer close(done)
+		if prev != nil {
+			<-prev
+		}
+		// The rule is in place: udevd also reads it when it next checks its rule
+		// directories, so a failed reload (udevd stopping at shutdown) only delays it.
+		if err := reloadUdev(); err != nil {
+			e.Log.Warn("udev rule: %v: udev reads the new rule when it next checks its rules", err)
+			return
+		}
+		gained, lost := e.retrigger(udevrule.Parse(old), ms)
+		e.handOver(gained, lost)
+	}()
 	return nil
+}
+
+// waitRule waits until what syncRule started in the background is done.
+func (e *Env) waitRule() {
+	if e.ruleWork != nil {
+		<-e.ruleWork
+	}
 }
 
 // handOver tells a running NetworkManager what the rule now says about devices it

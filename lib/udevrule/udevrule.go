@@ -2,7 +2,7 @@
 // /run/udev/rules.d. It names the devices of the masters that are up (bond-up ran,
 // bond-down has not since) and nothing else: udev marks those devices with
 // BOND_HOTPLUG_MASTER and NM_UNMANAGED=1, and the installed 90-bond-hotplug.rules runs
-// bond-hotplug only for devices so marked. A device of no master that is up (a
+// bond-hotplug only for the slaves among them (BOND_HOTPLUG_SLAVE=1). A device of no master that is up (a
 // container's veth, a VPN tunnel, a NIC of a master that is down) costs no process of
 // ours, and NetworkManager leaves alone exactly the devices we manage.
 package udevrule
@@ -75,8 +75,8 @@ func Glob(p string) (string, error) {
 const (
 	header = `# Written by bond-up and bond-down (bond-hotplug); do not edit: the next bond-up or
 # bond-down rewrites it, and it is removed when no master is up. The devices of the
-# masters that are up: udev runs bond-hotplug for these only (90-bond-hotplug.rules)
-# and NetworkManager leaves them alone. A device is matched by its final name: NAME
+# masters that are up: NetworkManager leaves them alone, and udev runs bond-hotplug
+# for the slaves among them (BOND_HOTPLUG_SLAVE=1) only (90-bond-hotplug.rules). A device is matched by its final name: NAME
 # once a rule renamed it on "add", else the kernel's name.
 `
 	upPrefix = "# up: "
@@ -103,7 +103,7 @@ func Text(ms []Master) (string, error) {
 		if err := checkMasterName(m.Name); err != nil {
 			return "", err
 		}
-		alts := []string{m.Name}
+		var alts []string
 		for _, s := range m.Slaves {
 			g, err := Glob(s)
 			if err != nil {
@@ -111,9 +111,17 @@ func Text(ms []Master) (string, error) {
 			}
 			alts = append(alts, g)
 		}
-		match := strings.Join(alts, "|")
-		fmt.Fprintf(&b, "NAME==\"\", KERNEL==%q, ENV{BOND_HOTPLUG_MASTER}=%q\n", match, m.Name)
-		fmt.Fprintf(&b, "NAME==%q, ENV{BOND_HOTPLUG_MASTER}=%q\n", match, m.Name)
+		// The master is marked for NetworkManager only: its own events run nothing.
+		// bond-up made it and converges it; systemd starts the DHCP units bound to
+		// its device once udev has processed its add event, and a run of ours
+		// there would only queue on bond-up's lock and hold them back.
+		fmt.Fprintf(&b, "NAME==\"\", KERNEL==%q, ENV{BOND_HOTPLUG_MASTER}=%q, ENV{BOND_HOTPLUG_SLAVE}=\"\"\n", m.Name, m.Name)
+		fmt.Fprintf(&b, "NAME==%q, ENV{BOND_HOTPLUG_MASTER}=%q, ENV{BOND_HOTPLUG_SLAVE}=\"\"\n", m.Name, m.Name)
+		if len(alts) > 0 {
+			match := strings.Join(alts, "|")
+			fmt.Fprintf(&b, "NAME==\"\", KERNEL==%q, ENV{BOND_HOTPLUG_MASTER}=%q, ENV{BOND_HOTPLUG_SLAVE}=\"1\"\n", match, m.Name)
+			fmt.Fprintf(&b, "NAME==%q, ENV{BOND_HOTPLUG_MASTER}=%q, ENV{BOND_HOTPLUG_SLAVE}=\"1\"\n", match, m.Name)
+		}
 	}
 	b.WriteString("ENV{BOND_HOTPLUG_MASTER}==\"?*\", ENV{NM_UNMANAGED}=\"1\"\n")
 	fmt.Fprintf(&b, "LABEL=%q\n", end)

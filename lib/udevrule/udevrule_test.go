@@ -68,10 +68,14 @@ func TestTextNamesUpMastersAndTheirDevicesOnly(t *testing.T) {
 	want := header + `# up: bond0 enp3s0 wl*
 # up: br0 veth[^0]
 SUBSYSTEM!="net", GOTO="bond_hotplug_up_end"
-NAME=="", KERNEL=="br0|veth[!0]", ENV{BOND_HOTPLUG_MASTER}="br0"
-NAME=="br0|veth[!0]", ENV{BOND_HOTPLUG_MASTER}="br0"
-NAME=="", KERNEL=="bond0|enp3s0|wl*", ENV{BOND_HOTPLUG_MASTER}="bond0"
-NAME=="bond0|enp3s0|wl*", ENV{BOND_HOTPLUG_MASTER}="bond0"
+NAME=="", KERNEL=="br0", ENV{BOND_HOTPLUG_MASTER}="br0", ENV{BOND_HOTPLUG_SLAVE}=""
+NAME=="br0", ENV{BOND_HOTPLUG_MASTER}="br0", ENV{BOND_HOTPLUG_SLAVE}=""
+NAME=="", KERNEL=="veth[!0]", ENV{BOND_HOTPLUG_MASTER}="br0", ENV{BOND_HOTPLUG_SLAVE}="1"
+NAME=="veth[!0]", ENV{BOND_HOTPLUG_MASTER}="br0", ENV{BOND_HOTPLUG_SLAVE}="1"
+NAME=="", KERNEL=="bond0", ENV{BOND_HOTPLUG_MASTER}="bond0", ENV{BOND_HOTPLUG_SLAVE}=""
+NAME=="bond0", ENV{BOND_HOTPLUG_MASTER}="bond0", ENV{BOND_HOTPLUG_SLAVE}=""
+NAME=="", KERNEL=="enp3s0|wl*", ENV{BOND_HOTPLUG_MASTER}="bond0", ENV{BOND_HOTPLUG_SLAVE}="1"
+NAME=="enp3s0|wl*", ENV{BOND_HOTPLUG_MASTER}="bond0", ENV{BOND_HOTPLUG_SLAVE}="1"
 ENV{BOND_HOTPLUG_MASTER}=="?*", ENV{NM_UNMANAGED}="1"
 LABEL="bond_hotplug_up_end"
 `
