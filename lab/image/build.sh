@@ -178,6 +178,7 @@ rm -rf "$root/var/lib/apt/lists/"*
 chroot "$root" systemctl enable lab-early.service lab-lan.service lab-run.service >/dev/null 2>&1
 for u in systemd-networkd.service systemd-networkd.socket systemd-networkd-wait-online.service \
 	systemd-resolved.service wpa_supplicant.service hostapd.service wide-dhcpv6-client.service \
+	isc-dhcp-server.service isc-dhcp-server6.service \
 	serial-getty@ttyS0.service serial-getty@ttyS1.service getty@tty1.service getty-static.service \
 	apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer \
 	man-db.timer dpkg-db-backup.timer systemd-timesyncd.service systemd-logind.service \
