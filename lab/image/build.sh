@@ -179,6 +179,7 @@ chroot "$root" systemctl enable lab-early.service lab-lan.service lab-run.servic
 for u in systemd-networkd.service systemd-networkd.socket systemd-networkd-wait-online.service \
 	NetworkManager.service NetworkManager-wait-online.service NetworkManager-dispatcher.service \
 	systemd-resolved.service wpa_supplicant.service hostapd.service wide-dhcpv6-client.service \
+	isc-dhcp-server.service isc-dhcp-server6.service \
 	serial-getty@ttyS0.service serial-getty@ttyS1.service getty@tty1.service getty-static.service \
 	apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer \
 	man-db.timer dpkg-db-backup.timer systemd-timesyncd.service systemd-logind.service \

@@ -88,9 +88,10 @@ func rootGroup(g string) bool {
 // (confPath, its contents f) asks, and nothing more:
 //
 //   - a control interface in /run (or /var/run, a link to /run wherever systemd
-//     runs): systemd creates the directory (RuntimeDirectory, kept when the unit
-//     stops, since /run is read-only in the sandbox and two cards share it);
-//     elsewhere, the directory is made writable if it exists;
+//     runs): systemd creates the directory for the unit (RuntimeDirectory, kept
+//     when the unit stops: two cards share it), writable whatever the sandbox
+//     makes of the rest of /run; elsewhere, the directory is made writable if it
+//     exists;
 //   - its group (the seed's `ctrl_interface_group=wheel`, Debian's `GROUP=netdev`):
 //     wpa_supplicant lchown()s the directory and its socket to that group: the
 //     @chown calls (refused, even for gid 0: "lchown[ctrl_interface=/run/
