@@ -1,6 +1,7 @@
 package packaging
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
@@ -11,7 +12,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // pkgtestCache keeps the Go build and module caches of the makepkg user between runs
@@ -133,7 +136,17 @@ func TestPKGBUILDBuildsWithMakepkg(t *testing.T) {
 		t.Fatal(err)
 	}
 	run(t, "", nil, "chown", "-R", strconv.Itoa(uid)+":"+strconv.Itoa(gid), work)
-	cmd := exec.Command("runuser", append([]string{"-u", "nobody", "--", "env", "-i"}, append(env, "makepkg", "--nodeps", "--noconfirm", "--nocolor", "--cleanbuild")...)...)
+	// Before the test's deadline, makepkg and all it started are killed (its own
+	// process group), not left running.
+	ctx := context.Background()
+	if d, ok := t.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, d.Add(-30*time.Second))
+		defer cancel()
+	}
+	cmd := exec.CommandContext(ctx, "runuser", append([]string{"-u", "nobody", "--", "env", "-i"}, append(env, "makepkg", "--nodeps", "--noconfirm", "--nocolor", "--cleanbuild")...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.Dir = start
 	out, err := cmd.CombinedOutput()
 	t.Logf("makepkg as nobody (%v):\n%s", err, tail(string(out), 60))
