@@ -13,7 +13,8 @@
 #   /var/lib/bond-hotplug/install.manifest), which --uninstall removes, whatever PREFIX.
 set -euo pipefail
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
+# usage: the comment block above (but the licence line), without its "# ".
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 && !/SPDX-License-Identifier/' "$0" | sed 's/^# \{0,1\}//'; }
 
 uninstall=0
 for a in "$@"; do
@@ -147,13 +148,21 @@ else
 	install -m 0644 "$here/env/network.conf" "$DESTDIR$conf"
 fi
 if [ -z "$DESTDIR" ]; then
-	# The manifest: every file installed but the configuration (the user's).
+	# The manifest: every file installed but the configuration (the user's), and
+	# those of an earlier install (another PREFIX) that are still there.
 	install -d -m 0755 "$(dirname "$MANIFEST")"
 	{
-		printf '# bond-hotplug install.sh PREFIX=%s: files --uninstall removes\n' "$PREFIX"
-		printf '%s\n' "${bins[@]/#/$bindir/}" "$rules" "$unit" "$modprobe"
-		for p in "${pages[@]}"; do printf '%s\n' "$mandir/man${p##*.}/$p.gz"; done
-		printf '%s\n' "${docfiles[@]}"
+		printf '# bond-hotplug install.sh: files --uninstall removes\n'
+		{
+			printf '%s\n' "${bins[@]/#/$bindir/}" "$rules" "$unit" "$modprobe"
+			for p in "${pages[@]}"; do printf '%s\n' "$mandir/man${p##*.}/$p.gz"; done
+			printf '%s\n' "${docfiles[@]}"
+			if [ -f "$MANIFEST" ]; then
+				while IFS= read -r f; do
+					case "$f" in /*) if [ -e "$f" ]; then printf '%s\n' "$f"; fi ;; esac
+				done < "$MANIFEST"
+			fi
+		} | LC_ALL=C sort -u
 	} > "$MANIFEST.tmp" && mv "$MANIFEST.tmp" "$MANIFEST"
 fi
 reload
