@@ -3,6 +3,7 @@ package netns_test
 // Issue 19 ("Trust"): each defect reproduced with the built binaries, then proven gone.
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,12 +50,14 @@ func TestAnEditIsNotLostToAWaitingHotplugRun(t *testing.T) {
 	env := udevEnv("add", "veth1")
 	env["BOND_HOTPLUG_CONFIG"] = conf
 	hot := background(t, ns, env, hotplugBin)
-	time.Sleep(300 * time.Millisecond) // it has read the old file and waits
+	lockFile := filepath.Join(ns.lockDir(), "br0.lock")
+	// It reads the file before it opens the lock: it has read the old file and waits.
+	waitFor(t, "the hot-plug run opens br0's lock", 15*time.Second, func() bool { return holdsOpen(hot.cmd.Process.Pid, lockFile) }, hot)
 	if err := os.WriteFile(conf, []byte("br0SLAVES='veth*'\nbr0ADDRS='10.99.0.3/24'\n"+noDHCP), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	up := background(t, ns, nil, upBin, "-c", conf)
-	time.Sleep(300 * time.Millisecond) // it has read the new file and waits
+	waitFor(t, "bond-up opens br0's lock", 15*time.Second, func() bool { return holdsOpen(up.cmd.Process.Pid, lockFile) }, up)
 	if err := up.cmd.Process.Signal(unix.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +93,11 @@ func TestASignalStopsARunWaitingForTheLock(t *testing.T) {
 			conf := writeConfig(t, ns, brConf+noDHCP)
 			holdLock(t, ns, "br0")
 			up := background(t, ns, nil, upBin, "-c", conf)
-			time.Sleep(300 * time.Millisecond)
+			// Signalled before it handles signals, the process would just die: wait
+			// until it has opened the lock file (its signal handler is set by then).
+			waitFor(t, "bond-up opens br0's lock", 15*time.Second, func() bool {
+				return holdsOpen(up.cmd.Process.Pid, filepath.Join(ns.lockDir(), "br0.lock"))
+			}, up)
 			if err := up.cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
@@ -414,4 +421,19 @@ func TestAVanishedLeaseIsAppliedAgain(t *testing.T) {
 	if waitExit(p, 0) {
 		t.Errorf("SIGUSR1 ended the supervisor:\n%s", p.stderr)
 	}
+}
+
+// holdsOpen says whether process pid has file open (one of its /proc/PID/fd links).
+func holdsOpen(pid int, file string) bool {
+	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	fds, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, fd := range fds {
+		if target, err := os.Readlink(filepath.Join(dir, fd.Name())); err == nil && target == file {
+			return true
+		}
+	}
+	return false
 }
