@@ -168,3 +168,26 @@ errs=$(permission_errors)
 expect_eq "no permission error from the supplicant in the journal, whatever the file" "$(printf '%s' "$errs" | grep -c . || true) lines" "0 lines"
 failed_starts=$(journalctl -b --no-pager -o cat -u "$UNIT" | grep -c "Failed with result" || true)
 expect_eq "no start of $UNIT failed" "$failed_starts failures" "0 failures"
+
+note "5. a file the sandbox cannot serve (a control directory under /var/lib that does not exist): bond-up --status says so"
+printf '%s\n' 'ctrl_interface=/var/lib/wpa-ctl' 'network={' '	ssid="MyHome"' '	psk="SuperSecret"' '}' >/etc/wpa_supplicant/odd.conf
+chmod 0600 /etc/wpa_supplicant/odd.conf
+use_file odd /etc/wpa_supplicant/odd.conf
+# on-failure, 2 s apart, at most 5 starts a minute: then systemd gives up and collects
+# it (systemd 252 keeps the result 'exit-code' when the limit stops an auto-restart).
+given_up() { journalctl -b --no-pager -o cat -u "$UNIT" | grep -q "Start request repeated too quickly" || { systemctl is-active "$UNIT"; return 1; }; }
+check "odd: systemd restarted the failing supplicant and gave up (start request repeated too quickly)" 90 given_up
+rc=0
+bond-up --status bond0 >"$LAB_OUT/status-odd.txt" 2>&1 || rc=$?
+expect_eq "odd: bond-up --status exits 1" "exit $rc" "exit 1"
+status_names() { grep -F "  failed:    $UNIT: " "$LAB_OUT/status-odd.txt" | grep -q "$1" || { grep -E 'failed|state' "$LAB_OUT/status-odd.txt"; return 1; }; }
+last=$(journalctl -b --no-pager -o cat _SYSTEMD_UNIT="$UNIT" | tail -n 1)
+note "odd: the last line bond-wpa@wlan0 logged: $last"
+check "odd: --status names the unit, its result and that last line" 1 status_names "exit-code: $(printf '%s' "$last" | cut -c1-40 | sed 's/[][\.*^$]/./g')"
+rc=0
+bond-up --status --json bond0 >"$LAB_OUT/status-odd.json" 2>&1 || rc=$?
+json_has() { grep -q "$1" "$LAB_OUT/status-odd.json" || { echo "no $1 in status-odd.json"; return 1; }; }
+check "odd: --json: state failed" 1 json_has '"state": "failed"'
+check "odd: --json: the unit's result" 1 json_has '"result": "exit-code"'
+check "odd: --json: its last line" 1 json_has '"last_line": "[^"]'
+note "odd: $(grep -F "failed:" "$LAB_OUT/status-odd.txt" | head -n1)"
