@@ -146,6 +146,10 @@ unshare --mount --propagation private /bin/bash -euo pipefail -c '
 	chroot "$root" apt-get update -q
 	chroot "$root" apt-get install -y -q --no-install-recommends \
 		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@"
+	# resolvconf is kept, not installed: installed, it makes /etc/resolv.conf its link
+	# for every scenario. The corpus scenario (43) installs it, as a user does.
+	mkdir -p "$root/usr/local/share/lab/debs"
+	chroot "$root" /bin/sh -c "cd /usr/local/share/lab/debs && apt-get download -q resolvconf lsb-base"
 ' lab-image "$root" "$debs" "${pkgs[@]}" >"$work/apt.log" 2>&1 ||
 	{ tail -n 40 "$work/apt.log" >&2; die "package installation failed (log above)"; }
 log "packages done ($(elapsed) s)"

@@ -7,10 +7,11 @@
 # /etc/dhcp/dhclient-exit-hooks.d/ that writes the offered NTP servers under /etc
 # and /run, and dhcpcd with its default hooks (resolv.conf; timesyncd, once the user
 # turns on `option ntp_servers`; the hostname is not set: ProtectHostname, and the
-# host has one).
+# host has one), and resolvconf installed (dhclient-script hands it the DNS servers;
+# bond-down's release takes them back).
 # lab-devices: eth0
 # lab-config: laptop.conf
-# lab-timeout: 420
+# lab-timeout: 540
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../guest/reliability.sh
 . /lab/guest/reliability.sh
@@ -78,3 +79,31 @@ check "dhcpcd: its 64-timesyncd.conf hook wrote $ts" 20 ts_has
 expect_eq "dhcpcd: the host keeps its name (ProtectHostname; 30-hostname sets none over a real one)" "$(hostname)" "$host0"
 errs=$(journalctl -b --no-pager -o cat -u "$D4" | grep -iE 'read-only file system|permission denied|operation not permitted' || true)
 [ -z "$errs" ] || note "dhcpcd: sandbox errors: $(printf '%s' "$errs" | sort -u | tr '\n' '|')"
+
+note "4. resolvconf installed, dhclient with Debian's dhclient.conf: dhclient-script hands the DNS servers to resolvconf"
+t4=$(date +%s)
+if ! dpkg -i /usr/local/share/lab/debs/*.deb >"$LAB_RUN/resolvconf-install.out" 2>&1; then
+	fail "resolvconf: dpkg -i of the image's kept packages" "$(tail -n 3 "$LAB_RUN/resolvconf-install.out" | tr '\n' '|')"
+fi
+systemctl start resolvconf.service
+set_conf <"$LAB/scenarios/conf/laptop.conf"
+rc=0
+bond-up bond0 >"$LAB_RUN/up-resolvconf.out" 2>&1 || rc=$?
+expect_eq "resolvconf: bond-up restarts $D4 with dhclient" "exit $rc" "exit 0"
+runs_dhclient() { systemctl show -p ExecStart --value "$D4" | grep -q '/dhclient ' || { systemctl show -p ExecStart --value "$D4"; return 1; }; }
+check "resolvconf: $D4 runs dhclient" 30 runs_dhclient
+check "resolvconf: DHCPv4 address on bond0" 60 has_dhcp4 bond0
+rec=/run/resolvconf/interface/bond0.dhclient
+rec_has() { grep -qx 'nameserver 10.77.0.1' "$rec" 2>/dev/null || { echo "$rec: $(cat "$rec" 2>&1 | tr '\n' '|')"; return 1; }; }
+check "resolvconf: dhclient-script gave resolvconf bond0's record ($rec)" 30 rec_has
+linked() { [ "$(readlink -f /etc/resolv.conf)" = /run/resolvconf/resolv.conf ] || { echo "/etc/resolv.conf -> $(readlink -f /etc/resolv.conf)"; return 1; }; }
+check "resolvconf: /etc/resolv.conf is resolvconf's" 5 linked
+check "resolvconf: /etc/resolv.conf names the lease's DNS server" 20 resolv_has "nameserver 10.77.0.1"
+errs=$(journalctl -b --no-pager -o cat -u "$D4" --since "@$t4" | grep -iE 'read-only file system|permission denied|operation not permitted' || true)
+[ -z "$errs" ] || note "resolvconf: sandbox errors: $(printf '%s' "$errs" | sort -u | tr '\n' '|')"
+expect_eq "resolvconf: no sandbox error from dhclient-script or resolvconf" "$(printf '%s' "$errs" | grep -c . || true) lines" "0 lines"
+rc=0
+bond-down bond0 >"$LAB_RUN/down-resolvconf.out" 2>&1 || rc=$?
+expect_eq "resolvconf: bond-down" "exit $rc" "exit 0"
+gone() { [ ! -e "$rec" ] || { echo "$rec: $(tr '\n' '|' <"$rec")"; return 1; }; }
+check "resolvconf: the release took bond0's record back" 20 gone
