@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Convenience targets; the scripts are the real entry points (see README.md).
 .PHONY: all build man package demo test bench install uninstall
 all: build

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Build and install bond-hotplug.
 #   ./install.sh                 build, install under PREFIX (/usr/local), reload udev and systemd
 #   DESTDIR=/tmp/pkg ./install.sh   stage into DESTDIR: touches nothing outside it, reloads nothing

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # bench/run.sh: the benchmarks' entry point (`make bench`). See docs/BENCHMARKS.md.
 #
 # Usage (as root, from anywhere):

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The demo (the README's first command, `make demo`): builds what it needs,
 # boots the lab VM and plays the laptop story with a live timeline: boot on
 # wired, pull the cable, Wi-Fi takes over, plug it back, unplug and replug the

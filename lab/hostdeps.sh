@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Install, from Debian's packages, what the VM lab needs on the host and is
 # missing: qemu (TCG, no KVM needed), debootstrap, mkfs.ext4 -d, the
 # decompressors for vmlinux. Idempotent. Sourced or run by run.sh and demo.sh.

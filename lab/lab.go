@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package lab drives the VM lab: a Debian bookworm guest under qemu (TCG) with
 // the stock kernel (bonding, mac80211_hwsim), systemd, udev, hostapd and
 // dnsmasq, in which bond-hotplug is installed the way a package would install

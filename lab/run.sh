@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Run VM lab scenarios by hand and print their results:
 #   lab/run.sh                      all scenarios (lab/scenarios/NN-*.sh)
 #   lab/run.sh 03-unplug-wired 05   some of them (name or number prefix)

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command cost is measure 4 of the benchmarks (docs/BENCHMARKS.md): what one run of
 // bond-hotplug costs on the host, next to the bare kernel operation it wraps.
 //

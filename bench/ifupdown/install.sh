@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # BASELINE for benchmarks: Debian's ifupdown + ifenslave, not our product.
 #
 # Installs bench/ifupdown/interfaces as ROOT/etc/network/interfaces with the given

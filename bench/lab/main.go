@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command lab runs the benchmarks that need the VM lab (docs/BENCHMARKS.md,
 // measures 1-3 and 5-10) and prints one table: bond-hotplug ("ours"), the seed's
 // units and Debian's ifupdown + ifenslave, side by side, with ratios. The contender

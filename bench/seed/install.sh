@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # BASELINE for benchmarks: the seed's approach, not our product.
 #
 # Installs the seed article's six template units and its configuration files into a

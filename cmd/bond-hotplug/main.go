@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command bond-hotplug: see `bond-hotplug --help`. All behaviour lives in lib/app.
 package main
 

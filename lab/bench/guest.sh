@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # Guest side of the lab benchmarks (docs/BENCHMARKS.md, measures 1-3, 5, 6), sourced
 # by scenarios/bench-CONTENDER.sh with CONTENDER set to ours, seed or ifupdown (the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs from lab-early.service before udev starts, like hardware found at boot:
 # loads the simulators, builds the lan side's skeleton (namespace, bridge, the
 # access point's radio), creates the scenario's boot-time NICs and installs its

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs from lab-lan.service (after udev, before the product's boot unit): the
 # access point (hostapd, WPA2-PSK, bridged to the lan) and dnsmasq (DHCPv4,
 # DHCPv6, router advertisements) in the lan namespace.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # Guest-side helpers of the VM lab, sourced by early.sh, lan.sh, run.sh and the
 # scenarios. They drive only the kernel (veth, hwsim radios, namespaces) and

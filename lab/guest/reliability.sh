@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # Helpers of the reliability scenarios (lab/scenarios/1N-*.sh): bursts of
 # concurrent bond-hotplug runs, a lock held by a process that is then killed,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs from lab-run.service once the boot is done: plays the scenario named in
 # /lab/scenario, keeps what explains a failure in /lab/out, powers off.
 # The host reads /lab/out/results: "PASS name (1.23 s)", "FAIL name: reason",

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package hwsim creates, lists and deletes mac80211_hwsim radios through the
 // kernel's MAC80211_HWSIM generic netlink family. The VM lab uses it to plug
 // and pull simulated Wi-Fi cards one at a time, which the module parameter

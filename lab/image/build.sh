@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Build (or reuse) the lab's Debian bookworm guest: a raw ext4 root disk, an
 # uncompressed vmlinux and an initrd, in a cache directory outside the repo keyed
 # by the sha256 of this script, packages.txt and the rootfs/ overlay.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The harness itself, without the product: hwsim radios get their names, the
 # access point is up, a hand-run wpa_supplicant associates, dnsmasq leases over
 # Wi-Fi, a hand-made active-backup bond fails over from wired to Wi-Fi.

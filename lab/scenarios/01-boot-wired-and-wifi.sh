@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # 1. Boot with wired and Wi-Fi present: the boot unit brings everything up.
 # The checks mirror the seed's "test results": /proc/net/bonding/bond0, the
 # supplicant on the Wi-Fi NIC only, DHCPv4 + DHCPv6 + static addresses, pings.

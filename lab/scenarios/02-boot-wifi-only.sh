@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # 2. Boot with only Wi-Fi present (the seed's MAC problem): the DHCPv4 lease is
 # obtained over Wi-Fi, with the Wi-Fi MAC, not the absent primary's or a random one.
 # lab-devices: wifi

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # 3. Unplug the wired NIC: the active slave becomes Wi-Fi, a running ping
 # continues, the IPv4 address is kept.
 # lab-devices: eth0 wifi

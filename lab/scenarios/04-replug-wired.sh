@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # 4. Plug the wired NIC back in: it is enslaved by the udev rule alone (nobody
 # runs bond-up), and the active slave goes back to wired.
 # lab-devices: eth0 wifi

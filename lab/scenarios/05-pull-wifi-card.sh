@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # 5. Pull the Wi-Fi card: its supplicant unit stops, the slave is gone, wired
 # keeps working. Insert a new card: enslaved, supplicant started, associated.
 # lab-devices: eth0 wifi

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # 6. bond-down bond0: dnsmasq sees the DHCP release, static routes and addresses
 # go, slaves are free, bond0 is deleted, no DHCP unit remains. bond-up bond0
 # brings it all back; a second bond-up has nothing to do. bond-down

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # 7. A bridge master (its name contains "br") with hot-plugged veth ports,
 # next to the bond. Hot-plug builds nothing until bond-up@br0 is started.
 # veth0's far end is on the lan; veth1's is a "pc" namespace that reaches the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # 8. A bond0 pre-created by loading the module with its defaults (balance-rr)
 # before the boot unit runs is repaired; so is one made by hand, with a slave,
 # while the system runs.

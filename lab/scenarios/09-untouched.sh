@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # 9. Devices that are not configured are never touched: not enslaved, not
 # brought up or down, addresses and MAC kept, no supplicant; at boot, on
 # hotplug, and across bond-down / bond-up.

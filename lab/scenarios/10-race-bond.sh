@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # 10. Races on a bond: RACE_DEVICES veth devices vr0.. (far ends on the lan or
 # in a "far" namespace). First one full-size burst: 64 bond-hotplug runs
 # released at the same instant (adds and removes interleaved, shuffled) while

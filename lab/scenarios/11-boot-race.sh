@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # 11. The boot race: with eth0, eth1, eth2 and a Wi-Fi card present at boot,
 # bond-up@bond0.service and the coldplug add events of udev race for bond0.
 # Whatever wins, the boot converges: every configured NIC is a slave, the wired

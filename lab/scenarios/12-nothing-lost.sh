@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # 12. Nothing lost. A ping every 50 ms to the gateway runs while the backup NIC
 # eth1 is pulled and plugged LOST_CYCLES times: not one reply is missing, bond0's
 # IPv4 address is never deleted (the kernel's address notifications are

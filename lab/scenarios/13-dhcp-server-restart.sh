@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # 13. The lan's DHCP server goes away and comes back. (a) While bond0 holds its
 # leases: dnsmasq stopped for DHCP_OUTAGE s and started again; the addresses
 # stay (no deletion notified), the DHCP units are neither restarted nor

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # 20. Edit, then reload: with the laptop up on wired and Wi-Fi, the Wi-Fi card
 # is dropped from bond0SLAVES and bond-up@bond0 reloaded: wlan0 is released and
 # its supplicant stopped, eth0 and the DHCPv4 lease stay (the client is not

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # 21. Edit, then reload: new static addresses and route replace the old ones
 # (the old are deleted, the new added), a removed PRIMARY is cleared, and an
 # address added by hand and the DHCP lease are left alone. (The hand-added

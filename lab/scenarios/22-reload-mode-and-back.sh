@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # 22. A rebuild keeps what the kernel drops: bond0MODE=balance-rr (without
 # PRIMARY, which that mode lacks) and reload,
 # then back to active-backup and reload, with static IPv4 and IPv6 routes and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # 23. bond0 removed from the file, then `bond-down bond0`: it is no longer a
 # configured master but its record says what runs applied, so it goes in the
 # usual order: dnsmasq sees the DHCP release, static route and addresses go,

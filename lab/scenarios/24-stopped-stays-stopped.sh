@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # 24. Stopped stays stopped: after `systemctl stop bond-up@bond0`, plugging a
 # NIC or `udevadm trigger` builds nothing; `systemctl start bond-up@bond0`
 # brings bond0 back with both NICs.

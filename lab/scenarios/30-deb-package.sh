@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # 30. The Debian package, the way a user installs it: the source install that the
 # lab's disk carries is removed, `apt-get install ./bond-hotplug_0.1.0-1_amd64.deb`
 # resolves its dependencies from what the guest has (no network), the laptop story

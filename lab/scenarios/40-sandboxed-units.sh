@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # 40. Every unit of ours runs sandboxed (issue 10): `systemd-analyze security`
 # scores bond-up@bond0, bond-wpa@wlan0, bond-dhcp4@bond0 and bond-dhcp6@bond0 at
 # exposure <= 4.0 while they run; the programs inside still do their work: no

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # 41. dhcpcd, the maintained DHCP client, for both DHCPv4 and DHCPv6 (two instances:
 # dhcpcd -4 and dhcpcd -6 on bond0), sandboxed: the seed's MAC case (boot with only
 # Wi-Fi: the lease goes to the Wi-Fi MAC), a DHCPv6 address, the wired NIC plugged

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # 50. A crashed DHCP client is restarted and gets its lease again (issue 11.4), from
 # bond0's own lease file (11.8). dhclient (DHCPv4) killed with SIGSEGV, then with
 # SIGKILL, and dhcp6c (DHCPv6) with SIGKILL: each time systemd restarts the unit

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # 51. bond-down when systemd does not answer (issue 11.6): run in a mount namespace
 # where systemd's private socket and the system bus are hidden (tmpfs over
 # /run/systemd and /run/dbus), it cannot list or stop the DHCP units. It must say

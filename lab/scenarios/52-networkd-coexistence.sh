@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # 52. systemd-networkd manages the wired NIC too (issue 11.10): a .network file for
 # eth0, networkd started. bond-hotplug reads networkd's own runtime state (never asks
 # or starts it): --status names it, each run warns once in the journal (bond-up and

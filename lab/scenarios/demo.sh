@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The laptop story for `make demo` (lab/demo.sh): boot on wired, pull the cable,
 # Wi-Fi takes over, plug it back, unplug and replug the wired NIC, pull the
 # Wi-Fi card, insert another, bond-down. Each step prints the active slave,

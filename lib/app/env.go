@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package app owns what the three binaries do, from parsed arguments to exit status:
 // load and check the configuration, take the master's lock, read state, plan, apply
 // or print. The main packages only parse flags and call in here.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package app
 
 // The apply path (converge, apply, re-planning) on netdev.Fake and units.Recorder:

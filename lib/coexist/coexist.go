@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package coexist owns what bond-hotplug knows of the other network managers that may
 // run beside it, NetworkManager and systemd-networkd: whether one of them manages a
 // device we configure, read from their own runtime state (never by starting or asking

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package config owns /etc/conf.d/network.conf: reading it, checking every value, and
 // turning it into the desired state of each master. Nothing here touches the system;
 // a Config that loads without error is safe to act on.

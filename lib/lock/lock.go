@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package lock owns the per-master lock that serialises bond-up, bond-down and the
 // bond-hotplug runs udev starts in bursts: one flock on /run/bond-hotplug/lock/MASTER.lock.
 // flock locks vanish with the process, so a killed run never leaves one behind.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package logx owns where the binaries' messages go: one line per action to the
 // journal under the binary's identifier (stderr of a udev RUN program is lost), and to
 // stderr when a person runs the binary from a terminal or no journal is there.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package netdev owns reading the kernel's network state (links, bond options,
 // addresses and routes of a master) into plain data, and changing it through netlink.
 // The state it returns is what the planner compares with the configuration.

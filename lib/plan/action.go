@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package plan owns the decisions: given the configuration of one master and the
 // kernel's and systemd's current state, which actions bring the system to the desired
 // state. It is pure (state in, plan out), so every decision is tested without root,

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package record owns what bond-hotplug remembers between runs: per master, what runs
 // of ours applied (the master if we created it, the slaves we enslaved, the static
 // addresses and routes, the units with their command lines) and whether the master is

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package units owns the long-running helpers bond-hotplug starts: wpa_supplicant and
 // the DHCP clients. They run as systemd transient units with stable names, bound to the
 // device they serve, and are described here as plain data (Spec) so that a plan can be

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package version says which build of bond-hotplug is running. The release is the
 // one place the version is written (the file VERSION here, read by scripts/package
 // and checked against the PKGBUILD and CHANGELOG.md by packaging's tests). Everything

@@ -3,7 +3,7 @@
 // Run it with: go -C packaging/nfpm tool nfpm ...  (scripts/package does).
 module github.com/bond-hotplug/bond-hotplug/packaging/nfpm
 
-go 1.26.8
+go 1.26.4
 
 tool github.com/goreleaser/nfpm/v2/cmd/nfpm
 

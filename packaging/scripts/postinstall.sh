@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Package post-install and post-upgrade: make udev and systemd read the new rule and
 # unit. Nothing is enabled or started: the configuration needs editing first.
 # Runs on Debian (postinst configure), Fedora (%post) and Arch (post_install,

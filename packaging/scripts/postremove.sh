@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Package post-remove: forget the rule and unit (udev and systemd reload) and the
 # runtime drop-in preremove wrote. On an upgrade (Debian "upgrade", RPM $1 >= 1,
 # pacman never calls this on upgrade) nothing is done here.

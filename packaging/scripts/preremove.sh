@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Package pre-remove. On an upgrade: nothing (the new files take over, postinstall
 # reloads). On a removal: the boot unit's instances are disabled and stopped WITHOUT
 # running their ExecStop (bond-down), so the network keeps running: the bond, its

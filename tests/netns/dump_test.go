@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package netns_test
 
 // A stable text picture of a namespace, for before/after comparisons.

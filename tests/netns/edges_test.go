@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package netns_test
 
 // The edges (issue 11): the built binaries where systemd is out of reach, run by an

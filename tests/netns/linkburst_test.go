@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package netns_test
 
 // Issue 11.3: a burst of link events overflows the netlink subscription's socket; the

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package netns_test runs the built bond-up, bond-down and bond-hotplug binaries inside
 // throw-away network namespaces, exactly as a user or udev runs them, and checks the
 // kernel state they leave with real netlink. The host kernel has no bonding driver, so

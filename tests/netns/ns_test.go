@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package netns_test
 
 // The namespace a test runs in, and running the built binaries inside it.

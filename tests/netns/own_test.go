@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package netns_test
 
 // Ownership (issue 8): what the record of earlier runs names and the file no longer

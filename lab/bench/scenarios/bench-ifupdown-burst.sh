@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Benchmarks (docs/BENCHMARKS.md), contender ifupdown, part burst. Started by bench/lab
 # (bench/run.sh --lab); not a test scenario.
 # lab-timeout: 900

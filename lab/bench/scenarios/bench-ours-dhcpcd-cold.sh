@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Benchmarks (docs/BENCHMARKS.md), contender ours-dhcpcd (bond-hotplug installed as for
 # "ours", with dhcpcd for DHCPv4 and DHCPv6: conf/bench-dhcpcd.conf), part cold. Started
 # by bench/lab (bench/run.sh --lab); not a test scenario.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Benchmarks (docs/BENCHMARKS.md), contender ours-dhcpcd4 (bond-hotplug installed as for
 # "ours", with dhcpcd for DHCPv4 and dhcp6c for DHCPv6: conf/bench-dhcpcd4.conf), part hot. Started
 # by bench/lab (bench/run.sh --lab); not a test scenario.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Benchmarks (docs/BENCHMARKS.md), contender ours, part hot. Started by bench/lab
 # (bench/run.sh --lab); not a test scenario.
 # lab-devices: eth0

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command hwsimctl plugs and pulls simulated Wi-Fi cards (mac80211_hwsim
 // radios) in the current network namespace, for the VM lab.
 //

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Command lab runs the VM lab by hand (lab/run.sh and lab/demo.sh call it).
 //
 //	lab run [-no-product] [SCENARIO...]   play scenarios (default: all NN-*), print results

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Lab guest entry point: mount the host share (9p, tag "lab") at /lab if needed,
 # then run /lab/guest/STEP.sh. The image only knows this file; everything a
 # scenario does lives on the share, so editing a scenario never rebuilds the image.
