@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # 42. Users' own wpa_supplicant files (issue 15, lab/corpus/), one after the other
 # on one boot, each run by bond-wpa@wlan0 as bond-up starts it (sandboxed, no -u:
 # D-Bus off): the seed's file verbatim (the image's: /var/run/wpa_supplicant,

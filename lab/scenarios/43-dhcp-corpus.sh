@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # 43. Users' own DHCP client files (issue 15, lab/corpus/), one after the other on one
 # boot, with the units as bond-up starts them (sandboxed): the seed's dhclient.conf
 # and dhcp6c.conf verbatim (the image's: every scenario runs them; here what

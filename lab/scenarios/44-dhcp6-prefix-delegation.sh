@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # 44. DHCPv6 prefix delegation with dhcp6c (issue 15, lab/corpus/users/dhcp6c-pd.conf):
 # the lan's server delegates a /56 (ISC dhcpd -6: dnsmasq cannot delegate prefixes),
 # and the sandboxed bond-dhcp6@bond0 gives a /64 of it to another interface of the

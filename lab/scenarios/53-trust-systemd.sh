@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # 53. Issue 19, where systemd is part of the story (one boot):
 # (a) the boot unit's runs see systemd-networkd: bond-up@ runs with
 #     ProtectProc=invisible and only CAP_NET_ADMIN, so /proc hides networkd's process

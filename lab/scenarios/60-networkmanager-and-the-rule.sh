@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # 60. NetworkManager and the runtime udev rule (issues 19.2, 20.3). As installed (the
 # example network.conf, all commented out; bond-up@bond0 enabled by the lab's install)
 # nothing is marked: with NetworkManager running and udev's events replayed (as at a

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package udevrule owns the runtime udev rule that bond-up and bond-down keep under
 // /run/udev/rules.d. It names the devices of the masters that are up (bond-up ran,
 // bond-down has not since) and nothing else: udev marks those devices with

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package netns_test
 
 // Issue 19 ("Trust"): each defect reproduced with the built binaries, then proven gone.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package fnmatch is the C library's fnmatch(3), the matcher udev uses for rule
 // patterns, for the tests of lib/udevrule only: they check our translation of config
 // globs against the real thing, not against our idea of it.
