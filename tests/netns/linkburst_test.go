@@ -164,11 +164,7 @@ func TestLinkEventBurstOverflowingTheSubscription(t *testing.T) {
 	})
 	t.Run("--supervise survives the burst and still restarts the client on a MAC change", func(t *testing.T) {
 		t.Parallel()
-		ns := newNS(t)
-		mustVeth(t, ns, "veth0", "peer0")
-		conf := writeConfig(t, ns, brConf+noDHCP)
-		mustRun(t, ns, nil, upBin, "-c", conf)
-		withLink(t, ns, "peer0", func(h *netlink.Handle, l netlink.Link) error { return h.LinkSetUp(l) })
+		ns, conf := bridgeWithCarrier(t)
 		starts := filepath.Join(ns.dir, "starts")
 		p := background(t, ns, tinyRcvBuf, hotplugBin, "-c", conf, "--supervise", "br0", "--",
 			"/bin/sh", "-c", `echo $$ >> "$0"; exec sleep 120 >/dev/null 2>&1`, starts)
@@ -185,4 +181,17 @@ func TestLinkEventBurstOverflowingTheSubscription(t *testing.T) {
 		})
 		waitFor(t, "client restart after the MAC change", 10*time.Second, func() bool { return count() == 2 }, p)
 	})
+}
+
+// bridgeWithCarrier makes br0 with bond-up in a new namespace, from brConf without
+// DHCP, with veth0 enslaved and its peer up (so br0 has carrier): what the DHCP
+// supervisor tests start from. It returns the namespace and the configuration file.
+func bridgeWithCarrier(t *testing.T) (*testNS, string) {
+	t.Helper()
+	ns := newNS(t)
+	mustVeth(t, ns, "veth0", "peer0")
+	conf := writeConfig(t, ns, brConf+noDHCP)
+	mustRun(t, ns, nil, upBin, "-c", conf)
+	withLink(t, ns, "peer0", func(h *netlink.Handle, l netlink.Link) error { return h.LinkSetUp(l) })
+	return ns, conf
 }

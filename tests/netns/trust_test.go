@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -334,11 +333,7 @@ func TestSIGHUPStopsTheSupervisorAndItsClient(t *testing.T) {
 	for _, mode := range []string{"--supervise", "--wait-then"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			ns := newNS(t)
-			mustVeth(t, ns, "veth0", "peer0")
-			conf := writeConfig(t, ns, brConf+noDHCP)
-			mustRun(t, ns, nil, upBin, "-c", conf)
-			withLink(t, ns, "peer0", func(h *netlink.Handle, l netlink.Link) error { return h.LinkSetUp(l) })
+			ns, conf := bridgeWithCarrier(t)
 			pidFile := filepath.Join(ns.dir, "client.pid")
 			p := background(t, ns, nil, hotplugBin, "-c", conf, mode, "br0", "--",
 				"/bin/sh", "-c", `echo $$ > "$0"; exec sleep 120 >/dev/null 2>&1`, pidFile)
@@ -386,11 +381,7 @@ func TestKnownMastersAreNamedOnce(t *testing.T) {
 // release at the unit's stop (SIGUSR1 from --release first) does not.
 func TestAVanishedLeaseIsAppliedAgain(t *testing.T) {
 	t.Parallel()
-	ns := newNS(t)
-	mustVeth(t, ns, "veth0", "peer0")
-	conf := writeConfig(t, ns, brConf+noDHCP)
-	mustRun(t, ns, nil, upBin, "-c", conf)
-	withLink(t, ns, "peer0", func(h *netlink.Handle, l netlink.Link) error { return h.LinkSetUp(l) })
+	ns, conf := bridgeWithCarrier(t)
 	starts := filepath.Join(ns.dir, "starts")
 	// A client that takes its lease (an address with lifetimes) as it starts.
 	client := `echo $$ >> "$0"; ip addr add 10.99.0.150/24 dev br0 valid_lft 3600 preferred_lft 3600; exec sleep 120 >/dev/null 2>&1`
