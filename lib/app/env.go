@@ -100,6 +100,9 @@ type Env struct {
 
 	mgr    units.Manager
 	mgrErr error
+	// dialing, while set, is closed when a connection startUnits began is made (or
+	// failed): until then mgr and mgrErr belong to that goroutine.
+	dialing chan struct{}
 	// Coexist reads other network managers' state (nil: the real one, made on need).
 	Coexist *coexist.Detector
 	warned  map[string]bool // masters whose other managers this run already named
@@ -160,16 +163,42 @@ func (e *Env) programs() units.Programs {
 }
 
 func (e *Env) units(ctx context.Context) (units.Manager, error) {
+	if e.dialing != nil {
+		<-e.dialing
+		e.dialing = nil
+	}
 	if e.mgr == nil && e.mgrErr == nil {
 		e.mgr, e.mgrErr = e.Units(ctx)
 	}
 	return e.mgr, e.mgrErr
 }
 
+// startUnits begins connecting to the unit manager in the background, for a run that
+// will need it: the connection (two D-Bus authentications with go-systemd) was the
+// longest single step of a hot-plug run in the VM lab, and it waits mostly on
+// systemd, so it overlaps the lock, the record and the netlink reads (issue 20).
+// units() waits for it.
+func (e *Env) startUnits(ctx context.Context) {
+	if e.dialing != nil || e.mgr != nil || e.mgrErr != nil {
+		return
+	}
+	done := make(chan struct{})
+	e.dialing = done
+	go func() {
+		defer close(done)
+		e.mgr, e.mgrErr = e.Units(ctx)
+	}()
+}
+
 // Close releases the connections a run opened.
 func (e *Env) Close() {
 	// e.Units returns a nil interface with its error (never a typed nil pointer), so
-	// this check is enough; Systemd.Close is nil-safe as well.
+	// this check is enough; Systemd.Close is nil-safe as well. A connection still
+	// being made is waited for, so that it is closed too.
+	if e.dialing != nil {
+		<-e.dialing
+		e.dialing = nil
+	}
 	if e.mgr != nil {
 		e.mgr.Close()
 	}

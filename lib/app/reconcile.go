@@ -28,8 +28,35 @@ const maxRounds = 4
 // readState reads what the planner needs about master m. A systemd that cannot be
 // reached leaves Units empty with its error in UnitsErr: networking is still
 // configured, and the run reports the failure.
-func (e *Env) readState(ctx context.Context, c *config.Config, m string) (plan.State, error) {
-	var st plan.State
+func (e *Env) readState(ctx context.Context, c *config.Config, m string) (st plan.State, err error) {
+	// The unit list comes from systemd while the netlink reads run: its answer waits
+	// on another process, theirs on the kernel (issue 20). Every return waits for it,
+	// so nothing of this run uses the connection concurrently afterwards.
+	type unitList struct {
+		list []units.State
+		err  error
+	}
+	listed := make(chan unitList, 1)
+	go func() {
+		mgr, err := e.units(ctx)
+		if err != nil {
+			listed <- unitList{err: err}
+			return
+		}
+		l, err := mgr.List(ctx)
+		listed <- unitList{list: l, err: err}
+	}()
+	defer func() {
+		u := <-listed
+		if err != nil {
+			return
+		}
+		st.Units = map[string]units.State{}
+		for _, s := range u.list {
+			st.Units[s.Name] = s
+		}
+		st.UnitsErr = u.err
+	}()
 	// Only links the configuration gives to this master need udev's answers.
 	r, err := e.source(func(name string) bool { return c.SlaveOf(name, m) })
 	if err != nil {
@@ -53,16 +80,6 @@ func (e *Env) readState(ctx context.Context, c *config.Config, m string) (plan.S
 			return st, err
 		}
 	}
-	st.Units = map[string]units.State{}
-	mgr, uerr := e.units(ctx)
-	if uerr == nil {
-		var list []units.State
-		list, uerr = mgr.List(ctx)
-		for _, u := range list {
-			st.Units[u.Name] = u
-		}
-	}
-	st.UnitsErr = uerr
 	return st, nil
 }
 
@@ -171,6 +188,7 @@ func (e *Env) converge(ctx context.Context, seen *config.Config, j job) (err err
 	if j.coalesce && e.Since > 0 {
 		since = e.Since
 	}
+	e.startUnits(ctx) // the lock may be free: connect to systemd meanwhile
 	lk, coalesced, err := lock.AcquireOrCoalesce(ctx, e.LockDir, j.master, e.LockTimeout, since, seen.Digest)
 	if err != nil {
 		return err
