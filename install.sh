@@ -112,18 +112,19 @@ if [ "${NO_BUILD:-0}" != 1 ]; then
 	# VERSION, when set (scripts/package), names the distribution package's version.
 	# STRIP=1 (scripts/package): no symbol tables (-s -w), a third smaller, as
 	# distribution packages ship binaries; panics still print file:line.
-	# Position-independent (-buildmode=pie, the distributions' hardening), and pure
-	# Go (CGO_ENABLED=0): no C code, so the binaries need no shared library, not even
-	# libc, and the dynamic loader has only their own relocations to do. A process
-	# start is most of a hot-plug run's time on a slow machine: a cgo build with
-	# libudev started 2-5x slower in the VM lab (docs/BENCHMARKS.md, issue 20). With
-	# no shared library there is no symbol to bind lazily (so -z now has nothing to
-	# do), and Go's linker writes the read-only-after-relocation segment (RELRO).
-	ldflags=
+	# Hardened as the distributions build: position-independent (-buildmode=pie),
+	# linked by the C toolchain (-linkmode=external, as Fedora's %gobuild and Arch's
+	# Go guidelines do) with Debian's and Fedora's default compiler and linker flags,
+	# unless the caller (a PKGBUILD, dpkg-buildflags) sets its own, so that -z relro
+	# and -z now reach the final binary. The code has no C part of its own (udev's
+	# answers are read from sysfs and /run/udev/data): the binaries need libc only.
+	export CGO_CFLAGS="${CGO_CFLAGS:--O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong}"
+	export CGO_LDFLAGS="${CGO_LDFLAGS:--Wl,-z,relro,-z,now}"
+	ldflags=-linkmode=external
 	[ -z "${VERSION:-}" ] || ldflags="-X github.com/bond-hotplug/bond-hotplug/lib/version.Package=$VERSION"
 	[ "${STRIP:-0}" != 1 ] || ldflags="$ldflags -s -w"
 	for b in "${bins[@]}"; do
-		(cd "$here" && CGO_ENABLED=0 "$GO" build -buildmode=pie -trimpath -buildvcs=auto -ldflags "$ldflags" -o "build/$b" "./cmd/$b")
+		(cd "$here" && CGO_ENABLED=1 "$GO" build -buildmode=pie -trimpath -buildvcs=auto -ldflags "$ldflags" -o "build/$b" "./cmd/$b")
 	done
 fi
 "$here/man/render" "$here/build/man"

@@ -75,7 +75,7 @@ func testMain(m *testing.M) int {
 // directory (BOND_HOTPLUG_LOCKDIR) and --insecure-config. install.sh builds without it.
 const testHooksTag = "bondhotplug_testhooks"
 
-// build compiles the three binaries once, as install.sh would (pure Go, no cgo) but
+// build compiles the three binaries once, as install.sh would (cgo on) but
 // with the test hooks, or without them (tags "") as installed.
 func build(dir string, tags string, pkgs ...string) error {
 	goBin, err := exec.LookPath("go") // go test puts GOROOT/bin first on PATH
@@ -86,7 +86,7 @@ func build(dir string, tags string, pkgs ...string) error {
 		pkgs = []string{"github.com/bond-hotplug/bond-hotplug/cmd/..."}
 	}
 	cmd := exec.Command(goBin, append([]string{"build", "-tags=" + tags, "-o", dir + "/"}, pkgs...)...)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build -tags=%s %s: %w\n%s", tags, strings.Join(pkgs, " "), err, out)
 	}
