@@ -121,7 +121,7 @@ if [ "${NO_BUILD:-0}" != 1 ]; then
 	export CGO_CFLAGS="${CGO_CFLAGS:--O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong}"
 	export CGO_LDFLAGS="${CGO_LDFLAGS:--Wl,-z,relro,-z,now}"
 	ldflags=-linkmode=external
-	[ -z "${VERSION:-}" ] || ldflags="-X github.com/bond-hotplug/bond-hotplug/lib/version.Package=$VERSION"
+	[ -z "${VERSION:-}" ] || ldflags="$ldflags -X github.com/bond-hotplug/bond-hotplug/lib/version.Package=$VERSION"
 	[ "${STRIP:-0}" != 1 ] || ldflags="$ldflags -s -w"
 	for b in "${bins[@]}"; do
 		(cd "$here" && CGO_ENABLED=1 "$GO" build -buildmode=pie -trimpath -buildvcs=auto -ldflags "$ldflags" -o "build/$b" "./cmd/$b")
