@@ -121,7 +121,7 @@ func TestDeviceVanishingMidRunIsSkipped(t *testing.T) {
 	rec := units.NewRecorder()
 	e, log := testEnv(t, h, bridgeConf+"br0DHCP=no\nbr0DHCP6=no\n", func(context.Context) (units.Manager, error) { return rec, nil })
 	c, _ := e.loadConfig()
-	st, err := e.readState(context.Background(), c, "br0")
+	st, err := e.readState(context.Background(), c, "br0", "")
 	if err != nil {
 		t.Fatal(err)
 	}

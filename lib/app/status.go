@@ -39,7 +39,7 @@ func (e *Env) Status(ctx context.Context, masters []string, asJSON bool) error {
 		if i > 0 && !asJSON {
 			fmt.Fprintln(e.Out)
 		}
-		st, err := e.readState(ctx, c, m.Name)
+		st, err := e.readState(ctx, c, m.Name, "")
 		uerr := st.UnitsErr
 		if err != nil {
 			if !asJSON {
