@@ -169,7 +169,7 @@ func sameValue(a, b any) bool {
 	ra, aRoutes := a.([]Route)
 	rb, bRoutes := b.([]Route)
 	if aRoutes && bRoutes {
-		return slices.EqualFunc(ra, rb, func(x, y Route) bool { x.Text, y.Text = "", ""; return x == y })
+		return slices.EqualFunc(ra, rb, Route.Same)
 	}
 	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
 	if va.Kind() == reflect.Slice && vb.Kind() == reflect.Slice && va.Len() == 0 && vb.Len() == 0 {

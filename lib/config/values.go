@@ -31,8 +31,9 @@ const (
 	DefaultDHCP6Client     = "dhcp6c"
 )
 
-// usesPrimary lists the modes in which the kernel accepts a primary slave.
-func usesPrimary(mode string) bool {
+// UsesPrimary lists the modes in which the kernel accepts a primary slave (and
+// primary_reselect): the one answer for the configuration's checks and the planner.
+func UsesPrimary(mode string) bool {
 	return mode == "active-backup" || mode == "balance-tlb" || mode == "balance-alb"
 }
 

@@ -57,10 +57,6 @@ func checkMaster(m *config.Master, st State) (netdev.Link, bool, error) {
 	return l, true, nil
 }
 
-func supportsPrimary(mode string) bool {
-	return mode == "active-backup" || mode == "balance-tlb" || mode == "balance-alb"
-}
-
 // Up plans the whole desired state of a master: the master and its options, every
 // configured slave that is present, supplicants, static addresses and routes, DHCP.
 func Up(in Input, st State) (Plan, error) {
@@ -83,7 +79,7 @@ func Up(in Input, st State) (Plan, error) {
 	} else if m.Kind == config.KindBond && st.Bond != nil {
 		currentSlaves = planBondOptions(&p, m, ml, *st.Bond, currentSlaves)
 	}
-	if m.Kind == config.KindBond && m.Primary != "" && supportsPrimary(m.Bond.Mode) &&
+	if m.Kind == config.KindBond && m.Primary != "" && config.UsesPrimary(m.Bond.Mode) &&
 		primaryNeeded(m, st, exists) {
 		p.add(Action{Op: OpSetPrimary, Link: m.Name, Value: m.Primary})
 	}
@@ -141,7 +137,7 @@ func planBondOptions(p *Plan, m *config.Master, ml netdev.Link, b netdev.Bond, s
 	}
 	have := b.Options()
 	for _, opt := range netdev.BondOpts {
-		if opt == netdev.OptPrimaryReselect && !supportsPrimary(want.Mode) {
+		if opt == netdev.OptPrimaryReselect && !config.UsesPrimary(want.Mode) {
 			continue
 		}
 		if was := opt.Of(have); opt.Of(want) != was {
@@ -291,26 +287,12 @@ func hasAddr(addrs []netdev.Addr, a netip.Prefix) bool {
 	return false
 }
 
-// defaultMetric is what the kernel stores for a route added without a metric.
-func defaultMetric(dst netip.Prefix) int {
-	if dst.Addr().Is6() {
-		return 1024
-	}
-	return 0
-}
-
-// RouteMatches reports whether a kernel route is the configured one.
+// RouteMatches reports whether a kernel route is the configured one (in its normal
+// form: config.Route.Normal); a route written without src matches any.
 func RouteMatches(c config.Route, r netdev.Route) bool {
-	table := c.Table
-	if table == 0 {
-		table = 254
-	}
-	metric := c.Metric
-	if metric == 0 {
-		metric = defaultMetric(c.Dst)
-	}
-	return r.Dst == c.Dst.Masked() && r.Via == c.Via && r.Table == table && r.Metric == metric &&
-		(!c.Src.IsValid() || r.Src == c.Src)
+	n := c.Normal()
+	return r.Dst == n.Dst && r.Via == n.Via && r.Table == n.Table && r.Metric == n.Metric &&
+		(!n.Src.IsValid() || r.Src == n.Src)
 }
 
 func hasRoute(routes []netdev.Route, c config.Route) bool {
