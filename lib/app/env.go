@@ -2,7 +2,9 @@
 
 // Package app owns what the three binaries do, from parsed arguments to exit status:
 // load and check the configuration, take the master's lock, read state, plan, apply
-// or print. The main packages only parse flags and call in here.
+// or print (bond-up, bond-down, bond-hotplug's udev run, --status). The main packages
+// only call in here. The DHCP units' process (bond-hotplug --supervise, --wait-then,
+// --release, --wait-active) is a second program: lib/dhcpunit.
 package app
 
 import (
@@ -144,7 +146,8 @@ func ConfigPath(flag string) string {
 }
 
 // UnitsFromEnv connects to systemd, or, in binaries built for the tests only, to a
-// recorded fake selected with BOND_HOTPLUG_UNITS=record:FILE (see hooks_on.go).
+// file-backed fake (units.FileFake) selected with BOND_HOTPLUG_UNITS=record:FILE (see
+// hooks_on.go).
 func UnitsFromEnv(ctx context.Context) (units.Manager, error) {
 	if m, ok := testUnits(ctx); ok {
 		return m, nil

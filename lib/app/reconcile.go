@@ -148,7 +148,7 @@ func (e *Env) downJob(master string, stopSupplicants bool) job {
 // neither coalesces nor lets others coalesce with it.
 func (e *Env) hotplugJob(master string, ev plan.Event, onlyStops bool) job {
 	return job{master: master, coalesce: !onlyStops, eventDev: ev.Ifname, prepare: func(c *config.Config) (work, error) {
-		m, _, ok := plan.EventMaster(c, ev.Ifname)
+		m, ok := plan.EventMaster(c, ev.Ifname)
 		if !ok || m.Name != master {
 			return work{skip: fmt.Sprintf("%s is no longer %s's in %s (edited while this run waited): %s %s left alone",
 				ev.Ifname, master, c.Path, ev.Action, ev.Ifname)}, nil
@@ -654,9 +654,7 @@ func (e *Env) noteUnconfigured(c *config.Config) {
 		if rec, err := e.store().Load(name); err != nil || rec == nil || rec.Empty() {
 			continue // torn down already: the empty record only answers ExecStop
 		}
-		{
-			e.Log.Warn("%s: no longer in %s but set up by an earlier run: left as it is; `bond-down %s` (or stopping bond-up@%s.service) tears it down", name, c.Path, name, name)
-		}
+		e.Log.Warn("%s: no longer in %s but set up by an earlier run: left as it is; `bond-down %s` (or stopping bond-up@%s.service) tears it down", name, c.Path, name, name)
 	}
 }
 
@@ -757,7 +755,7 @@ func (e *Env) Hotplug(ctx context.Context, action, ifname string) error {
 	}
 	// Ours or not first: the kernel allows names our rules do not ('+', '@',
 	// non-ASCII), and a foreign device must cost nothing, not an error per event.
-	m, _, ok := plan.EventMaster(c, ifname)
+	m, ok := plan.EventMaster(c, ifname)
 	if !ok {
 		return nil // not ours: touch nothing, connect to nothing, say nothing
 	}
