@@ -229,25 +229,9 @@ func planSupplicants(p *Plan, in Input, st State) {
 			continue
 		}
 		want, iface := wantsSupplicant(in, l)
-		name := units.Name(units.RoleWPA, l.Name)
-		running := in.running(st, name)
-		switch {
-		case want:
-			spec, err := units.WPA(in.Programs, l.Name, iface.SupplicantConf)
-			if err != nil {
-				if !running {
-					p.Problems = append(p.Problems, fmt.Errorf("start %s: %w", name, err))
-				}
-				continue
-			}
-			if running {
-				restartOrNothing(p, st, l.Name, spec)
-			} else {
-				p.add(Action{Op: OpStartUnit, Link: l.Name, Unit: spec})
-			}
-		case !want && running:
-			p.add(Action{Op: OpStopUnit, Link: l.Name, Name: name})
-		}
+		planUnit(p, in, st, l.Name, units.RoleWPA, want, false, func() (units.Spec, error) {
+			return units.WPA(in.Programs, l.Name, iface.SupplicantConf)
+		})
 	}
 	// A supplicant whose card is gone: systemd stops it through BindsTo, but a run
 	// may come first; stopping it here lets any full run stand in for a remove event.
@@ -328,25 +312,37 @@ func planDHCP(p *Plan, in Input, st State) {
 		{units.RoleDHCP4, m.DHCP4, units.DHCP4},
 		{units.RoleDHCP6, m.DHCP6, units.DHCP6},
 	} {
-		name := units.Name(d.role, m.Name)
-		running := in.running(st, name)
-		switch {
-		case d.cfg.Enabled:
-			spec, err := d.spec(in.Programs, m.Name, d.cfg)
-			if err != nil {
-				if !running {
-					p.Problems = append(p.Problems, fmt.Errorf("start %s: %w", name, err))
-				}
-				continue
+		// A DHCP client's stop is waited for: it releases its lease first.
+		planUnit(p, in, st, m.Name, d.role, d.cfg.Enabled, true, func() (units.Spec, error) {
+			return d.spec(in.Programs, m.Name, d.cfg)
+		})
+	}
+}
+
+// planUnit plans the unit of role on link: started when wanted and not running,
+// restarted when its command line changed (restartOrNothing), stopped when running
+// and not wanted (waitStop: the next steps wait for the stop). A spec that cannot be
+// made (a program missing) is a problem only while the unit does not run: a running
+// one is left alone.
+func planUnit(p *Plan, in Input, st State, link string, role units.Role, want, waitStop bool, spec func() (units.Spec, error)) {
+	name := units.Name(role, link)
+	running := in.running(st, name)
+	switch {
+	case want:
+		s, err := spec()
+		if err != nil {
+			if !running {
+				p.Problems = append(p.Problems, fmt.Errorf("start %s: %w", name, err))
 			}
-			if running {
-				restartOrNothing(p, st, m.Name, spec)
-			} else {
-				p.add(Action{Op: OpStartUnit, Link: m.Name, Unit: spec})
-			}
-		case !d.cfg.Enabled && running:
-			p.add(Action{Op: OpStopUnit, Link: m.Name, Name: name, Wait: true})
+			return
 		}
+		if running {
+			restartOrNothing(p, st, link, s)
+		} else {
+			p.add(Action{Op: OpStartUnit, Link: link, Unit: s})
+		}
+	case running:
+		p.add(Action{Op: OpStopUnit, Link: link, Name: name, Wait: waitStop})
 	}
 }
 
