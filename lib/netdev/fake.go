@@ -333,3 +333,49 @@ func (f *Fake) Addrs(name string) ([]Addr, error) {
 func (f *Fake) Routes(name string) ([]Route, error) {
 	return append([]Route(nil), f.RoutesOf[name]...), nil
 }
+
+// Dump is the Fake's whole state as text, for tests that assert state rather than a
+// transcript of writes: one line a device (sorted by name), then under it its bond
+// options, addresses and routes, each sorted.
+func (f *Fake) Dump() string {
+	var b strings.Builder
+	names := make([]string, 0, len(f.Devs))
+	for n := range f.Devs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		l := f.Devs[n]
+		fmt.Fprintf(&b, "%s %s %s", n, l.Kind, map[bool]string{true: "up", false: "down"}[l.AdminUp])
+		if l.Carrier {
+			b.WriteString(" carrier")
+		}
+		if l.Master != "" {
+			fmt.Fprintf(&b, " master %s", l.Master)
+		}
+		b.WriteString("\n")
+		if bd := f.BondOf[n]; bd != nil {
+			fmt.Fprintf(&b, "  bond mode %s miimon %d fail_over_mac %s primary %q primary_reselect %s updelay %d downdelay %d\n",
+				bd.Mode, bd.Miimon, bd.FailOverMAC, bd.Primary, bd.PrimaryReselect, bd.Updelay, bd.Downdelay)
+		}
+		var lines []string
+		for _, a := range f.AddrsOf[n] {
+			lines = append(lines, fmt.Sprintf("  address %s%s", a.Prefix, map[bool]string{true: " dynamic"}[a.Dynamic]))
+		}
+		for _, r := range f.RoutesOf[n] {
+			s := fmt.Sprintf("  route %s", r.Dst)
+			if r.Via.IsValid() {
+				s += " via " + r.Via.String()
+			}
+			if r.Src.IsValid() {
+				s += " src " + r.Src.String()
+			}
+			lines = append(lines, s+fmt.Sprintf(" metric %d table %d", r.Metric, r.Table))
+		}
+		sort.Strings(lines)
+		for _, s := range lines {
+			b.WriteString(s + "\n")
+		}
+	}
+	return b.String()
+}
