@@ -153,7 +153,7 @@ var settings = []setting{
 		suffix: sDHCPClient, scope: scopeMaster,
 		getMaster: func(m *Master) any { return m.DHCP4.Client },
 		setMaster: func(m *Master, v string, bad report) {
-			m.DHCP4.Client = enumValue(v, dhcp4Clients, false, "DHCP client", m.DHCP4.Client, bad)
+			m.DHCP4.Client = enumValue(v, DHCP4Clients, false, "DHCP client", m.DHCP4.Client, bad)
 		},
 	},
 	{
@@ -167,7 +167,7 @@ var settings = []setting{
 		suffix: sDHCP6Client, scope: scopeMaster,
 		getMaster: func(m *Master) any { return m.DHCP6.Client },
 		setMaster: func(m *Master, v string, bad report) {
-			m.DHCP6.Client = enumValue(v, dhcp6Clients, false, "DHCPv6 client", m.DHCP6.Client, bad)
+			m.DHCP6.Client = enumValue(v, DHCP6Clients, false, "DHCPv6 client", m.DHCP6.Client, bad)
 		},
 	},
 	{
