@@ -27,7 +27,6 @@ import (
 	"github.com/bond-hotplug/bond-hotplug/lib/udevrule"
 	"github.com/bond-hotplug/bond-hotplug/lib/units"
 	"github.com/vishvananda/netlink"
-	"golang.org/x/sys/unix"
 )
 
 // Exit codes shared by the three binaries.
@@ -185,10 +184,9 @@ func (e *Env) Close() {
 
 func (e *Env) handle() (*netlink.Handle, error) {
 	if e.Handle == nil {
-		// Route netlink only: the default would also open XFRM and netfilter sockets.
-		h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+		h, err := netdev.NewHandle()
 		if err != nil {
-			return nil, fmt.Errorf("open netlink: %w", err)
+			return nil, err
 		}
 		e.Handle = h
 	}

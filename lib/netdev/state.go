@@ -309,3 +309,13 @@ func prefixOf(n *net.IPNet) (netip.Prefix, bool) {
 	ones, _ := n.Mask.Size()
 	return netip.PrefixFrom(a.Unmap(), ones), true
 }
+
+// NewHandle opens the netlink handle a Reader or Writer uses: route netlink only (the
+// library's default would also open XFRM and netfilter sockets).
+func NewHandle() (*netlink.Handle, error) {
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		return nil, fmt.Errorf("open netlink: %w", err)
+	}
+	return h, nil
+}
