@@ -2,7 +2,9 @@
 
 // Package app owns what the three binaries do, from parsed arguments to exit status:
 // load and check the configuration, take the master's lock, read state, plan, apply
-// or print. The main packages only parse flags and call in here.
+// or print (bond-up, bond-down, bond-hotplug's udev run, --status). The main packages
+// only call in here. The DHCP units' process (bond-hotplug --supervise, --wait-then,
+// --release, --wait-active) is a second program: lib/dhcpunit.
 package app
 
 import (
@@ -17,6 +19,7 @@ import (
 
 	"github.com/bond-hotplug/bond-hotplug/lib/coexist"
 	"github.com/bond-hotplug/bond-hotplug/lib/config"
+	"github.com/bond-hotplug/bond-hotplug/lib/dhcpunit"
 	"github.com/bond-hotplug/bond-hotplug/lib/lock"
 	"github.com/bond-hotplug/bond-hotplug/lib/logx"
 	"github.com/bond-hotplug/bond-hotplug/lib/netdev"
@@ -24,7 +27,6 @@ import (
 	"github.com/bond-hotplug/bond-hotplug/lib/udevrule"
 	"github.com/bond-hotplug/bond-hotplug/lib/units"
 	"github.com/vishvananda/netlink"
-	"golang.org/x/sys/unix"
 )
 
 // Exit codes shared by the three binaries.
@@ -49,9 +51,10 @@ func ExitCode(err error) int {
 		return ExitOK
 	}
 	var ue *UsageError
+	var de *dhcpunit.UsageError
 	var ce *config.Error
 	var cl config.ErrorList
-	if errors.As(err, &ue) || errors.As(err, &ce) || errors.As(err, &cl) || errors.Is(err, config.ErrInsecure) {
+	if errors.As(err, &ue) || errors.As(err, &de) || errors.As(err, &ce) || errors.As(err, &cl) || errors.Is(err, config.ErrInsecure) {
 		return ExitUsage
 	}
 	return ExitFailure
@@ -145,7 +148,8 @@ func ConfigPath(flag string) string {
 }
 
 // UnitsFromEnv connects to systemd, or, in binaries built for the tests only, to a
-// recorded fake selected with BOND_HOTPLUG_UNITS=record:FILE (see hooks_on.go).
+// file-backed fake (units.FileFake) selected with BOND_HOTPLUG_UNITS=record:FILE (see
+// hooks_on.go).
 func UnitsFromEnv(ctx context.Context) (units.Manager, error) {
 	if m, ok := testUnits(ctx); ok {
 		return m, nil
@@ -209,10 +213,9 @@ func (e *Env) Close() {
 
 func (e *Env) handle() (*netlink.Handle, error) {
 	if e.Handle == nil {
-		// Route netlink only: the default would also open XFRM and netfilter sockets.
-		h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+		h, err := netdev.NewHandle()
 		if err != nil {
-			return nil, fmt.Errorf("open netlink: %w", err)
+			return nil, err
 		}
 		e.Handle = h
 	}

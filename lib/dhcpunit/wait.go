@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-package app
+package dhcpunit
 
 import (
 	"context"
@@ -18,7 +18,7 @@ const recheck = time.Second
 
 // activeSlave reports whether master carries traffic: a bond has an active slave
 // with carrier, a bridge has carrier (a port is up).
-func activeSlave(r *netdev.Reader, master string) (string, bool) {
+func activeSlave(r netdev.Source, master string) (string, bool) {
 	s, err := r.Links()
 	if err != nil {
 		return "", false
@@ -49,7 +49,7 @@ func (e *Env) WaitActive(ctx context.Context, master string) error {
 	if err != nil {
 		return err
 	}
-	w, err := watchLinks(e.Log, testLinkRcvBuf(linkRcvBuf))
+	w, err := watchLinks(e.Log, e.rcvBuf())
 	if err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func (e *Env) WaitActive(ctx context.Context, master string) error {
 
 // waitActive returns once master carries traffic: on a netlink notification, not on a
 // timer (the recheck only covers a notification the driver does not send).
-func (e *Env) waitActive(ctx context.Context, r *netdev.Reader, master string, updates <-chan netlink.LinkUpdate) error {
+func (e *Env) waitActive(ctx context.Context, r netdev.Source, master string, updates <-chan netlink.LinkUpdate) error {
 	start := time.Now()
 	tick := time.NewTicker(recheck)
 	defer tick.Stop()
