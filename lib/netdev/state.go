@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/bond-hotplug/bond-hotplug/lib/config"
 	"github.com/vishvananda/netlink"
@@ -125,14 +126,20 @@ type Reader struct {
 	Sys string
 }
 
-const dumpRetries = 5
+const dumpRetries = 12
 
 // retry repeats a netlink dump that the kernel interrupted because the data changed
-// under it (a burst of hotplug events does this).
+// under it (a burst of hotplug events does this). From the third try on it first
+// waits a little, growing up to 64 ms, so that on a loaded machine (64 runs of a
+// burst on 2 CPUs) a run does not give up while the others are still changing links:
+// 5 tries in a row without a pause were seen to fail there.
 func retry[T any](what string, f func() (T, error)) (T, error) {
 	var v T
 	var err error
 	for i := 0; i < dumpRetries; i++ {
+		if i >= 2 {
+			time.Sleep(time.Millisecond << min(i-2, 6))
+		}
 		v, err = f()
 		if !errors.Is(err, netlink.ErrDumpInterrupted) {
 			break
