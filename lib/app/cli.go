@@ -274,6 +274,11 @@ needs one); on remove, the device's units are stopped and nothing else is
 touched. It never waits for carrier, association or unit start-up, so udev is
 never held up.
 
+  --rfkill RFKILL      the radio of rfkill device RFKILL (rfkill0) was unblocked
+                        (airplane mode off): converge the master of each of its
+                        interfaces that is a slave of ours, which sets it up again
+                        (run by udev for the unblock of a wlan radio, only while
+                        a master is up)
   --wait-active MASTER  block until MASTER has an active slave with carrier
   --supervise MASTER -- COMMAND...
                         wait as --wait-active and until MASTER's MAC has
@@ -302,13 +307,14 @@ func (e *Env) dhcpUnit() *dhcpunit.Env {
 // MainHotplug is bond-hotplug.
 func MainHotplug(args []string, stderr io.Writer) int {
 	var c common
-	var wait, supervise, waitThen, release string
+	var wait, supervise, waitThen, release, rfkill string
 	fs := newFlagSet("bond-hotplug", hotplugUsage, stderr)
 	c.register(fs)
 	fs.StringVar(&wait, "wait-active", "", "")
 	fs.StringVar(&supervise, "supervise", "", "")
 	fs.StringVar(&waitThen, "wait-then", "", "")
 	fs.StringVar(&release, "release", "", "")
+	fs.StringVar(&rfkill, "rfkill", "", "")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return flagError(stderr, err)
@@ -333,6 +339,12 @@ func MainHotplug(args []string, stderr io.Writer) int {
 	}
 	if release != "" {
 		return finish(e, stderr, d.Release(ctx, release, pos))
+	}
+	if rfkill != "" {
+		if len(pos) > 0 {
+			return finish(e, stderr, usagef("--rfkill takes no other arguments (got %q)", pos))
+		}
+		return finish(e, stderr, e.RFKill(ctx, rfkill))
 	}
 	if wait != "" {
 		if len(pos) > 0 {

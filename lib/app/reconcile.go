@@ -500,6 +500,11 @@ func (e *Env) apply(ctx context.Context, p plan.Plan, s *session) (vanished bool
 		case errors.Is(err, netdev.ErrGone):
 			e.Log.Warn("%s: %s: skipped, %v", p.Master, a, err)
 			vanished = true
+		case errors.Is(err, netdev.ErrBlocked):
+			// Blocked between our read and this step (airplane mode switched on):
+			// nothing to do for that card until its unblock event runs us again;
+			// the other devices must not wait for it.
+			e.Log.Info("%s: %s: skipped, %v", p.Master, a, err)
 		case a.Op == plan.OpStopUnit && a.Wait:
 			// A waited stop is one the next steps depend on: a DHCP client must
 			// release its lease before the master goes. Deleting it anyway would
@@ -810,4 +815,42 @@ type eventDevice struct {
 
 func (d eventDevice) Initialized(name string) bool {
 	return name == d.name || d.DeviceInfo.Initialized(name)
+}
+
+// RFKill handles the udev change event of rfkill device sysname (rfkill0) whose radio
+// is now unblocked: cfg80211 set its interfaces down at the block and nobody sets them
+// up again. Each interface of that radio that is a slave of ours converges its
+// master, as an add event does (a master that is not up is left alone). Any other
+// radio costs a few sysfs reads.
+func (e *Env) RFKill(ctx context.Context, sysname string) error {
+	sys := e.Sys
+	if sys == "" {
+		sys = "/sys"
+	}
+	if err := netdev.CheckRFKillName(sysname); err != nil {
+		return usagef("--rfkill: %v", err)
+	}
+	ifnames, err := netdev.RFKillInterfaces(sys, sysname)
+	if err != nil {
+		return err
+	}
+	if len(ifnames) == 0 {
+		return nil
+	}
+	c, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, ifname := range ifnames {
+		m, isMaster, ok := plan.EventMaster(c, ifname)
+		if !ok || isMaster || config.CheckName(ifname) != nil {
+			continue
+		}
+		ev := plan.Event{Action: "rfkill", Ifname: ifname}
+		if err := e.converge(ctx, c, e.hotplugJob(m.Name, ev, false)); err != nil {
+			errs = append(errs, fmt.Errorf("%s (%s unblocked): %w", m.Name, ifname, err))
+		}
+	}
+	return errors.Join(errs...)
 }

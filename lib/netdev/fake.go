@@ -140,6 +140,9 @@ func (f *Fake) SetUp(name string) error {
 	if err != nil {
 		return err
 	}
+	if l.RFKill.Blocked() {
+		return fmt.Errorf("set %s up: %w", name, ErrBlocked)
+	}
 	l.AdminUp = true
 	return nil
 }
@@ -179,8 +182,13 @@ func (f *Fake) Enslave(link, master string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := f.get(master); err != nil {
+	m, err := f.get(master)
+	if err != nil {
 		return err
+	}
+	// The bonding driver opens a new slave, which cfg80211 refuses while blocked.
+	if m.Kind == "bond" && l.RFKill.Blocked() {
+		return fmt.Errorf("enslave %s to %s: %w", link, master, ErrBlocked)
 	}
 	l.Master = master
 	return nil

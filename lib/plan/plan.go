@@ -194,10 +194,16 @@ func planSlaves(p *Plan, in Input, st State, current []netdev.Link) {
 		switch {
 		case !l.Initialized:
 			p.note("%s is not yet initialized by udev (it may still be renamed): its add event will enslave it", l.Name)
+		case enslaved[l.Name] && !l.AdminUp && l.RFKill.Blocked():
+			// cfg80211 set it down at the block and refuses to open it until the
+			// unblock, whose udev event runs us again (airplane mode).
+			p.Info = append(p.Info, fmt.Sprintf("%s: radio blocked by rfkill (%s): set up when unblocked", l.Name, l.RFKill))
 		case enslaved[l.Name]:
 			if !l.AdminUp {
 				p.add(Action{Op: OpLinkUp, Link: l.Name})
 			}
+		case blockedForBond(m, l):
+			p.Info = append(p.Info, fmt.Sprintf("%s: radio blocked by rfkill (%s): enslaved when unblocked", l.Name, l.RFKill))
 		case l.Master != "" && l.Master != m.Name:
 			p.note("%s is enslaved to %s, not %s: left alone", l.Name, l.Master, m.Name)
 			p.HeldBy = append(p.HeldBy, l.Master)
@@ -210,9 +216,18 @@ func planSlaves(p *Plan, in Input, st State, current []netdev.Link) {
 				p.add(Action{Op: OpFlushAddrs, Link: l.Name, Value: joinPrefixes(l.Addrs)})
 			}
 			p.add(Action{Op: OpEnslave, Link: l.Name, Master: m.Name})
-			p.add(Action{Op: OpLinkUp, Link: l.Name})
+			if !l.RFKill.Blocked() { // a bridge takes a blocked port, down
+				p.add(Action{Op: OpLinkUp, Link: l.Name})
+			}
 		}
 	}
+}
+
+// blockedForBond reports a slave that a bond cannot take yet: the bonding driver opens
+// each new slave, and cfg80211 refuses to open a wireless interface whose radio is
+// blocked (ERFKILL). Such a card at boot must not hold up the others.
+func blockedForBond(m *config.Master, l netdev.Link) bool {
+	return m.Kind == config.KindBond && l.RFKill.Blocked() && l.Master != m.Name
 }
 
 // wantsSupplicant applies the SUPPLICANT setting.
@@ -235,6 +250,12 @@ func planSupplicants(p *Plan, in Input, st State) {
 		want, iface := wantsSupplicant(in, l)
 		name := units.Name(units.RoleWPA, l.Name)
 		running := in.running(st, name)
+		if want && !running && blockedForBond(in.Master, l) {
+			// Started with the enslaving, once unblocked: a supplicant that brings
+			// the card up at the unblock would only race the enslaving, which needs
+			// it down.
+			continue
+		}
 		switch {
 		case want:
 			spec, err := units.WPA(in.Programs, l.Name, iface.SupplicantConf)
