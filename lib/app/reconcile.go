@@ -46,6 +46,15 @@ func (e *Env) readState(ctx context.Context, c *config.Config, m string) (plan.S
 			}
 			st.Bond = &b
 		}
+		if cm, ok := c.Master(m); ok && st.Bond != nil && plan.PrioApplies(cm) {
+			st.SlavePrio = map[string]int{}
+			for _, s := range st.Links.SlavesOf(m) {
+				// A slave pulled since the dump has no prio to plan: skipped.
+				if prio, ok, err := r.SlavePrio(s.Name); err == nil && ok {
+					st.SlavePrio[s.Name] = prio
+				}
+			}
+		}
 		if st.Addrs, err = r.Addrs(m); err != nil {
 			return st, err
 		}
@@ -453,9 +462,14 @@ func (e *Env) apply(ctx context.Context, p plan.Plan, s *session) (vanished bool
 	}
 	var unitErrs []error
 	created := false
+	blocked := map[string]bool{} // cards whose radio was blocked mid-run: no more steps
 	for i, a := range p.Actions {
 		if ctx.Err() != nil {
 			return vanished, errors.Join(append(unitErrs, e.interrupted(ctx, p, i))...)
+		}
+		if blocked[a.Link] && !a.IsUnit() {
+			e.Log.Info("%s: %s: skipped, its radio is blocked", p.Master, a)
+			continue
 		}
 		var undo *record.Record
 		if a.Creates() {
@@ -500,7 +514,11 @@ func (e *Env) apply(ctx context.Context, p plan.Plan, s *session) (vanished bool
 		case errors.Is(err, netdev.ErrGone):
 			e.Log.Warn("%s: %s: skipped, %v", p.Master, a, err)
 			vanished = true
+		case errors.Is(err, netdev.ErrNoSlavePrio):
+			// An older kernel: PRIMARY still orders the slaves, SLAVES' order cannot.
+			e.Log.Info("%s: %s: skipped, %v", p.Master, a, err)
 		case errors.Is(err, netdev.ErrBlocked):
+			blocked[a.Link] = true
 			// Blocked between our read and this step (airplane mode switched on):
 			// nothing to do for that card until its unblock event runs us again;
 			// the other devices must not wait for it.

@@ -70,7 +70,7 @@ func TestAirplaneModeBlockedCardNeverHoldsUpTheRestAndComesBackOnUnblock(t *test
 	if err := e.RFKill(ctx, "rfkill1"); err != nil {
 		t.Fatalf("--rfkill rfkill1: %v\n%s", err, log)
 	}
-	if want := "enslave wlp2s0 to bond0\nset wlp2s0 up"; k.Transcript() != want {
+	if want := "enslave wlp2s0 to bond0\nset wlp2s0 prio 1\nset wlp2s0 up"; k.Transcript() != want {
 		t.Errorf("writes at the unblock:\n%s\nwant:\n%s", k.Transcript(), want)
 	}
 	if !strings.Contains(rec.Transcript(), "start bond-wpa@wlp2s0.service") {

@@ -29,6 +29,8 @@ type Kernel interface {
 	DelRoute(link string, r config.Route) error
 	DeleteLink(name string) error
 	FlushAddrs(link string) error
+	// SetSlavePrio sets a bond slave's prio; ErrNoSlavePrio on a kernel without it.
+	SetSlavePrio(link string, prio int) error
 }
 
 // Source is every read the planner's state needs. Reader implements it with netlink.
@@ -37,6 +39,8 @@ type Source interface {
 	Bond(name string) (Bond, error)
 	Addrs(name string) ([]Addr, error)
 	Routes(name string) ([]Route, error)
+	// SlavePrio reads a bond slave's prio; ok is false when the kernel reports none.
+	SlavePrio(link string) (prio int, ok bool, err error)
 }
 
 var (

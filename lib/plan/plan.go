@@ -31,6 +31,9 @@ type State struct {
 	UnitsErr error
 	// Owned is the record of what runs of ours applied to the master (nil: none).
 	Owned *record.Record
+	// SlavePrio is the prio of each slave of the bond whose prio the kernel reports
+	// (none before Linux 6.0); read only for the modes that have one.
+	SlavePrio map[string]int
 }
 
 // Input is the desired side.
@@ -199,6 +202,9 @@ func planSlaves(p *Plan, in Input, st State, current []netdev.Link) {
 			// unblock, whose udev event runs us again (airplane mode).
 			p.Info = append(p.Info, fmt.Sprintf("%s: radio blocked by rfkill (%s): set up when unblocked", l.Name, l.RFKill))
 		case enslaved[l.Name]:
+			if have, ok := st.SlavePrio[l.Name]; ok && PrioApplies(m) && have != m.SlavePrio(l.Name) {
+				p.add(Action{Op: OpSetSlavePrio, Link: l.Name, Prio: m.SlavePrio(l.Name)})
+			}
 			if !l.AdminUp {
 				p.add(Action{Op: OpLinkUp, Link: l.Name})
 			}
@@ -216,11 +222,22 @@ func planSlaves(p *Plan, in Input, st State, current []netdev.Link) {
 				p.add(Action{Op: OpFlushAddrs, Link: l.Name, Value: joinPrefixes(l.Addrs)})
 			}
 			p.add(Action{Op: OpEnslave, Link: l.Name, Master: m.Name})
+			// Before it is up: the kernel's choice of an active slave, when its link
+			// comes, already knows it.
+			if prio := m.SlavePrio(l.Name); prio != 0 && PrioApplies(m) {
+				p.add(Action{Op: OpSetSlavePrio, Link: l.Name, Prio: prio})
+			}
 			if !l.RFKill.Blocked() { // a bridge takes a blocked port, down
 				p.add(Action{Op: OpLinkUp, Link: l.Name})
 			}
 		}
 	}
+}
+
+// PrioApplies says whether the master's slaves get a prio from the order of SLAVES:
+// the bonding driver has it in the modes with a primary only.
+func PrioApplies(m *config.Master) bool {
+	return m.Kind == config.KindBond && supportsPrimary(m.Bond.Mode)
 }
 
 // blockedForBond reports a slave that a bond cannot take yet: the bonding driver opens
