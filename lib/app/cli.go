@@ -181,16 +181,25 @@ master, until bond-down.
                        2 on bad arguments or configuration
   --json               with --status: one JSON document (schema in the
                        README, /usr/share/doc/bond-hotplug)
+  --wait-online        wait until each MASTER (default: those whose
+                       bond-up@MASTER.service is enabled, or that are up) has
+                       an active slave and an address (global scope, past
+                       DAD); exit 1 after --timeout (the main process of
+                       bond-wait-online.service, before network-online.target)
+  --timeout DURATION   with --wait-online (default 120s)
 ` + commonHelp
 
 // MainUp is bond-up.
 func MainUp(args []string, stderr io.Writer) int {
 	var c common
-	var status, asJSON bool
+	var status, asJSON, waitOnline bool
+	var timeout time.Duration
 	fs := newFlagSet("bond-up", upUsage, stderr)
 	c.register(fs)
 	fs.BoolVar(&status, "status", false, "")
 	fs.BoolVar(&asJSON, "json", false, "")
+	fs.BoolVar(&waitOnline, "wait-online", false, "")
+	fs.DurationVar(&timeout, "timeout", DefaultOnlineTimeout, "")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return flagError(stderr, err)
@@ -210,6 +219,12 @@ func MainUp(args []string, stderr io.Writer) int {
 	defer e.Close()
 	ctx, cancel := signalContext()
 	defer cancel()
+	if waitOnline {
+		if status || c.dryRun || timeout <= 0 {
+			return finish(e, stderr, usagef("--wait-online takes a positive --timeout and neither --status nor -n"))
+		}
+		return finish(e, stderr, e.WaitOnline(ctx, pos, timeout))
+	}
 	if status {
 		err := e.Status(ctx, pos, asJSON)
 		if errors.Is(err, errNotConverged) {
