@@ -126,8 +126,15 @@ func printStatus(w io.Writer, c *config.Config, m *config.Master, st plan.State,
 				where = "enslaved to " + s.Master
 			}
 		}
-		fmt.Fprintf(w, "    %-15s %s, %s, %s, mac %s%s\n", s.Name, where, onOff(s.AdminUp, "up", "down"),
-			onOff(s.Carrier, "carrier", "no carrier"), s.MAC, onOff(s.Wireless, ", wireless", ""))
+		extra := ""
+		if p, ok := st.SlavePrio[s.Name]; ok {
+			extra += fmt.Sprintf(", prio %d", p)
+		}
+		if s.RFKill.Blocked() {
+			extra += ", radio blocked by rfkill (" + s.RFKill.String() + ")"
+		}
+		fmt.Fprintf(w, "    %-15s %s, %s, %s, mac %s%s%s\n", s.Name, where, onOff(s.AdminUp, "up", "down"),
+			onOff(s.Carrier, "carrier", "no carrier"), s.MAC, onOff(s.Wireless, ", wireless", ""), extra)
 	}
 	var addrs []string
 	for _, a := range st.Addrs {
