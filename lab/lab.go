@@ -352,7 +352,7 @@ func (l *Lab) boot(ctx context.Context, scenario string, opt bootOptions) (*Resu
 	delay := l.suspendDelay(scenario)
 	qmpSock := filepath.Join(dir, "qmp.sock")
 	if delay > 0 {
-		args = append(args, suspendArgs(qmpSock)...)
+		args = append(args, suspendArgs(qmpSock, filepath.Join(dir, "firmware.log"))...)
 	}
 	bctx, cancel := context.WithTimeout(ctx, opt.timeout)
 	defer cancel()

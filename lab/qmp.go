@@ -37,9 +37,11 @@ func (l *Lab) suspendDelay(scenario string) time.Duration {
 	return time.Duration(n) * time.Second
 }
 
-// suspendArgs are qemu's arguments for a guest that may suspend, with QMP at sock.
-func suspendArgs(sock string) []string {
-	return []string{"-global", "PIIX4_PM.disable_s3=0", "-qmp", "unix:" + sock + ",server=on,wait=off"}
+// suspendArgs are qemu's arguments for a guest that may suspend, with QMP at sock;
+// the firmware's debug port (SeaBIOS prints its resume path there) goes to fwlog.
+func suspendArgs(sock, fwlog string) []string {
+	return []string{"-global", "PIIX4_PM.disable_s3=0", "-qmp", "unix:" + sock + ",server=on,wait=off",
+		"-chardev", "file,id=fwlog,path=" + fwlog, "-device", "isa-debugcon,iobase=0x402,chardev=fwlog"}
 }
 
 // wakeOnSuspend connects to the QMP socket (retrying while qemu starts) and answers

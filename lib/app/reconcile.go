@@ -865,6 +865,7 @@ func (e *Env) RFKill(ctx context.Context, sysname string) error {
 		if !ok || isMaster || config.CheckName(ifname) != nil {
 			continue
 		}
+		e.Log.Info("%s: radio unblocked (%s): converging %s", ifname, sysname, m.Name)
 		ev := plan.Event{Action: "rfkill", Ifname: ifname}
 		if err := e.converge(ctx, c, e.hotplugJob(m.Name, ev, false)); err != nil {
 			errs = append(errs, fmt.Errorf("%s (%s unblocked): %w", m.Name, ifname, err))
