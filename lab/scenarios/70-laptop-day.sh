@@ -12,7 +12,6 @@
 # kernel (cfg80211 refuses to open the card) and bond-hotplug treat alike.
 # lab-devices: eth0 wifi-blocked
 # lab-config: laptop-day.conf
-# lab-suspend: 3
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../guest/lib.sh
 . /lab/guest/lib.sh
@@ -122,21 +121,3 @@ cable_in eth0
 check "cable in: eth0 active" 20 is_active eth0
 ping_stop "$GW4"
 check "no unit of ours failed" 5 eval "! systemctl --failed --plain --no-legend | grep -q bond-"
-note "part 6: suspend to RAM and resume, on Wi-Fi alone"
-# The evidence so far, in case the guest does not come back.
-journalctl -b --no-pager -o short-monotonic >"$LAB_OUT/journal-before-suspend.txt" 2>&1 || true
-cable_out eth0
-require "cable out: $w active" 20 is_active "$w"
-note "mem_sleep: $(cat /sys/power/mem_sleep 2>&1)"
-t=$(now)
-rc=0
-systemctl suspend >"$LAB_RUN/suspend.out" 2>&1 || rc=$?
-expect_eq "systemctl suspend exits 0 ($(tr '\n' ' ' <"$LAB_RUN/suspend.out"))" "$rc" 0
-check "the guest went to sleep (kernel: PM: suspend entry)" 30 journal_has "PM: suspend entry \(deep\)"
-check "resumed: $w associated and active" 60 eval "associated $w && is_active $w"
-measure "systemctl suspend -> resumed, $w active" "$(since "$t")"
-check "the lease kept after the resume: $ip4 on bond0" 10 has_addr bond0 " inet $ip4 "
-check "the gateway answers after the resume" 20 pings "$GW4"
-
-cable_in eth0
-check "cable in: eth0 active" 20 is_active eth0

@@ -835,6 +835,40 @@ func (d eventDevice) Initialized(name string) bool {
 	return name == d.name || d.DeviceInfo.Initialized(name)
 }
 
+// upUnblockedSlave sets ifname up at once when it is already master's slave, the
+// master is up (bond-up ran, bond-down has not since), and its radio is unblocked:
+// the one step an unblock asks of an enslaved card (airplane mode off), and the
+// association can start only after it. The converging run that follows, under the
+// master's lock, would do the same after reading everything (the units over D-Bus
+// among them: most of a second on a slow machine), and now finds it done. A failure
+// here is left to that run.
+func (e *Env) upUnblockedSlave(master, ifname string) {
+	if e.DryRun || !e.store().IsUp(master) {
+		return
+	}
+	src, err := e.source(func(n string) bool { return n == ifname })
+	if err != nil {
+		return
+	}
+	s, err := src.Links()
+	if err != nil {
+		return
+	}
+	l, ok := s.Get(ifname)
+	if !ok || l.Master != master || l.AdminUp || l.RFKill.Blocked() {
+		return
+	}
+	fx, err := e.effects()
+	if err != nil {
+		return
+	}
+	if err := fx.SetUp(ifname); err != nil {
+		e.Log.Info("%s: set %s up at the unblock: %v (the run under the lock tries again)", master, ifname, err)
+		return
+	}
+	e.Log.Info("%s: set %s up (radio unblocked)", master, ifname)
+}
+
 // RFKill handles the udev change event of rfkill device sysname (rfkill0) whose radio
 // is now unblocked: cfg80211 set its interfaces down at the block and nobody sets them
 // up again. Each interface of that radio that is a slave of ours converges its
@@ -866,6 +900,7 @@ func (e *Env) RFKill(ctx context.Context, sysname string) error {
 			continue
 		}
 		e.Log.Info("%s: radio unblocked (%s): converging %s", ifname, sysname, m.Name)
+		e.upUnblockedSlave(m.Name, ifname)
 		ev := plan.Event{Action: "rfkill", Ifname: ifname}
 		if err := e.converge(ctx, c, e.hotplugJob(m.Name, ev, false)); err != nil {
 			errs = append(errs, fmt.Errorf("%s (%s unblocked): %w", m.Name, ifname, err))

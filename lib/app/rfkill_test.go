@@ -3,6 +3,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -100,6 +101,10 @@ func TestAirplaneModeBlockedCardNeverHoldsUpTheRestAndComesBackOnUnblock(t *test
 	}
 	if want := "set wlp2s0 up"; k.Transcript() != want {
 		t.Errorf("writes at airplane mode off:\n%s\nwant:\n%s", k.Transcript(), want)
+	}
+	// Set up before the converging run, which then has nothing to do.
+	if !strings.Contains(log.String(), "bond0: set wlp2s0 up (radio unblocked)") || !strings.Contains(e.Out.(*bytes.Buffer).String(), "bond0: nothing to do") {
+		t.Errorf("the enslaved card was not set up ahead of the run:\n%s", log)
 	}
 }
 
