@@ -36,6 +36,7 @@ bins=(bond-up bond-down bond-hotplug)
 if [ "$PREFIX" = /usr ]; then libdir=/usr/lib; else libdir=$SYSCONFDIR; fi
 rules=$libdir/udev/rules.d/90-bond-hotplug.rules
 unit=$libdir/systemd/system/bond-up@.service
+online=$libdir/systemd/system/bond-wait-online.service
 modprobe=$libdir/modprobe.d/bond-hotplug.conf
 conf=$SYSCONFDIR/conf.d/network.conf
 mandir=$PREFIX/share/man
@@ -87,7 +88,7 @@ if [ "$uninstall" = 1 ]; then
 	# No manifest (a DESTDIR stage, or an install by an older install.sh): the files
 	# this PREFIX would have; finding none is an error, not a success.
 	n=0
-	for f in "${bins[@]/#/$bindir/}" "$rules" "$unit" "$modprobe" "${docfiles[@]}"; do
+	for f in "${bins[@]/#/$bindir/}" "$rules" "$unit" "$online" "$modprobe" "${docfiles[@]}"; do
 		if [ -e "$DESTDIR$f" ]; then rm -f "$DESTDIR$f" && n=$((n + 1)); fi
 	done
 	for p in "${pages[@]}"; do
@@ -136,6 +137,7 @@ install -d -m 0755 "$DESTDIR$bindir" "$DESTDIR$(dirname "$rules")" "$DESTDIR$(di
 for b in "${bins[@]}"; do install -m 0755 "$here/build/$b" "$DESTDIR$bindir/$b"; done
 subst "$here/rules/90-bond-hotplug.rules" > "$DESTDIR$rules.tmp" && chmod 0644 "$DESTDIR$rules.tmp" && mv "$DESTDIR$rules.tmp" "$DESTDIR$rules"
 subst "$here/systemd/bond-up@.service" > "$DESTDIR$unit.tmp" && chmod 0644 "$DESTDIR$unit.tmp" && mv "$DESTDIR$unit.tmp" "$DESTDIR$unit"
+subst "$here/systemd/bond-wait-online.service" > "$DESTDIR$online.tmp" && chmod 0644 "$DESTDIR$online.tmp" && mv "$DESTDIR$online.tmp" "$DESTDIR$online"
 install -m 0644 "$here/modprobe.d/bond-hotplug.conf" "$DESTDIR$modprobe"
 for p in "${pages[@]}"; do
 	d=$DESTDIR$mandir/man${p##*.}
@@ -157,7 +159,7 @@ if [ -z "$DESTDIR" ]; then
 	{
 		printf '# bond-hotplug install.sh: files --uninstall removes\n'
 		{
-			printf '%s\n' "${bins[@]/#/$bindir/}" "$rules" "$unit" "$modprobe"
+			printf '%s\n' "${bins[@]/#/$bindir/}" "$rules" "$unit" "$online" "$modprobe"
 			for p in "${pages[@]}"; do printf '%s\n' "$mandir/man${p##*.}/$p.gz"; done
 			printf '%s\n' "${docfiles[@]}"
 			if [ -f "$MANIFEST" ]; then

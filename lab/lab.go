@@ -349,8 +349,16 @@ func (l *Lab) boot(ctx context.Context, scenario string, opt bootOptions) (*Resu
 	if !opt.persist {
 		args = append(args, "-snapshot")
 	}
+	delay := l.suspendDelay(scenario)
+	qmpSock := filepath.Join(dir, "qmp.sock")
+	if delay > 0 {
+		args = append(args, suspendArgs(qmpSock, filepath.Join(dir, "firmware.log"))...)
+	}
 	bctx, cancel := context.WithTimeout(ctx, opt.timeout)
 	defer cancel()
+	if delay > 0 {
+		go wakeOnSuspend(bctx, qmpSock, delay, filepath.Join(share, "out", "wakeups.log"))
+	}
 	cmd := exec.CommandContext(bctx, "qemu-system-x86_64", args...)
 	var stderr bytes.Buffer
 	cmd.Stdout = &stderr

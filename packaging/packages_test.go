@@ -166,6 +166,7 @@ func TestPackagesShipTheSamePayload(t *testing.T) {
 	for _, must := range []string{
 		"/usr/bin/bond-up", "/usr/bin/bond-down", "/usr/bin/bond-hotplug",
 		"/usr/lib/udev/rules.d/90-bond-hotplug.rules", "/usr/lib/systemd/system/bond-up@.service",
+		"/usr/lib/systemd/system/bond-wait-online.service",
 		"/usr/lib/modprobe.d/bond-hotplug.conf", "/etc/conf.d/network.conf",
 		"/usr/share/man/man8/bond-up.8.gz", "/usr/share/man/man8/bond-down.8.gz",
 		"/usr/share/man/man8/bond-hotplug.8.gz", "/usr/share/man/man5/bond-hotplug.conf.5.gz",

@@ -52,6 +52,12 @@ fi
 for d in $devices; do
 	case "$d" in
 	wifi) note "early: Wi-Fi card $(add_wifi)" ;;
+	wifi-blocked)
+		# A card whose radio is blocked at boot (airplane mode, a BIOS switch).
+		w=$(add_wifi)
+		block_wifi "$w"
+		note "early: Wi-Fi card $w, radio blocked (rfkill soft)"
+		;;
 	bonding-defaults)
 		# Someone loaded bonding with the module's defaults (balance-rr, one bond).
 		modprobe bonding max_bonds=1
@@ -66,4 +72,10 @@ done
 if [ -n "$config" ]; then
 	install -o root -g root -m 0644 "$LAB/scenarios/conf/$config" /etc/conf.d/network.conf
 	note "early: /etc/conf.d/network.conf from $config"
+fi
+# A scenario's own boot-time setup (units of its own in /run/systemd/system, ...):
+# scenarios/NN-name.early, sourced here, before udev and the boot unit start.
+if [ -f "$LAB/scenarios/$scenario.early" ]; then
+	# shellcheck source=/dev/null
+	. "$LAB/scenarios/$scenario.early"
 fi

@@ -278,3 +278,15 @@ no_primary() { local p; p=$(cat "/sys/class/net/$1/bonding/primary"); [ -z "$p" 
 # has_route6 PREFIX / no_route6 PREFIX: the same for IPv6 (plain `ip route` lists IPv4 only).
 has_route6() { ip -6 route show "$1" 2>&1 | grep -q . || { echo "no route $1"; return 1; }; }
 no_route6() { ! ip -6 route show "$1" 2>/dev/null | grep -q . || { ip -6 route show "$1"; return 1; }; }
+
+## Airplane mode (issue 17.1): the rfkill switch of a card's radio, through sysfs
+## (each wiphy has one under /sys/class/rfkill; hwsim has no hard switch, so
+## "blocked at boot" uses the soft one, which the kernel treats the same way).
+
+# rfkill_of IF: the sysfs directory of the rfkill switch of IF's radio.
+rfkill_of() { local d; for d in /sys/class/net/"$1"/phy80211/rfkill*; do [ -e "$d/soft" ] && { echo "$d"; return 0; }; done; echo "no rfkill switch for $1" >&2; return 1; }
+block_wifi() { echo 1 >"$(rfkill_of "$1")/soft"; }
+unblock_wifi() { echo 0 >"$(rfkill_of "$1")/soft"; }
+is_blocked() { [ "$(cat "$(rfkill_of "$1")/soft")" = 1 ] || { echo "$1 radio not blocked"; return 1; }; }
+is_down() { ! ip -o link show dev "$1" | grep -q '[<,]UP[,>]' || { ip -o link show dev "$1"; return 1; }; }
+no_active_slave() { local a; a=$(active_slave "${1:-bond0}"); [ -z "$a" ] || { echo "active slave: $a"; return 1; }; }

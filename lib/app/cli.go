@@ -227,18 +227,38 @@ master, until bond-down.
                        2 on bad arguments or configuration
   --json               with --status: one JSON document (schema in the
                        README, /usr/share/doc/bond-hotplug)
+  --wait-online        wait until each MASTER (default: those whose
+                       bond-up@MASTER.service is enabled, or that are up) has
+                       an active slave and an address (global scope, past
+                       DAD); exit 1 after --timeout (the main process of
+                       bond-wait-online.service, before network-online.target)
+  --timeout DURATION   with --wait-online (default 120s)
 ` + commonHelp
 
 // MainUp is bond-up.
 func MainUp(args []string, stderr io.Writer) int {
-	var status, asJSON bool
+	var status, asJSON, waitOnline bool
+	var timeout time.Duration
 	return verb{name: "bond-up", usage: upUsage,
 		flags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&status, "status", false, "")
 			fs.BoolVar(&asJSON, "json", false, "")
+			fs.BoolVar(&waitOnline, "wait-online", false, "")
+			fs.DurationVar(&timeout, "timeout", DefaultOnlineTimeout, "")
 		},
-		check: func() string { return onOff(asJSON && !status, "--json goes with --status", "") },
+		check: func() string {
+			if waitOnline && (status || timeout <= 0) {
+				return "--wait-online takes a positive --timeout and no --status"
+			}
+			return onOff(asJSON && !status, "--json goes with --status", "")
+		},
 		run: func(ctx context.Context, e *Env, pos []string) error {
+			if waitOnline {
+				if e.DryRun {
+					return usagef("--wait-online changes nothing: no -n")
+				}
+				return e.WaitOnline(ctx, pos, timeout)
+			}
 			e.WaitUdev = true
 			if status {
 				return e.Status(ctx, pos, asJSON)
@@ -289,6 +309,11 @@ needs one); on remove, the device's units are stopped and nothing else is
 touched. It never waits for carrier, association or unit start-up, so udev is
 never held up.
 
+  --rfkill RFKILL      the radio of rfkill device RFKILL (rfkill0) was unblocked
+                        (airplane mode off): converge the master of each of its
+                        interfaces that is a slave of ours, which sets it up again
+                        (run by udev for the unblock of a wlan radio, only while
+                        a master is up)
   --wait-active MASTER  block until MASTER has an active slave with carrier
   --supervise MASTER -- COMMAND...
                         wait as --wait-active and until MASTER's MAC has
@@ -316,15 +341,22 @@ func (e *Env) dhcpUnit() *dhcpunit.Env {
 
 // MainHotplug is bond-hotplug.
 func MainHotplug(args []string, stderr io.Writer) int {
-	var wait, supervise, waitThen, release string
+	var wait, supervise, waitThen, release, rfkill string
 	return verb{name: "bond-hotplug", usage: hotplugUsage,
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&wait, "wait-active", "", "")
 			fs.StringVar(&supervise, "supervise", "", "")
 			fs.StringVar(&waitThen, "wait-then", "", "")
 			fs.StringVar(&release, "release", "", "")
+			fs.StringVar(&rfkill, "rfkill", "", "")
 		},
 		run: func(ctx context.Context, e *Env, pos []string) error {
+			if rfkill != "" {
+				if len(pos) > 0 {
+					return usagef("--rfkill takes no other arguments (got %q)", pos)
+				}
+				return e.RFKill(ctx, rfkill)
+			}
 			d := e.dhcpUnit()
 			defer d.Close()
 			switch {

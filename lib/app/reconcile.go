@@ -73,6 +73,15 @@ func (e *Env) readState(ctx context.Context, c *config.Config, m, eventDev strin
 			}
 			st.Bond = &b
 		}
+		if ps, ok := r.(netdev.PrioSource); ok && st.Bond != nil && plan.PrioApplies(cmOf(c, m)) {
+			st.SlavePrio = map[string]int{}
+			for _, s := range st.Links.SlavesOf(m) {
+				// A slave pulled since the dump has no prio to plan: skipped.
+				if prio, ok, err := ps.SlavePrio(s.Name); err == nil && ok {
+					st.SlavePrio[s.Name] = prio
+				}
+			}
+		}
 		if st.Addrs, err = r.Addrs(m); err != nil {
 			return st, err
 		}
@@ -81,6 +90,15 @@ func (e *Env) readState(ctx context.Context, c *config.Config, m, eventDev strin
 		}
 	}
 	return st, nil
+}
+
+// cmOf is the configured master m, or an unconfigured one (a master only a record
+// names: bond-down of it plans no prio).
+func cmOf(c *config.Config, m string) *config.Master {
+	if cm, ok := c.Master(m); ok {
+		return cm
+	}
+	return &config.Master{Name: m}
 }
 
 // job is what one run does for one master: which master, whether it may coalesce with
@@ -475,9 +493,14 @@ func (e *Env) apply(ctx context.Context, p plan.Plan, s *session) (vanished bool
 	}
 	var unitErrs []error
 	created := false
+	blocked := map[string]bool{} // cards whose radio was blocked mid-run: no more steps
 	for i, a := range p.Actions {
 		if ctx.Err() != nil {
 			return vanished, errors.Join(append(unitErrs, e.interrupted(ctx, p, i))...)
+		}
+		if blocked[a.Link] && !a.IsUnit() {
+			e.Log.Info("%s: %s: skipped, its radio is blocked", p.Master, a)
+			continue
 		}
 		var undo *record.Record
 		if a.Creates() {
@@ -522,6 +545,15 @@ func (e *Env) apply(ctx context.Context, p plan.Plan, s *session) (vanished bool
 		case errors.Is(err, netdev.ErrGone):
 			e.Log.Warn("%s: %s: skipped, %v", p.Master, a, err)
 			vanished = true
+		case errors.Is(err, netdev.ErrNoSlavePrio):
+			// An older kernel: PRIMARY still orders the slaves, SLAVES' order cannot.
+			e.Log.Info("%s: %s: skipped, %v", p.Master, a, err)
+		case errors.Is(err, netdev.ErrBlocked):
+			blocked[a.Link] = true
+			// Blocked between our read and this step (airplane mode switched on):
+			// nothing to do for that card until its unblock event runs us again;
+			// the other devices must not wait for it.
+			e.Log.Info("%s: %s: skipped, %v", p.Master, a, err)
 		case a.Op == plan.OpStopUnit && a.Wait:
 			// A waited stop is one the next steps depend on: a DHCP client must
 			// release its lease before the master goes. Deleting it anyway would
@@ -830,4 +862,78 @@ type eventDevice struct {
 
 func (d eventDevice) Initialized(name string) bool {
 	return name == d.name || d.DeviceInfo.Initialized(name)
+}
+
+// upUnblockedSlave sets ifname up at once when it is already master's slave, the
+// master is up (bond-up ran, bond-down has not since), and its radio is unblocked:
+// the one step an unblock asks of an enslaved card (airplane mode off), and the
+// association can start only after it. The converging run that follows, under the
+// master's lock, would do the same after reading everything (the units over D-Bus
+// among them: most of a second on a slow machine), and now finds it done. A failure
+// here is left to that run.
+func (e *Env) upUnblockedSlave(master, ifname string) {
+	if e.DryRun || !e.store().IsUp(master) {
+		return
+	}
+	src, err := e.source(func(n string) bool { return n == ifname }, ifname)
+	if err != nil {
+		return
+	}
+	s, err := src.Links()
+	if err != nil {
+		return
+	}
+	l, ok := s.Get(ifname)
+	if !ok || l.Master != master || l.AdminUp || l.RFKill.Blocked() {
+		return
+	}
+	fx, err := e.effects()
+	if err != nil {
+		return
+	}
+	if err := fx.SetUp(ifname); err != nil {
+		e.Log.Info("%s: set %s up at the unblock: %v (the run under the lock tries again)", master, ifname, err)
+		return
+	}
+	e.Log.Info("%s: set %s up (radio unblocked)", master, ifname)
+}
+
+// RFKill handles the udev change event of rfkill device sysname (rfkill0) whose radio
+// is now unblocked: cfg80211 set its interfaces down at the block and nobody sets them
+// up again. Each interface of that radio that is a slave of ours converges its
+// master, as an add event does (a master that is not up is left alone). Any other
+// radio costs a few sysfs reads.
+func (e *Env) RFKill(ctx context.Context, sysname string) error {
+	sys := e.Sys
+	if sys == "" {
+		sys = "/sys"
+	}
+	if err := netdev.CheckRFKillName(sysname); err != nil {
+		return usagef("--rfkill: %v", err)
+	}
+	ifnames, err := netdev.RFKillInterfaces(sys, sysname)
+	if err != nil {
+		return err
+	}
+	if len(ifnames) == 0 {
+		return nil
+	}
+	c, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, ifname := range ifnames {
+		m, ok := plan.EventMaster(c, ifname)
+		if !ok || m.Name == ifname || config.CheckName(ifname) != nil {
+			continue
+		}
+		e.Log.Info("%s: radio unblocked (%s): converging %s", ifname, sysname, m.Name)
+		e.upUnblockedSlave(m.Name, ifname)
+		ev := plan.Event{Action: "rfkill", Ifname: ifname}
+		if err := e.converge(ctx, c, e.hotplugJob(m.Name, ev, false)); err != nil {
+			errs = append(errs, fmt.Errorf("%s (%s unblocked): %w", m.Name, ifname, err))
+		}
+	}
+	return errors.Join(errs...)
 }

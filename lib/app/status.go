@@ -103,8 +103,15 @@ func printMaster(w io.Writer, ms MasterStatus, managers, admin string) {
 				where = "enslaved to " + s.Master
 			}
 		}
-		fmt.Fprintf(w, "    %-15s %s, %s, %s, mac %s%s\n", s.Name, where, onOff(s.Up, "up", "down"),
-			onOff(s.Carrier, "carrier", "no carrier"), s.MAC, onOff(s.Wireless, ", wireless", ""))
+		extra := ""
+		if s.Prio != nil {
+			extra += fmt.Sprintf(", prio %d", *s.Prio)
+		}
+		if s.RFKill != "" {
+			extra += ", radio blocked by rfkill (" + s.RFKill + ")"
+		}
+		fmt.Fprintf(w, "    %-15s %s, %s, %s, mac %s%s%s\n", s.Name, where, onOff(s.Up, "up", "down"),
+			onOff(s.Carrier, "carrier", "no carrier"), s.MAC, onOff(s.Wireless, ", wireless", ""), extra)
 	}
 	var addrs []string
 	for _, a := range ms.Addresses {

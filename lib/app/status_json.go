@@ -93,6 +93,12 @@ type SlaveStatus struct {
 	Active   bool   `json:"active"`
 	Wireless bool   `json:"wireless"`
 	MAC      string `json:"mac"`
+	// RFKill names the switches that block the radio: "soft", "hard", "soft and hard"
+	// ("" when it is not blocked, or not a radio).
+	RFKill string `json:"rfkill"`
+	// Prio is the bonding driver's per-slave prio (null: not reported, Linux < 6.0,
+	// or not a bond slave).
+	Prio *int `json:"prio"`
 }
 
 // AddrStatus is an address of the master.
@@ -157,7 +163,10 @@ func masterStatus(c *config.Config, m *config.Master, st plan.State, uerr error,
 			continue
 		}
 		ss := SlaveStatus{Name: s.Name, Enslaved: s.Master == m.Name, Master: s.Master, Up: s.AdminUp,
-			Carrier: s.Carrier, Wireless: s.Wireless, MAC: s.MAC}
+			Carrier: s.Carrier, Wireless: s.Wireless, MAC: s.MAC, RFKill: s.RFKill.String()}
+		if p, ok := st.SlavePrio[s.Name]; ok {
+			ss.Prio = &p
+		}
 		if st.Bond == nil && ss.Enslaved && ss.Up && ss.Carrier && ms.Active == "" {
 			ms.Active = s.Name // a bridge forwards over every port: the first that carries
 		}

@@ -109,3 +109,22 @@ func (c *Config) IfaceFor(ifname string) Iface {
 	}
 	return out
 }
+
+// SlavePrio is the bonding driver's per-slave prio that the order of SLAVES gives
+// ifname: the first entry that matches it counts, and earlier entries are preferred
+// (`bond0SLAVES='enx* eth0 wl*'`: a dock's or USB adapter's NIC, then the built-in
+// one, then Wi-Fi), so with n entries the first gets n and the last 1. The kernel
+// prefers, among the slaves with link, the one with the highest prio when the primary
+// has no link or is absent. A list of one entry gives every slave the kernel's
+// default, 0; so does a name no entry matches.
+func (m *Master) SlavePrio(ifname string) int {
+	if len(m.Slaves) < 2 {
+		return 0
+	}
+	for i, p := range m.Slaves {
+		if matchesAny([]string{p}, ifname) {
+			return len(m.Slaves) - i
+		}
+	}
+	return 0
+}

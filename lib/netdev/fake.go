@@ -29,13 +29,17 @@ type Fake struct {
 	// card pulled mid-run does.
 	Vanish map[string]bool
 	Writes []string
-	next   int
+	// Prio is each bond slave's prio as set (absent: the default, 0); NoSlavePrio
+	// models a kernel before 6.0, which has none.
+	Prio        map[string]int
+	NoSlavePrio bool
+	next        int
 }
 
 // NewFake returns an empty kernel.
 func NewFake() *Fake {
 	return &Fake{Devs: map[string]*Link{}, BondOf: map[string]*Bond{}, AddrsOf: map[string][]Addr{},
-		RoutesOf: map[string][]Route{}, Vanish: map[string]bool{}}
+		RoutesOf: map[string][]Route{}, Vanish: map[string]bool{}, Prio: map[string]int{}}
 }
 
 // AddLink adds a device (as plugging a card does), initialized and down.
@@ -130,6 +134,9 @@ func (f *Fake) SetUp(name string) error {
 	if err != nil {
 		return err
 	}
+	if l.RFKill.Blocked() {
+		return fmt.Errorf("set %s up: %w", name, ErrBlocked)
+	}
 	l.AdminUp = true
 	return nil
 }
@@ -169,8 +176,13 @@ func (f *Fake) Enslave(link, master string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := f.get(master); err != nil {
+	m, err := f.get(master)
+	if err != nil {
 		return err
+	}
+	// The bonding driver opens a new slave, which cfg80211 refuses while blocked.
+	if m.Kind == "bond" && l.RFKill.Blocked() {
+		return fmt.Errorf("enslave %s to %s: %w", link, master, ErrBlocked)
 	}
 	l.Master = master
 	return nil
@@ -186,7 +198,37 @@ func (f *Fake) Release(link string) error {
 		l.AdminUp = false // the bonding driver closes a released slave
 	}
 	l.Master = ""
+	delete(f.Prio, link)
 	return nil
+}
+
+// SetSlavePrio sets the prio of a bond slave.
+func (f *Fake) SetSlavePrio(link string, prio int) error {
+	f.write("set %s prio %d", link, prio)
+	l, err := f.get(link)
+	if err != nil {
+		return err
+	}
+	if f.NoSlavePrio {
+		return fmt.Errorf("set %s prio %d: %w", link, prio, ErrNoSlavePrio)
+	}
+	if m := f.Devs[l.Master]; m == nil || m.Kind != "bond" {
+		return fmt.Errorf("set %s prio %d: not a bond slave", link, prio)
+	}
+	f.Prio[link] = prio
+	return nil
+}
+
+// SlavePrio reads a bond slave's prio.
+func (f *Fake) SlavePrio(link string) (int, bool, error) {
+	l, ok := f.Devs[link]
+	if !ok {
+		return 0, false, fmt.Errorf("read %s prio: %w", link, ErrGone)
+	}
+	if m := f.Devs[l.Master]; f.NoSlavePrio || m == nil || m.Kind != "bond" {
+		return 0, false, nil
+	}
+	return f.Prio[link], true, nil
 }
 
 func (f *Fake) AddAddr(link string, p netip.Prefix) error {

@@ -28,6 +28,8 @@ type Kernel interface {
 	DelRoute(link string, r config.Route) error
 	DeleteLink(name string) error
 	FlushAddrs(link string) error
+	// SetSlavePrio sets a bond slave's prio; ErrNoSlavePrio on a kernel without it.
+	SetSlavePrio(link string, prio int) error
 }
 
 // Source is every read the planner's state needs. Reader implements it with netlink.
@@ -38,7 +40,14 @@ type Source interface {
 	Routes(name string) ([]Route, error)
 }
 
+// PrioSource reads a bond slave's per-slave prio; ok is false when the kernel reports
+// none. Reader and Fake have it; a Source without it plans no prio.
+type PrioSource interface {
+	SlavePrio(link string) (prio int, ok bool, err error)
+}
+
 var (
-	_ Kernel = (*Writer)(nil)
-	_ Source = (*Reader)(nil)
+	_ Kernel     = (*Writer)(nil)
+	_ Source     = (*Reader)(nil)
+	_ PrioSource = (*Reader)(nil)
 )

@@ -45,13 +45,16 @@ func (w *Writer) link(name string) (netlink.Link, error) {
 	return l, nil
 }
 
-// gone turns ENODEV from an operation into ErrGone.
+// gone turns ENODEV from an operation into ErrGone, and ERFKILL into ErrBlocked.
 func gone(err error, what string) error {
 	if err == nil {
 		return nil
 	}
 	if errors.Is(err, unix.ENODEV) {
 		return fmt.Errorf("%s: %w: %w", what, ErrGone, err)
+	}
+	if errors.Is(err, unix.ERFKILL) {
+		return fmt.Errorf("%s: %w: %w", what, ErrBlocked, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }

@@ -23,14 +23,17 @@ import (
 
 // Link is one network interface as the kernel sees it.
 type Link struct {
-	Name        string
-	Index       int
-	Kind        string // netlink's type: bond, bridge, veth, device, dummy, ...
-	Master      string // name of the master it is enslaved to, "" if none
-	AdminUp     bool
-	Carrier     bool // lower layer up (cable in, associated)
-	MAC         string
-	Wireless    bool
+	Name     string
+	Index    int
+	Kind     string // netlink's type: bond, bridge, veth, device, dummy, ...
+	Master   string // name of the master it is enslaved to, "" if none
+	AdminUp  bool
+	Carrier  bool // lower layer up (cable in, associated)
+	MAC      string
+	Wireless bool
+	// RFKill is the state of a wireless device's kill switches (read for the links
+	// Reader.Ask accepts): a blocked radio can be neither set up nor enslaved.
+	RFKill      RFKill
 	Initialized bool // udev has finished with it (it will not be renamed any more)
 	// Addrs are its addresses other than IPv6 link-local ones: a slave must carry none.
 	Addrs []netip.Prefix
@@ -197,6 +200,9 @@ func (r *Reader) Links() (Snapshot, error) {
 		if r.Info != nil && (r.Ask == nil || r.Ask(a.Name)) {
 			link.Wireless = r.Info.Wireless(a.Name)
 			link.Initialized = r.Info.Initialized(a.Name)
+			if link.Wireless {
+				link.RFKill = ReadRFKill(r.sys(), a.Name)
+			}
 		}
 		s.Links = append(s.Links, link)
 	}

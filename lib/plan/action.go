@@ -39,7 +39,8 @@ const (
 	OpStopUnit
 	OpDeleteMaster
 	OpFlushAddrs
-	OpRestartUnit // Unit (the new one), Old: the command line it runs now
+	OpRestartUnit  // Unit (the new one), Old: the command line it runs now
+	OpSetSlavePrio // Prio
 	numOps
 )
 
@@ -58,6 +59,7 @@ type Action struct {
 	Name   string     // OpStopUnit
 	Wait   bool       // OpStopUnit: wait until it has stopped
 	Old    []string   // OpRestartUnit
+	Prio   int        // OpSetSlavePrio
 }
 
 // Effects is what applying a plan changes: the kernel and the unit manager.
@@ -180,6 +182,10 @@ var steps = [numOps]step{
 		own: func(a Action, r *record.Record) {
 			*r = record.Record{Master: r.Master, Kind: r.Kind, Up: r.Up, Units: r.Units}
 		},
+	},
+	OpSetSlavePrio: {
+		text:  func(a Action) string { return fmt.Sprintf("set %s prio %d", a.Link, a.Prio) },
+		apply: func(_ context.Context, a Action, fx Effects) error { return fx.SetSlavePrio(a.Link, a.Prio) },
 	},
 	OpFlushAddrs: {
 		text:  func(a Action) string { return fmt.Sprintf("flush addresses of %s (%s)", a.Link, a.Value) },

@@ -31,6 +31,9 @@ type State struct {
 	UnitsErr error
 	// Owned is the record of what runs of ours applied to the master (nil: none).
 	Owned *record.Record
+	// SlavePrio is the prio of each slave of the bond whose prio the kernel reports
+	// (none before Linux 6.0); read only for the modes that have one.
+	SlavePrio map[string]int
 }
 
 // Input is the desired side.
@@ -190,10 +193,19 @@ func planSlaves(p *Plan, in Input, st State, current []netdev.Link) {
 		switch {
 		case !l.Initialized:
 			p.note("%s is not yet initialized by udev (it may still be renamed): its add event will enslave it", l.Name)
+		case enslaved[l.Name] && !l.AdminUp && l.RFKill.Blocked():
+			// cfg80211 set it down at the block and refuses to open it until the
+			// unblock, whose udev event runs us again (airplane mode).
+			p.Info = append(p.Info, fmt.Sprintf("%s: radio blocked by rfkill (%s): set up when unblocked", l.Name, l.RFKill))
 		case enslaved[l.Name]:
+			if have, ok := st.SlavePrio[l.Name]; ok && PrioApplies(m) && have != m.SlavePrio(l.Name) {
+				p.add(Action{Op: OpSetSlavePrio, Link: l.Name, Prio: m.SlavePrio(l.Name)})
+			}
 			if !l.AdminUp {
 				p.add(Action{Op: OpLinkUp, Link: l.Name})
 			}
+		case blockedForBond(m, l):
+			p.Info = append(p.Info, fmt.Sprintf("%s: radio blocked by rfkill (%s): enslaved when unblocked", l.Name, l.RFKill))
 		case l.Master != "" && l.Master != m.Name:
 			p.note("%s is enslaved to %s, not %s: left alone", l.Name, l.Master, m.Name)
 			p.HeldBy = append(p.HeldBy, l.Master)
@@ -206,9 +218,29 @@ func planSlaves(p *Plan, in Input, st State, current []netdev.Link) {
 				p.add(Action{Op: OpFlushAddrs, Link: l.Name, Value: joinPrefixes(l.Addrs)})
 			}
 			p.add(Action{Op: OpEnslave, Link: l.Name, Master: m.Name})
-			p.add(Action{Op: OpLinkUp, Link: l.Name})
+			// Before it is up: the kernel's choice of an active slave, when its link
+			// comes, already knows it.
+			if prio := m.SlavePrio(l.Name); prio != 0 && PrioApplies(m) {
+				p.add(Action{Op: OpSetSlavePrio, Link: l.Name, Prio: prio})
+			}
+			if !l.RFKill.Blocked() { // a bridge takes a blocked port, down
+				p.add(Action{Op: OpLinkUp, Link: l.Name})
+			}
 		}
 	}
+}
+
+// PrioApplies says whether the master's slaves get a prio from the order of SLAVES:
+// the bonding driver has it in the modes with a primary only.
+func PrioApplies(m *config.Master) bool {
+	return m.Kind == config.KindBond && config.UsesPrimary(m.Bond.Mode)
+}
+
+// blockedForBond reports a slave that a bond cannot take yet: the bonding driver opens
+// each new slave, and cfg80211 refuses to open a wireless interface whose radio is
+// blocked (ERFKILL). Such a card at boot must not hold up the others.
+func blockedForBond(m *config.Master, l netdev.Link) bool {
+	return m.Kind == config.KindBond && l.RFKill.Blocked() && l.Master != m.Name
 }
 
 // wantsSupplicant applies the SUPPLICANT setting.
@@ -229,6 +261,13 @@ func planSupplicants(p *Plan, in Input, st State) {
 			continue
 		}
 		want, iface := wantsSupplicant(in, l)
+		name := units.Name(units.RoleWPA, l.Name)
+		if want && !in.running(st, name) && blockedForBond(in.Master, l) {
+			// Started with the enslaving, once unblocked: a supplicant that brings
+			// the card up at the unblock would only race the enslaving, which needs
+			// it down.
+			continue
+		}
 		planUnit(p, in, st, l.Name, units.RoleWPA, want, false, func() (units.Spec, error) {
 			return units.WPA(in.Programs, l.Name, iface.SupplicantConf)
 		})

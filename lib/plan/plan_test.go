@@ -159,6 +159,28 @@ func TestUpPlans(t *testing.T) {
 			st.Links.Links[1] = link("enp3s0", "device", "br9", true)
 			return st
 		}},
+		// Airplane mode on: cfg80211 set the card down; it stays enslaved and its
+		// supplicant runs, and no run tries to set it up (ERFKILL) until the unblock.
+		{"airplane-mode-on-leaves-the-blocked-slave-down", laptopConf, func() State {
+			st := converged()
+			st.Links.Links[3] = blocked(link("wlp2s0", "device", "bond0", false, "wireless"), false, true)
+			return st
+		}},
+		// Airplane mode off: the unblock event's run sets it up again.
+		{"unblocked-slave-that-is-down-is-set-up", laptopConf, func() State {
+			st := converged()
+			st.Links.Links[3] = link("wlp2s0", "device", "bond0", false, "wireless")
+			return st
+		}},
+		// Blocked at boot: the bonding driver cannot open it, so neither it nor its
+		// supplicant is planned; the wired NIC, the addresses and DHCP are.
+		{"card-blocked-at-boot-never-holds-up-the-wired-nic", laptopConf, func() State {
+			return State{Links: netdev.Snapshot{Links: []netdev.Link{
+				link("enp3s0", "device", "", false),
+				link("lo", "device", "", true),
+				blocked(link("wlp2s0", "device", "", false, "wireless"), true, false),
+			}}}
+		}},
 		{"dhcp-turned-off-stops-the-clients", laptopConf + "bond0DHCP=no\nbond0DHCP6=no\n", converged},
 		{"bridge-master-enslaves-ports-without-taking-them-down", "br0SLAVES='veth*'\nbr0DHCP6=no\n", func() State {
 			return State{Links: netdev.Snapshot{Links: []netdev.Link{
@@ -267,5 +289,10 @@ func withAddrs(l netdev.Link, ps ...string) netdev.Link {
 	for _, p := range ps {
 		l.Addrs = append(l.Addrs, mustPrefix(p))
 	}
+	return l
+}
+
+func blocked(l netdev.Link, hard, soft bool) netdev.Link {
+	l.RFKill = netdev.RFKill{Hard: hard, Soft: soft}
 	return l
 }

@@ -99,6 +99,11 @@ func Text(ms []Master) (string, error) {
 	for _, m := range ms {
 		fmt.Fprintf(&b, "%s%s\n", upPrefix, strings.Join(append([]string{m.Name}, m.Slaves...), " "))
 	}
+	// A wlan radio's rfkill switch: its unblock (RFKILL_STATE=1) runs bond-hotplug
+	// --rfkill (90-bond-hotplug.rules), which sets our slaves of that radio up again
+	// (cfg80211 set them down at the block). Only while a master is up, and only
+	// unblocks of Wi-Fi radios: rare, and a radio that is not ours costs one short run.
+	b.WriteString("SUBSYSTEM==\"rfkill\", ENV{RFKILL_TYPE}==\"wlan\", ENV{BOND_HOTPLUG_RFKILL}=\"1\", GOTO=\"" + end + "\"\n")
 	fmt.Fprintf(&b, "SUBSYSTEM!=\"net\", GOTO=%q\n", end)
 	for i := len(ms) - 1; i >= 0; i-- {
 		m := ms[i]

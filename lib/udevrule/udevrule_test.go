@@ -69,6 +69,7 @@ func TestTextNamesUpMastersAndTheirDevicesOnly(t *testing.T) {
 	}
 	want := header + `# up: bond0 enp3s0 wl*
 # up: br0 veth[^0]
+SUBSYSTEM=="rfkill", ENV{RFKILL_TYPE}=="wlan", ENV{BOND_HOTPLUG_RFKILL}="1", GOTO="bond_hotplug_up_end"
 SUBSYSTEM!="net", GOTO="bond_hotplug_up_end"
 NAME=="", KERNEL=="br0", ENV{BOND_HOTPLUG_MASTER}="br0", ENV{BOND_HOTPLUG_SLAVE}=""
 NAME=="br0", ENV{BOND_HOTPLUG_MASTER}="br0", ENV{BOND_HOTPLUG_SLAVE}=""

@@ -1,0 +1,95 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# The soak (issue 17.7): a benchmark, not a test of CI (its name has no number:
+# the lab's run of every scenario and CI leave it out). Run it with bench/soak/run.sh.
+# With both NICs up: SOAK_CABLE cable cycles (cable out: Wi-Fi active; cable in:
+# wired active), then, on Wi-Fi alone, SOAK_WIFI Wi-Fi cycles, in turn airplane mode
+# (rfkill block, unblock), an access point outage (hostapd disabled, enabled) and
+# the card pulled and inserted again. Same network throughout: the IPv4 address
+# must never be lost. Prints the supervisors' RSS first and last, the failed
+# units and the journal's errors.
+# lab-devices: eth0 wifi
+# lab-config: laptop.conf
+# lab-timeout: 3300
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../guest/lib.sh
+. /lab/guest/lib.sh
+
+cable=500
+wifi=100
+if [ -f "$LAB/scenarios/soak.env" ]; then
+	# shellcheck source=/dev/null
+	. "$LAB/scenarios/soak.env"
+fi
+# rss: VmRSS in KiB of the main process of each long-running unit of ours.
+rss() {
+	local u pid
+	for u in bond-dhcp4@bond0.service bond-dhcp6@bond0.service "bond-wpa@$1.service"; do
+		pid=$(systemctl show -P MainPID "$u")
+		printf '%s pid %s %s KiB; ' "$u" "$pid" "$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo '?')"
+	done
+}
+lost=0
+addr_kept() { has_addr bond0 " inet $ip4 " >/dev/null || { lost=$((lost + 1)); note "cycle $1: $ip4 missing: $(ip -o -4 addr show dev bond0 | awk '{print $4}' | tr '\n' ' ')"; }; }
+cycle_fail=0
+step() { # step CYCLE WHAT TIMEOUT CMD...: wait for CMD, count a failure
+	local c=$1 what=$2 to=$3
+	shift 3
+	wait_for "$to" "$@" || { cycle_fail=$((cycle_fail + 1)); note "cycle $c: $what not within $to s: $("$@" 2>&1 | head -c 200)"; }
+}
+
+require "converged" 120 converged_laptop
+# The journal's errors of the cycles only: the boot's own (the kernel's missing
+# regulatory.db, the seed's dhclient.conf with its NO-BREAK SPACE) are not the soak's.
+since_epoch=$(date +%s)
+ip4=$(ipv4_of bond0)
+w=wlan0
+note "soak: $cable cable cycles, $wifi Wi-Fi cycles; address $ip4"
+result "INFO rss first: $(rss "$w")"
+t=$(now)
+for i in $(seq "$cable"); do
+	cable_out eth0
+	step "$i" "Wi-Fi active" 20 is_active "$w"
+	cable_in eth0
+	step "$i" "eth0 active" 20 is_active eth0
+	addr_kept "$i"
+	if ((i % 100 == 0)); then note "cable cycle $i: $(rss "$w")"; fi
+done
+measure "$cable cable cycles" "$(since "$t")"
+cable_out eth0
+step 0 "Wi-Fi active" 20 is_active "$w"
+t=$(now)
+for i in $(seq "$wifi"); do
+	case $((i % 3)) in
+	0)
+		block_wifi "$w"
+		step "w$i" "no active slave (airplane on)" 20 no_active_slave bond0
+		unblock_wifi "$w"
+		;;
+	1)
+		ip netns exec "$LAN_NS" hostapd_cli -p /run/hostapd -i ap0 disable >/dev/null
+		step "w$i" "no active slave (AP down)" 30 no_active_slave bond0
+		ip netns exec "$LAN_NS" hostapd_cli -p /run/hostapd -i ap0 enable >/dev/null
+		;;
+	2)
+		del_wifi "$w"
+		step "w$i" "card gone" 20 absent "$w"
+		w=$(add_wifi)
+		;;
+	esac
+	step "w$i" "$w active again" 60 is_active "$w"
+	addr_kept "w$i"
+	if ((i % 25 == 0)); then note "Wi-Fi cycle $i: $(rss "$w")"; fi
+done
+measure "$wifi Wi-Fi cycles" "$(since "$t")"
+cable_in eth0
+step end "eth0 active" 20 is_active eth0
+result "INFO rss last: $(rss "$w")"
+expect_eq "cycles that missed a bound" "$cycle_fail" 0
+expect_eq "cycles that found the address lost" "$lost" 0
+failed=$(systemctl --failed --plain --no-legend | awk '{print $1}' | tr '\n' ' ')
+expect_eq "failed units" "$failed" ""
+errors=$(journalctl -b -p err --since "@$since_epoch" --no-pager -o cat | grep -vc '^-- ' || true)
+result "INFO journal errors during the cycles: $errors"
+journalctl -b -p err --since "@$since_epoch" --no-pager -o short-monotonic | tail -n 40 >"$LAB_OUT/journal-errors.txt" || true
+expect_eq "journal errors (priority err and above)" "$errors" 0
