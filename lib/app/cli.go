@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bond-hotplug/bond-hotplug/lib/dhcpunit"
 	"github.com/bond-hotplug/bond-hotplug/lib/version"
 	"golang.org/x/sys/unix"
 )
@@ -293,6 +294,11 @@ never held up.
                         not finished after 2 s
 ` + commonHelp
 
+// dhcpUnit is the environment of the DHCP units' process (lib/dhcpunit).
+func (e *Env) dhcpUnit() *dhcpunit.Env {
+	return &dhcpunit.Env{Log: e.Log, Sys: e.Sys, LinkRcvBuf: testLinkRcvBuf(0)}
+}
+
 // MainHotplug is bond-hotplug.
 func MainHotplug(args []string, stderr io.Writer) int {
 	var c common
@@ -317,20 +323,22 @@ func MainHotplug(args []string, stderr io.Writer) int {
 	defer e.Close()
 	ctx, cancel := signalContext()
 	defer cancel()
+	d := e.dhcpUnit()
+	defer d.Close()
 	if supervise != "" {
-		return finish(e, stderr, e.Supervise(ctx, supervise, pos, true))
+		return finish(e, stderr, d.Supervise(ctx, supervise, pos, true))
 	}
 	if waitThen != "" {
-		return finish(e, stderr, e.Supervise(ctx, waitThen, pos, false))
+		return finish(e, stderr, d.Supervise(ctx, waitThen, pos, false))
 	}
 	if release != "" {
-		return finish(e, stderr, e.Release(ctx, release, pos))
+		return finish(e, stderr, d.Release(ctx, release, pos))
 	}
 	if wait != "" {
 		if len(pos) > 0 {
 			return finish(e, stderr, usagef("--wait-active takes no other arguments (got %q)", pos))
 		}
-		return finish(e, stderr, e.WaitActive(ctx, wait))
+		return finish(e, stderr, d.WaitActive(ctx, wait))
 	}
 	action, ifname := os.Getenv("ACTION"), os.Getenv("INTERFACE")
 	switch len(pos) {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/bond-hotplug/bond-hotplug/lib/coexist"
 	"github.com/bond-hotplug/bond-hotplug/lib/config"
+	"github.com/bond-hotplug/bond-hotplug/lib/dhcpunit"
 	"github.com/bond-hotplug/bond-hotplug/lib/lock"
 	"github.com/bond-hotplug/bond-hotplug/lib/logx"
 	"github.com/bond-hotplug/bond-hotplug/lib/netdev"
@@ -49,9 +50,10 @@ func ExitCode(err error) int {
 		return ExitOK
 	}
 	var ue *UsageError
+	var de *dhcpunit.UsageError
 	var ce *config.Error
 	var cl config.ErrorList
-	if errors.As(err, &ue) || errors.As(err, &ce) || errors.As(err, &cl) || errors.Is(err, config.ErrInsecure) {
+	if errors.As(err, &ue) || errors.As(err, &de) || errors.As(err, &ce) || errors.As(err, &cl) || errors.Is(err, config.ErrInsecure) {
 		return ExitUsage
 	}
 	return ExitFailure

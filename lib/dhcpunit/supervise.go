@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-package app
+package dhcpunit
 
 import (
 	"context"
@@ -43,7 +43,7 @@ func (e *Env) Supervise(ctx context.Context, master string, argv []string, resta
 		return err
 	}
 	r := &netdev.Reader{H: h, Sys: e.Sys}
-	w, err := watchLinks(e.Log, testLinkRcvBuf(linkRcvBuf))
+	w, err := watchLinks(e.Log, e.rcvBuf())
 	if err != nil {
 		return err
 	}

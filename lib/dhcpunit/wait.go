@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-package app
+package dhcpunit
 
 import (
 	"context"
@@ -49,7 +49,7 @@ func (e *Env) WaitActive(ctx context.Context, master string) error {
 	if err != nil {
 		return err
 	}
-	w, err := watchLinks(e.Log, testLinkRcvBuf(linkRcvBuf))
+	w, err := watchLinks(e.Log, e.rcvBuf())
 	if err != nil {
 		return err
 	}
