@@ -38,6 +38,8 @@ rules=$libdir/udev/rules.d/90-bond-hotplug.rules
 unit=$libdir/systemd/system/bond-up@.service
 modprobe=$libdir/modprobe.d/bond-hotplug.conf
 conf=$SYSCONFDIR/conf.d/network.conf
+# dhclient-script reads its hooks from /etc only, whatever PREFIX (bond-hotplug(8), DNS).
+dhcphook=$SYSCONFDIR/dhcp/dhclient-enter-hooks.d/zz-bond-hotplug
 mandir=$PREFIX/share/man
 pages=(bond-up.8 bond-down.8 bond-hotplug.8 bond-hotplug.conf.5)
 # The documents the pages and --help refer to (README, docs/), and the release notes.
@@ -87,7 +89,7 @@ if [ "$uninstall" = 1 ]; then
 	# No manifest (a DESTDIR stage, or an install by an older install.sh): the files
 	# this PREFIX would have; finding none is an error, not a success.
 	n=0
-	for f in "${bins[@]/#/$bindir/}" "$rules" "$unit" "$modprobe" "${docfiles[@]}"; do
+	for f in "${bins[@]/#/$bindir/}" "$rules" "$unit" "$modprobe" "$dhcphook" "${docfiles[@]}"; do
 		if [ -e "$DESTDIR$f" ]; then rm -f "$DESTDIR$f" && n=$((n + 1)); fi
 	done
 	for p in "${pages[@]}"; do
@@ -135,6 +137,8 @@ for b in "${bins[@]}"; do install -m 0755 "$here/build/$b" "$DESTDIR$bindir/$b";
 subst "$here/rules/90-bond-hotplug.rules" > "$DESTDIR$rules.tmp" && chmod 0644 "$DESTDIR$rules.tmp" && mv "$DESTDIR$rules.tmp" "$DESTDIR$rules"
 subst "$here/systemd/bond-up@.service" > "$DESTDIR$unit.tmp" && chmod 0644 "$DESTDIR$unit.tmp" && mv "$DESTDIR$unit.tmp" "$DESTDIR$unit"
 install -m 0644 "$here/modprobe.d/bond-hotplug.conf" "$DESTDIR$modprobe"
+install -d -m 0755 "$DESTDIR$(dirname "$dhcphook")"
+subst "$here/dhcp/dhclient-enter-hook" > "$DESTDIR$dhcphook.tmp" && chmod 0644 "$DESTDIR$dhcphook.tmp" && mv "$DESTDIR$dhcphook.tmp" "$DESTDIR$dhcphook"
 for p in "${pages[@]}"; do
 	d=$DESTDIR$mandir/man${p##*.}
 	install -d -m 0755 "$d"
@@ -155,7 +159,7 @@ if [ -z "$DESTDIR" ]; then
 	{
 		printf '# bond-hotplug install.sh: files --uninstall removes\n'
 		{
-			printf '%s\n' "${bins[@]/#/$bindir/}" "$rules" "$unit" "$modprobe"
+			printf '%s\n' "${bins[@]/#/$bindir/}" "$rules" "$unit" "$modprobe" "$dhcphook"
 			for p in "${pages[@]}"; do printf '%s\n' "$mandir/man${p##*.}/$p.gz"; done
 			printf '%s\n' "${docfiles[@]}"
 			if [ -f "$MANIFEST" ]; then

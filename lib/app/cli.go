@@ -292,6 +292,12 @@ never held up.
                         units: a crashed client is restarted and keeps its
                         lease); a dhcpcd COMMAND is run once more if it has
                         not finished after 2 s
+  --dns-update MASTER   hand the DNS servers and search domains of a DHCP
+                        lease to systemd-resolved, resolvconf or
+                        /etc/resolv.conf, merged with MASTER's other lease
+                        (run by the DHCP client's script, which passes the
+                        lease in its environment: dhclient's enter hook
+                        zz-bond-hotplug)
 ` + commonHelp
 
 // dhcpUnit is the environment of the DHCP units' process (lib/dhcpunit).
@@ -302,13 +308,14 @@ func (e *Env) dhcpUnit() *dhcpunit.Env {
 // MainHotplug is bond-hotplug.
 func MainHotplug(args []string, stderr io.Writer) int {
 	var c common
-	var wait, supervise, waitThen, release string
+	var wait, supervise, waitThen, release, dnsUpdate string
 	fs := newFlagSet("bond-hotplug", hotplugUsage, stderr)
 	c.register(fs)
 	fs.StringVar(&wait, "wait-active", "", "")
 	fs.StringVar(&supervise, "supervise", "", "")
 	fs.StringVar(&waitThen, "wait-then", "", "")
 	fs.StringVar(&release, "release", "", "")
+	fs.StringVar(&dnsUpdate, "dns-update", "", "")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return flagError(stderr, err)
@@ -333,6 +340,12 @@ func MainHotplug(args []string, stderr io.Writer) int {
 	}
 	if release != "" {
 		return finish(e, stderr, d.Release(ctx, release, pos))
+	}
+	if dnsUpdate != "" {
+		if len(pos) > 0 {
+			return finish(e, stderr, usagef("--dns-update takes no other arguments (got %q)", pos))
+		}
+		return finish(e, stderr, d.DNSUpdate(dnsUpdate))
 	}
 	if wait != "" {
 		if len(pos) > 0 {

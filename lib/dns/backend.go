@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package dns
 
 import (
@@ -167,7 +169,12 @@ func (f File) Apply(_ Link, _ map[Proto]Data, all Data) error {
 	ours := Ours(f.Path)
 	if all.Empty() {
 		if !ours {
-			return nil // someone else's file (or none): not ours to take back
+			// Someone else's file (or none) is not ours to take back, and the copy we
+			// kept of the one before ours is no one's any more.
+			if err := os.Remove(f.Saved); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("removing %s: %w", f.Saved, err)
+			}
+			return nil
 		}
 		if err := os.Rename(f.Saved, f.Path); err == nil {
 			return nil
@@ -214,6 +221,7 @@ type System struct {
 	// system bus, and the bus to call it over.
 	Resolved   func() (ResolvedBus, bool)
 	LookPath   func(string) (string, error)
+	Index      func(ifname string) int // the link's index, 0 when gone
 	ResolvConf string
 	Saved      string
 	Run        func(argv []string, stdin []byte) error

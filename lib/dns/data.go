@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 // Package dns hands the DNS servers and search domains of a master's DHCP leases to
 // the system the way the system expects (issue 17.3): per link over
 // systemd-resolved's D-Bus API when it runs, one record per protocol with

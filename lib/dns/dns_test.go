@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package dns
 
 import (
@@ -184,6 +186,7 @@ func newFixture(t *testing.T) *fixture {
 			}
 			return f.rcSrc, nil
 		},
+		Index:      func(string) int { return 7 },
 		ResolvConf: filepath.Join(f.etc, "resolv.conf"),
 		Saved:      filepath.Join(f.etc, "resolv.conf.bond-hotplug-saved"),
 		Run: func(argv []string, stdin []byte) error {
@@ -323,6 +326,9 @@ func TestFileReplacesAndRestores(t *testing.T) {
 	must(t, f.u.Drop("bond0", 7, V4))
 	if b, _ := os.ReadFile(rc); string(b) != "nameserver 198.51.100.1\n" {
 		t.Fatalf("someone else's file was changed: %q", b)
+	}
+	if _, err := os.Lstat(f.u.System.Saved); !os.IsNotExist(err) {
+		t.Fatalf("saved copy left behind after someone replaced our file: %v", err)
 	}
 }
 

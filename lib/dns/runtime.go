@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package dns
 
 import (
@@ -8,8 +10,8 @@ import (
 	"github.com/bond-hotplug/bond-hotplug/lib/config"
 )
 
-// ifindex is the link's index, 0 when it is gone.
-func ifindex(name string) int {
+// Ifindex is the link's index, 0 when it is gone.
+func Ifindex(name string) int {
 	if i, err := net.InterfaceByName(name); err == nil {
 		return i.Index
 	}
@@ -35,9 +37,9 @@ func FromScript(u Updater, master string, getenv func(string) string) error {
 	}
 	switch ev.Op {
 	case OpSet:
-		return u.Set(master, ifindex(master), ev.Proto, ev.Data)
+		return u.Set(master, u.System.Index(master), ev.Proto, ev.Data)
 	case OpClear:
-		return u.Drop(master, ifindex(master), ev.Proto)
+		return u.Drop(master, u.System.Index(master), ev.Proto)
 	}
 	return nil
 }
@@ -50,5 +52,5 @@ func Teardown(u Updater, master string, proto Proto) error {
 	if !u.Store.has(master, proto) {
 		return nil
 	}
-	return u.Drop(master, ifindex(master), proto)
+	return u.Drop(master, u.System.Index(master), proto)
 }

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: Apache-2.0
+
 package dns
 
 import (
@@ -69,6 +71,7 @@ func SystemDefault() System {
 	return System{
 		Resolved:   systemResolved,
 		LookPath:   lookPath,
+		Index:      Ifindex,
 		ResolvConf: "/etc/resolv.conf",
 		Saved:      "/etc/resolv.conf.bond-hotplug-saved",
 		Run:        RunCommand,
