@@ -167,7 +167,7 @@ func TestPackagesShipTheSamePayload(t *testing.T) {
 		"/usr/bin/bond-up", "/usr/bin/bond-down", "/usr/bin/bond-hotplug",
 		"/usr/lib/udev/rules.d/90-bond-hotplug.rules", "/usr/lib/systemd/system/bond-up@.service",
 		"/usr/lib/modprobe.d/bond-hotplug.conf", "/etc/conf.d/network.conf",
-		"/etc/dhcp/dhclient-enter-hooks.d/zz-bond-hotplug",
+		"/etc/dhcp/dhclient-enter-hooks.d/zz-bond-hotplug", "/usr/lib/dhcpcd/dhcpcd-hooks/21-bond-hotplug",
 		"/usr/share/man/man8/bond-up.8.gz", "/usr/share/man/man8/bond-down.8.gz",
 		"/usr/share/man/man8/bond-hotplug.8.gz", "/usr/share/man/man5/bond-hotplug.conf.5.gz",
 		"/usr/share/doc/bond-hotplug/README.md", "/usr/share/doc/bond-hotplug/CHANGELOG.md",
@@ -212,7 +212,7 @@ func TestPackagesShipTheSamePayload(t *testing.T) {
 
 	// The unit and the rule that the packages ship run the packaged binaries.
 	for _, f := range []string{"usr/lib/systemd/system/bond-up@.service", "usr/lib/udev/rules.d/90-bond-hotplug.rules",
-		"etc/dhcp/dhclient-enter-hooks.d/zz-bond-hotplug"} {
+		"etc/dhcp/dhclient-enter-hooks.d/zz-bond-hotplug", "usr/lib/dhcpcd/dhcpcd-hooks/21-bond-hotplug"} {
 		b, err := os.ReadFile(filepath.Join(pkgroot, f))
 		if err != nil {
 			t.Fatal(err)

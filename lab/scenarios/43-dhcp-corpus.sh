@@ -10,7 +10,8 @@
 # turns on `option ntp_servers`; the hostname is not set: ProtectHostname, and the
 # host has one), and resolvconf installed (dhclient-script hands it the DNS servers;
 # bond-down's release takes them back). Since issue 17.3 the DNS part goes through
-# bond-hotplug's enter hook (record bond0.dhcp), the rest of the script as before.
+# bond-hotplug's hooks (record bond0.dhcp; dhcpcd's 20-resolv.conf is off on our
+# masters), the rest of the scripts and hooks as before.
 # lab-devices: eth0
 # lab-config: laptop.conf
 # lab-timeout: 540
@@ -74,7 +75,7 @@ expect_eq "dhcpcd: bond-up restarts $D4 with dhcpcd" "exit $rc" "exit 0"
 runs_dhcpcd() { systemctl show -p ExecStart --value "$D4" | grep -q '/dhcpcd ' || { systemctl show -p ExecStart --value "$D4"; return 1; }; }
 check "dhcpcd: $D4 runs dhcpcd" 30 runs_dhcpcd
 check "dhcpcd: DHCPv4 address on bond0" 60 has_dhcp4 bond0
-check "dhcpcd: its 20-resolv.conf hook wrote the DNS server into /etc/resolv.conf" 30 resolv_has "nameserver 10.77.0.1"
+check "dhcpcd: the lease's DNS server is in /etc/resolv.conf (our 21-bond-hotplug hook; 20-resolv.conf off with --nohook, issue 17.3)" 30 resolv_has "nameserver 10.77.0.1"
 ts=/run/systemd/timesyncd.conf.d/01-dhcpcd.ipv4.bond0.conf
 ts_has() { grep -qx 'NTP=10.77.0.1' "$ts" 2>/dev/null || { echo "$ts: $(cat "$ts" 2>&1 | tr '\n' '|')"; return 1; }; }
 check "dhcpcd: its 64-timesyncd.conf hook wrote $ts" 20 ts_has

@@ -96,6 +96,24 @@ down "none"
 expect_eq "none: the user's resolv.conf is back after bond-down" "$(cmp /etc/resolv.conf "$LAB_RUN/user-resolv.conf" 2>&1 && echo same)" "same"
 check "none: nothing of ours left" 5 no_ours_left
 
+note "1b. dhcpcd for both protocols (its 20-resolv.conf off on our master, our hook on): the same file"
+set_conf <<EOF
+$(cat "$LAB/scenarios/conf/dns.conf")
+bond0DHCP_CLIENT='dhcpcd'
+bond0DHCP6_CLIENT='dhcpcd'
+EOF
+T0=$(date +%s)
+up "dhcpcd"
+check "dhcpcd: the DHCPv4 and DHCPv6 servers merged in /etc/resolv.conf" 30 bash -c \
+	"grep -qx 'nameserver $GW4' /etc/resolv.conf && grep -qx 'nameserver $GW6' /etc/resolv.conf && grep -qx 'search lab.test' /etc/resolv.conf"
+check "dhcpcd: the backend is resolv.conf" 5 backend dhcpcd resolv.conf
+check "dhcpcd: 20-resolv.conf wrote nothing (no /run/dhcpcd/hook-state/resolv.conf/bond0.*)" 5 bash -c \
+	"! ls /run/dhcpcd/hook-state/resolv.conf/bond0.* >/dev/null 2>&1"
+down "dhcpcd"
+expect_eq "dhcpcd: the user's resolv.conf is back after bond-down" "$(cmp /etc/resolv.conf "$LAB_RUN/user-resolv.conf" 2>&1 && echo same)" "same"
+check "dhcpcd: nothing of ours left" 5 no_ours_left
+set_conf <"$LAB/scenarios/conf/dns.conf"
+
 note "2. Debian's resolvconf: records bond0.dhcp and bond0.dhcp6"
 dpkg -i /usr/local/share/lab/debs/*.deb >"$LAB_RUN/resolvconf-install.out" 2>&1 ||
 	fail "resolvconf: dpkg -i" "$(tail -n 3 "$LAB_RUN/resolvconf-install.out" | tr '\n' '|')"

@@ -76,6 +76,12 @@ func TestFromEnvDhcpcd(t *testing.T) {
 	if err != nil || ev.Proto != V6 || len(ev.Data.Servers) != 1 {
 		t.Fatalf("got %+v %v", ev, err)
 	}
+	// A lease going down, whatever dhcpcd's reason: its $if_down says so.
+	ev, err = FromEnv(env("interface", "bond0", "reason", "ROUTERADVERT", "protocol", "dhcp6", "if_down", "true",
+		"new_dhcp6_name_servers", "fd77::1"))
+	if err != nil || ev.Proto != V6 || ev.Op != OpClear {
+		t.Fatalf("if_down: got %+v %v", ev, err)
+	}
 }
 
 // A server's values never write lines of their own into resolv.conf: what is not an
@@ -363,5 +369,26 @@ func TestFromScriptAndTeardown(t *testing.T) {
 	must(t, Teardown(f.u, "bond0", V4))
 	if got := f.bus.calls[len(f.bus.calls)-1]; got != "revert" {
 		t.Fatalf("last call %q, want revert", got)
+	}
+}
+
+// resolvconf installed while our resolv.conf is in place: when the last lease goes,
+// the user's file comes back all the same.
+func TestBackendChangeLeavesNothing(t *testing.T) {
+	f := newFixture(t)
+	rc := f.u.System.ResolvConf
+	must(t, os.WriteFile(rc, []byte("nameserver 192.0.2.53\n"), 0o644))
+	must(t, f.u.Set("bond0", 7, V4, v4data))
+	if !Ours(rc) {
+		t.Fatal("no resolv.conf of ours")
+	}
+	f.rcSrc = filepath.Join(t.TempDir(), "resolvconf")
+	must(t, os.WriteFile(f.rcSrc, []byte("#!/bin/sh\n"), 0o755))
+	must(t, f.u.Drop("bond0", 7, V4))
+	if b, _ := os.ReadFile(rc); string(b) != "nameserver 192.0.2.53\n" {
+		t.Fatalf("resolv.conf %q, want the user's back", b)
+	}
+	if _, err := os.Lstat(f.u.System.Saved); !os.IsNotExist(err) {
+		t.Fatalf("saved copy left: %v", err)
 	}
 }

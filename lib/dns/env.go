@@ -34,12 +34,13 @@ type Event struct {
 // dhcpcd-run-hooks(8)).
 var clearReasons = map[string]bool{
 	"EXPIRE": true, "FAIL": true, "RELEASE": true, "STOP": true, "NOCARRIER": true, "DEPARTED": true,
-	"EXPIRE6": true, "RELEASE6": true, "STOP6": true,
+	"EXPIRE6": true, "RELEASE6": true, "STOP6": true, "NAK": true,
 }
 
-// FromEnv reads the environment dhclient (and dhcpcd) give their scripts: reason,
-// interface and the new_* options. The script calls us from make_resolv_conf (the
-// lease's data is to be used) or for a reason in clearReasons (it is gone).
+// FromEnv reads the environment dhclient and dhcpcd give their scripts: reason,
+// interface, dhcpcd's protocol and if_down, and the new_* options. dhclient's hook
+// calls us from make_resolv_conf (the lease's data is to be used) or for a reason in
+// clearReasons (it is gone); dhcpcd's for each event of a lease that is up or down.
 func FromEnv(getenv func(string) string) (Event, error) {
 	ev := Event{Iface: getenv("interface"), Reason: getenv("reason")}
 	if ev.Iface == "" || ev.Reason == "" {
@@ -47,14 +48,15 @@ func FromEnv(getenv func(string) string) (Event, error) {
 	}
 	ev.Proto = V4
 	switch p := getenv("protocol"); {
-	case p == "dhcp6" || p == "ra":
+	case p == "dhcp6":
 		ev.Proto = V6
 	case p == "":
 		if strings.HasSuffix(ev.Reason, "6") {
 			ev.Proto = V6
 		}
 	}
-	if clearReasons[ev.Reason] {
+	// dhcpcd says so for each of its reasons ($if_down).
+	if clearReasons[ev.Reason] || getenv("if_down") == "true" {
 		ev.Op = OpClear
 		return ev, nil
 	}

@@ -59,6 +59,15 @@ func (u Updater) change(master string, ifindex int, edit func() error) error {
 	if err := b.Apply(Link{Name: master, Index: ifindex}, per, all); err != nil {
 		return err
 	}
+	// The system may have changed hands since our resolv.conf went in (resolvconf
+	// installed while a lease was held): once no lease has data left, what the file
+	// backend kept is given back or removed too, whichever backend runs now.
+	if _, isFile := b.(File); !isFile && all.Empty() {
+		f := File{Path: u.System.ResolvConf, Saved: u.System.Saved}
+		if err := f.Apply(Link{}, nil, Data{}); err != nil {
+			return err
+		}
+	}
 	if u.Logf != nil {
 		m := Merge(per[V4], per[V6])
 		u.Logf("%s: DNS via %s (%s): %d server(s) %v, search %v", master, b.Name(), why, len(m.Servers), m.Servers, m.Search)

@@ -228,7 +228,11 @@ func DHCP4(p Programs, master string, d config.DHCP) (Spec, error) {
 		// supervisor starts the client once, when the link is up and its MAC has
 		// settled, so there is no crowd of clients to spread out (dhclient waits
 		// none either).
-		start, err := supervised(p, master, "--supervise", []string{p.Dhcpcd, "-4", "--noarp", "--nodelay", "-B", master})
+		// --nohook resolv.conf: its 20-resolv.conf hook does not write DNS itself;
+		// bond-hotplug's hook (21-bond-hotplug) hands it to --dns-update, merged with
+		// the DHCPv6 lease's (lib/dns).
+		start, err := supervised(p, master, "--supervise", []string{p.Dhcpcd, "-4", "--noarp", "--nodelay",
+			"--nohook", "resolv.conf", "-B", master})
 		if err != nil {
 			return Spec{}, err
 		}
@@ -274,7 +278,8 @@ func DHCP6(p Programs, master string, d config.DHCP) (Spec, error) {
 		// --nodelay: no random wait (up to 1 s each) before the first Router
 		// Solicitation and the first Solicit; --wait-then starts the client once
 		// the link-local address is usable.
-		start, err := supervised(p, master, "--wait-then", []string{p.Dhcpcd, "-6", "--nodelay", "-B", master})
+		start, err := supervised(p, master, "--wait-then", []string{p.Dhcpcd, "-6", "--nodelay",
+			"--nohook", "resolv.conf", "-B", master})
 		if err != nil {
 			return Spec{}, err
 		}
