@@ -129,7 +129,7 @@ func (r Resolvconf) Apply(l Link, per map[Proto]Data, _ Data) error {
 		if d.Empty() {
 			argv := []string{r.Path, "-d", rec}
 			if r.Openresolv {
-				argv = append(argv, "-f")
+				argv = []string{r.Path, "-f", "-d", rec} // -f: a missing record is no error
 			}
 			err = r.Run(argv, nil)
 		} else {
