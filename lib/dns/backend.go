@@ -199,12 +199,18 @@ func (f File) Apply(_ Link, _ map[Proto]Data, all Data) error {
 			return fmt.Errorf("keeping %s before replacing it: %w", f.Path, err)
 		}
 	}
+	// The mode of the file replaced is kept, as dhclient-script keeps it (chmod
+	// --reference); a new file is 0644: every user must read resolv.conf.
+	mode := os.FileMode(0o644)
+	if st, err := os.Lstat(f.Path); err == nil && st.Mode().IsRegular() {
+		mode = st.Mode().Perm()
+	}
 	tmp := f.Path + ".bond-hotplug-new"
-	if err := os.WriteFile(tmp, []byte(want), 0o644); err != nil {
+	if err := os.WriteFile(tmp, []byte(want), mode); err != nil {
 		return fmt.Errorf("writing %s: %w", tmp, err)
 	}
-	// WriteFile's mode is cut by the umask: every user must read resolv.conf.
-	if err := os.Chmod(tmp, 0o644); err != nil {
+	// WriteFile's mode is cut by the umask.
+	if err := os.Chmod(tmp, mode); err != nil {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("writing %s: %w", tmp, err)
 	}

@@ -319,6 +319,15 @@ func TestFileReplacesAndRestores(t *testing.T) {
 	if _, err := os.Lstat(f.u.System.Saved); !os.IsNotExist(err) {
 		t.Fatalf("saved copy left behind: %v", err)
 	}
+	// A regular file's mode is kept (dhclient-script keeps it too).
+	must(t, os.Remove(rc))
+	must(t, os.WriteFile(rc, []byte("nameserver 192.0.2.53\n"), 0o640))
+	must(t, os.Chmod(rc, 0o640))
+	must(t, f.u.Set("bond0", 7, V4, v4data))
+	if st, err := os.Stat(rc); err != nil || st.Mode().Perm() != 0o640 || !Ours(rc) {
+		t.Fatalf("replaced resolv.conf: %v %v, want ours with mode 0640", st.Mode(), err)
+	}
+	must(t, f.u.Drop("bond0", 7, V4))
 	// No file before: none after.
 	must(t, os.Remove(rc))
 	must(t, f.u.Set("bond0", 7, V4, v4data))
