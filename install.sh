@@ -118,13 +118,15 @@ if [ "${NO_BUILD:-0}" != 1 ]; then
 	# STRIP=1 (scripts/package): no symbol tables (-s -w), a third smaller, as
 	# distribution packages ship binaries; panics still print file:line.
 	# Hardened as the distributions build: position-independent (-buildmode=pie),
-	# and the cgo parts (libudev's bindings) with Debian's and Fedora's default
-	# compiler and linker flags, unless the caller (a PKGBUILD, dpkg-buildflags) sets
-	# its own; cgo links externally, so the -z flags reach the final binary.
+	# linked by the C toolchain (-linkmode=external, as Fedora's %gobuild and Arch's
+	# Go guidelines do) with Debian's and Fedora's default compiler and linker flags,
+	# unless the caller (a PKGBUILD, dpkg-buildflags) sets its own, so that -z relro
+	# and -z now reach the final binary. The code has no C part of its own (udev's
+	# answers are read from sysfs and /run/udev/data): the binaries need libc only.
 	export CGO_CFLAGS="${CGO_CFLAGS:--O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong}"
 	export CGO_LDFLAGS="${CGO_LDFLAGS:--Wl,-z,relro,-z,now}"
-	ldflags=
-	[ -z "${VERSION:-}" ] || ldflags="-X github.com/bond-hotplug/bond-hotplug/lib/version.Package=$VERSION"
+	ldflags=-linkmode=external
+	[ -z "${VERSION:-}" ] || ldflags="$ldflags -X github.com/bond-hotplug/bond-hotplug/lib/version.Package=$VERSION"
 	[ "${STRIP:-0}" != 1 ] || ldflags="$ldflags -s -w"
 	for b in "${bins[@]}"; do
 		(cd "$here" && CGO_ENABLED=1 "$GO" build -buildmode=pie -trimpath -buildvcs=auto -ldflags "$ldflags" -o "build/$b" "./cmd/$b")

@@ -72,8 +72,15 @@ func hardened(t *testing.T, exe string) {
 	if h := run(t, "", nil, "readelf", "-hW", exe); !strings.Contains(h, "DYN (Position-Independent Executable file)") {
 		t.Errorf("%s is not PIE:\n%s", exe, h)
 	}
-	if d := run(t, "", nil, "readelf", "-dW", exe); !strings.Contains(d, "BIND_NOW") && !strings.Contains(d, "Flags: NOW") {
+	d := run(t, "", nil, "readelf", "-dW", exe)
+	if !strings.Contains(d, "BIND_NOW") && !strings.Contains(d, "Flags: NOW") {
 		t.Errorf("%s is not linked with -z now (no BIND_NOW):\n%s", exe, d)
+	}
+	// libc only: the packages' Depends name no other library.
+	for _, l := range strings.Split(d, "\n") {
+		if strings.Contains(l, "(NEEDED)") && !strings.Contains(l, "[libc.so.6]") {
+			t.Errorf("%s needs a library besides libc: %s", exe, strings.TrimSpace(l))
+		}
 	}
 	if l := run(t, "", nil, "readelf", "-lW", exe); !strings.Contains(l, "GNU_RELRO") {
 		t.Errorf("%s has no GNU_RELRO segment (-z relro):\n%s", exe, l)

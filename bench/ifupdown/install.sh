@@ -34,18 +34,13 @@ if [ "$wired" = "$wifi" ] || [ "$wired" = "$master" ] || [ "$wifi" = "$master" ]
 	die "WIRED, WIFI and MASTER must be three different names"
 fi
 
-# The file is written with the article's names; replace them through unique
-# placeholders (bash's ${var//"pat"/"rep"} is literal) so that nothing is replaced twice.
-W=$'\x01W\x01' F=$'\x01F\x01' M=$'\x01M\x01'
+# The file is written with the article's names (bench/seed/names.sh replaces them).
+# shellcheck source=../seed/names.sh
+. "$here/../seed/names.sh"
 out=""
 while IFS= read -r line || [ -n "$line" ]; do
-	line=${line//"enp3s0"/"$W"}
-	line=${line//"wlp2s0"/"$F"}
-	line=${line//"bond0"/"$M"}
-	line=${line//"$W"/"$wired"}
-	line=${line//"$F"/"$wifi"}
-	line=${line//"$M"/"$master"}
-	out+=$line$'\n'
+	article_names "$line"
+	out+=$renamed$'\n'
 done <"$here/interfaces"
 
 dir=$root/etc/network

@@ -93,18 +93,14 @@ for s in "$wired" "$wifi"; do
 done
 
 # 2. Configuration files.
-# network.conf: the article's file with its names (enp3s0, wlp2s0, bond0) replaced.
-# bash's ${var//pattern/repl} with quoted operands is a literal replacement; the
-# names go through unique placeholders so that no replacement is replaced again.
-W=$'\x01W\x01' F=$'\x01F\x01' M=$'\x01M\x01'
+# network.conf: the article's file with its names (enp3s0, wlp2s0, bond0) replaced
+# (names.sh).
+# shellcheck source=names.sh
+. "$here/names.sh"
 conf=""
 while IFS= read -r line || [ -n "$line" ]; do
-	line=${line//"enp3s0"/"$W"}
-	line=${line//"wlp2s0"/"$F"}
-	line=${line//"bond0"/"$M"}
-	line=${line//"$W"/"$wired"}
-	line=${line//"$F"/"$wifi"}
-	line=${line//"$M"/"$master"}
+	article_names "$line"
+	line=$renamed
 	if [ "${SEED_ADDRS+set}" = set ] && [[ $line == "${master}ADDRS="* ]]; then
 		line="${master}ADDRS='$SEED_ADDRS'"
 	fi

@@ -40,3 +40,19 @@ check "ping through the static route" 10 pings "$ROUTED_HOST"
 user_status() { setpriv --reuid=65534 --regid=65534 --clear-groups bond-up --status bond0 2>&1 || true; }
 user_sees_units() { user_status | grep -q 'bond-dhcp4@bond0.service active/running'; }
 check "an ordinary user's --status shows unit states read over the system bus" 10 user_sees_units
+# What lib/netdev reads instead of libudev (issue 20: no cgo), checked against the
+# real udevd: "initialized" is udev's database entry n<ifindex>, which `udevadm info`
+# reads too; "wireless" is the kernel's DEVTYPE=wlan in the uevent file.
+udev_db_agrees() {
+	local d idx
+	for d in bond0 eth0 wlan0; do
+		idx=$(cat "/sys/class/net/$d/ifindex")
+		[ -f "/run/udev/data/n$idx" ] || { echo "$d: no /run/udev/data/n$idx"; return 1; }
+		udevadm info -q property -p "/sys/class/net/$d" | grep -q "^USEC_INITIALIZED=" || { echo "$d: udevadm says not initialized"; return 1; }
+	done
+}
+devtype_wlan() { grep -qx DEVTYPE=wlan /sys/class/net/wlan0/uevent && ! grep -q '^DEVTYPE=' /sys/class/net/eth0/uevent; }
+never_waited_in_vain() { ! journal_has 'udev has not announced' >/dev/null || { echo "journal: udev has not announced"; return 1; }; }
+check "udev's database has an entry n<ifindex> for bond0, eth0 and wlan0" 10 udev_db_agrees
+check "the kernel's uevent file marks wlan0 DEVTYPE=wlan (eth0 not)" 5 devtype_wlan
+check "bond-up never waited in vain for udev's announcement of bond0" 5 never_waited_in_vain

@@ -87,8 +87,19 @@ check "the udev event ran the packaged bond-hotplug" 10 journal_has '\[bond-hotp
 note "editing /etc/conf.d/network.conf, then installing 0.1.1 over 0.1.0"
 echo "# edited by the lab before the upgrade $t" >>/etc/conf.d/network.conf
 cp /etc/conf.d/network.conf "$LAB_RUN/network.conf.edited"
+# A build before 0.1.0 wrote no runtime rule: with bond0 up and no rule, the new
+# package's 90-bond-hotplug.rules would run bond-hotplug for nothing. The postinst
+# reloads the bond-up@ instances so that the new bond-up writes it.
+rule=/run/udev/rules.d/89-bond-hotplug-up.rules
+note "removing $rule, as an upgrade from a build before 0.1.0 finds it"
+rm -f "$rule"
+udevadm control --reload
 check "dpkg -i ./bond-hotplug_0.1.1 (upgrade, no prompt)" 120 apt_ok dpkg -i "$v2"
 check "dpkg: bond-hotplug 0.1.1-1 installed" 5 pkg_version 0.1.1-1
+check "the upgrade's postinst had bond-up write the runtime rule again" 30 grep -q 'BOND_HOTPLUG_MASTER' "$rule"
+note "plugging the wired NIC eth0 in again (hot-plug after the upgrade)"
+plug_wired eth0
+check "after the upgrade, hot-plug makes eth0 the active slave again" 30 is_active eth0
 check "the upgrade kept the edited configuration" 5 cmp /etc/conf.d/network.conf "$LAB_RUN/network.conf.edited"
 check "bond-up --version names the package 0.1.1" 5 prints '^package: +0\.1\.1$' bond-up --version
 check "the ping flowed through the upgrade" 5 ping_ok_since "$t"

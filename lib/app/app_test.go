@@ -100,7 +100,7 @@ func TestSystemdUnreachableStillConfiguresTheNetworkAndTheNextRunCompletes(t *te
 	if err != nil || l.Attrs().MasterIndex == 0 {
 		t.Fatalf("veth0 not enslaved despite the unit failure: %v\n%s", err, log)
 	}
-	rec := units.NewRecorder()
+	rec := units.NewFake()
 	e.Units = func(context.Context) (units.Manager, error) { return rec, nil }
 	e.mgr, e.mgrErr = nil, nil
 	if err := e.Up(context.Background(), nil); err != nil {
@@ -118,10 +118,10 @@ func TestSystemdUnreachableStillConfiguresTheNetworkAndTheNextRunCompletes(t *te
 func TestDeviceVanishingMidRunIsSkipped(t *testing.T) {
 	ns, h := nsHandle(t)
 	ip(t, ns, "link", "add", "veth0", "type", "veth", "peer", "name", "peer0")
-	rec := units.NewRecorder()
+	rec := units.NewFake()
 	e, log := testEnv(t, h, bridgeConf+"br0DHCP=no\nbr0DHCP6=no\n", func(context.Context) (units.Manager, error) { return rec, nil })
 	c, _ := e.loadConfig()
-	st, err := e.readState(context.Background(), c, "br0")
+	st, err := e.readState(context.Background(), c, "br0", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestDeviceVanishingMidRunIsSkipped(t *testing.T) {
 func TestMasterDeletedBySomeoneElseIsRebuiltByTheNextEvent(t *testing.T) {
 	ns, h := nsHandle(t)
 	ip(t, ns, "link", "add", "veth0", "type", "veth", "peer", "name", "peer0")
-	rec := units.NewRecorder()
+	rec := units.NewFake()
 	e, _ := testEnv(t, h, bridgeConf+"br0DHCP=no\nbr0DHCP6=no\n", func(context.Context) (units.Manager, error) { return rec, nil })
 	if err := e.Up(context.Background(), nil); err != nil {
 		t.Fatal(err)

@@ -94,6 +94,52 @@ func (w *wroteWriter) Write(p []byte) (int, error) {
 	return w.w.Write(p)
 }
 
+// verb is one binary, as CNI's skel.PluginMainFuncs is a plugin's verbs: its name and
+// help, its own flags, a check of their combination, and the run. main does what
+// every binary does around it: the common flags, --version, the environment, the
+// signals, the exit status.
+type verb struct {
+	name, usage string
+	flags       func(fs *flag.FlagSet)
+	// check says what is wrong with the flags' combination ("": nothing).
+	check func() string
+	run   func(ctx context.Context, e *Env, pos []string) error
+}
+
+func (v verb) main(args []string, stderr io.Writer) int {
+	var c common
+	fs := newFlagSet(v.name, v.usage, stderr)
+	c.register(fs)
+	if v.flags != nil {
+		v.flags(fs)
+	}
+	pos, err := parse(fs, args)
+	if err != nil {
+		return flagError(stderr, err)
+	}
+	if c.printVersion(v.name) {
+		return ExitOK
+	}
+	if v.check != nil {
+		if msg := v.check(); msg != "" {
+			fmt.Fprintf(stderr, "%s: %s\n", v.name, msg)
+			return flagError(stderr, nil)
+		}
+	}
+	e, err := c.env(v.name)
+	if err != nil {
+		return finish(e, stderr, err)
+	}
+	defer e.Close()
+	ctx, cancel := signalContext()
+	defer cancel()
+	err = v.run(ctx, e, pos)
+	if errors.Is(err, errNotConverged) {
+		return ExitFailure // --status: the status printed says why
+	}
+	return finish(e, stderr, err)
+}
+
 func (c *common) env(id string) (*Env, error) {
 	e := Default(id)
 	e.ConfigPath = ConfigPath(c.config)
@@ -185,39 +231,21 @@ master, until bond-down.
 
 // MainUp is bond-up.
 func MainUp(args []string, stderr io.Writer) int {
-	var c common
 	var status, asJSON bool
-	fs := newFlagSet("bond-up", upUsage, stderr)
-	c.register(fs)
-	fs.BoolVar(&status, "status", false, "")
-	fs.BoolVar(&asJSON, "json", false, "")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return flagError(stderr, err)
-	}
-	if c.printVersion("bond-up") {
-		return ExitOK
-	}
-	if asJSON && !status {
-		fmt.Fprintln(stderr, "bond-up: --json goes with --status")
-		return flagError(stderr, nil)
-	}
-	e, err := c.env("bond-up")
-	if err != nil {
-		return finish(e, stderr, err)
-	}
-	e.WaitUdev = true
-	defer e.Close()
-	ctx, cancel := signalContext()
-	defer cancel()
-	if status {
-		err := e.Status(ctx, pos, asJSON)
-		if errors.Is(err, errNotConverged) {
-			return ExitFailure // the status printed says why
-		}
-		return finish(e, stderr, err)
-	}
-	return finish(e, stderr, e.Up(ctx, pos))
+	return verb{name: "bond-up", usage: upUsage,
+		flags: func(fs *flag.FlagSet) {
+			fs.BoolVar(&status, "status", false, "")
+			fs.BoolVar(&asJSON, "json", false, "")
+		},
+		check: func() string { return onOff(asJSON && !status, "--json goes with --status", "") },
+		run: func(ctx context.Context, e *Env, pos []string) error {
+			e.WaitUdev = true
+			if status {
+				return e.Status(ctx, pos, asJSON)
+			}
+			return e.Up(ctx, pos)
+		},
+	}.main(args, stderr)
 }
 
 const downUsage = `Usage: bond-down [OPTIONS] [MASTER...]
@@ -236,26 +264,13 @@ events leave a master that is down alone.
 
 // MainDown is bond-down.
 func MainDown(args []string, stderr io.Writer) int {
-	var c common
 	var supp bool
-	fs := newFlagSet("bond-down", downUsage, stderr)
-	c.register(fs)
-	fs.BoolVar(&supp, "supplicants", false, "")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return flagError(stderr, err)
-	}
-	if c.printVersion("bond-down") {
-		return ExitOK
-	}
-	e, err := c.env("bond-down")
-	if err != nil {
-		return finish(e, stderr, err)
-	}
-	defer e.Close()
-	ctx, cancel := signalContext()
-	defer cancel()
-	return finish(e, stderr, e.Down(ctx, pos, supp))
+	return verb{name: "bond-down", usage: downUsage,
+		flags: func(fs *flag.FlagSet) { fs.BoolVar(&supp, "supplicants", false, "") },
+		run: func(ctx context.Context, e *Env, pos []string) error {
+			return e.Down(ctx, pos, supp)
+		},
+	}.main(args, stderr)
 }
 
 const hotplugUsage = `Usage: bond-hotplug [OPTIONS] [ACTION [--] INTERFACE]
@@ -307,59 +322,45 @@ func (e *Env) dhcpUnit() *dhcpunit.Env {
 
 // MainHotplug is bond-hotplug.
 func MainHotplug(args []string, stderr io.Writer) int {
-	var c common
 	var wait, supervise, waitThen, release, dnsUpdate string
-	fs := newFlagSet("bond-hotplug", hotplugUsage, stderr)
-	c.register(fs)
-	fs.StringVar(&wait, "wait-active", "", "")
-	fs.StringVar(&supervise, "supervise", "", "")
-	fs.StringVar(&waitThen, "wait-then", "", "")
-	fs.StringVar(&release, "release", "", "")
-	fs.StringVar(&dnsUpdate, "dns-update", "", "")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return flagError(stderr, err)
-	}
-	if c.printVersion("bond-hotplug") {
-		return ExitOK
-	}
-	e, err := c.env("bond-hotplug")
-	if err != nil {
-		return finish(e, stderr, err)
-	}
-	defer e.Close()
-	ctx, cancel := signalContext()
-	defer cancel()
-	d := e.dhcpUnit()
-	defer d.Close()
-	if supervise != "" {
-		return finish(e, stderr, d.Supervise(ctx, supervise, pos, true))
-	}
-	if waitThen != "" {
-		return finish(e, stderr, d.Supervise(ctx, waitThen, pos, false))
-	}
-	if release != "" {
-		return finish(e, stderr, d.Release(ctx, release, pos))
-	}
-	if dnsUpdate != "" {
-		if len(pos) > 0 {
-			return finish(e, stderr, usagef("--dns-update takes no other arguments (got %q)", pos))
-		}
-		return finish(e, stderr, d.DNSUpdate(dnsUpdate))
-	}
-	if wait != "" {
-		if len(pos) > 0 {
-			return finish(e, stderr, usagef("--wait-active takes no other arguments (got %q)", pos))
-		}
-		return finish(e, stderr, d.WaitActive(ctx, wait))
-	}
-	action, ifname := os.Getenv("ACTION"), os.Getenv("INTERFACE")
-	switch len(pos) {
-	case 0:
-	case 2:
-		action, ifname = pos[0], pos[1]
-	default:
-		return finish(e, stderr, usagef("expected ACTION and INTERFACE, got %d argument(s): %q", len(pos), pos))
-	}
-	return finish(e, stderr, e.Hotplug(ctx, action, ifname))
+	return verb{name: "bond-hotplug", usage: hotplugUsage,
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&wait, "wait-active", "", "")
+			fs.StringVar(&supervise, "supervise", "", "")
+			fs.StringVar(&waitThen, "wait-then", "", "")
+			fs.StringVar(&release, "release", "", "")
+			fs.StringVar(&dnsUpdate, "dns-update", "", "")
+		},
+		run: func(ctx context.Context, e *Env, pos []string) error {
+			d := e.dhcpUnit()
+			defer d.Close()
+			switch {
+			case supervise != "":
+				return d.Supervise(ctx, supervise, pos, true)
+			case waitThen != "":
+				return d.Supervise(ctx, waitThen, pos, false)
+			case release != "":
+				return d.Release(ctx, release, pos)
+			case dnsUpdate != "":
+				if len(pos) > 0 {
+					return usagef("--dns-update takes no other arguments (got %q)", pos)
+				}
+				return d.DNSUpdate(dnsUpdate)
+			case wait != "":
+				if len(pos) > 0 {
+					return usagef("--wait-active takes no other arguments (got %q)", pos)
+				}
+				return d.WaitActive(ctx, wait)
+			}
+			action, ifname := os.Getenv("ACTION"), os.Getenv("INTERFACE")
+			switch len(pos) {
+			case 0:
+			case 2:
+				action, ifname = pos[0], pos[1]
+			default:
+				return usagef("expected ACTION and INTERFACE, got %d argument(s): %q", len(pos), pos)
+			}
+			return e.Hotplug(ctx, action, ifname)
+		},
+	}.main(args, stderr)
 }

@@ -2,7 +2,9 @@
 
 // Package app owns what the three binaries do, from parsed arguments to exit status:
 // load and check the configuration, take the master's lock, read state, plan, apply
-// or print. The main packages only parse flags and call in here.
+// or print (bond-up, bond-down, bond-hotplug's udev run, --status). The main packages
+// only call in here. The DHCP units' process (bond-hotplug --supervise, --wait-then,
+// --release, --wait-active) is a second program: lib/dhcpunit.
 package app
 
 import (
@@ -25,7 +27,6 @@ import (
 	"github.com/bond-hotplug/bond-hotplug/lib/udevrule"
 	"github.com/bond-hotplug/bond-hotplug/lib/units"
 	"github.com/vishvananda/netlink"
-	"golang.org/x/sys/unix"
 )
 
 // Exit codes shared by the three binaries.
@@ -102,6 +103,9 @@ type Env struct {
 
 	mgr    units.Manager
 	mgrErr error
+	// dialing, while set, is closed when a connection startUnits began is made (or
+	// failed): until then mgr and mgrErr belong to that goroutine.
+	dialing chan struct{}
 	// Coexist reads other network managers' state (nil: the real one, made on need).
 	Coexist *coexist.Detector
 	warned  map[string]bool // masters whose other managers this run already named
@@ -144,7 +148,8 @@ func ConfigPath(flag string) string {
 }
 
 // UnitsFromEnv connects to systemd, or, in binaries built for the tests only, to a
-// recorded fake selected with BOND_HOTPLUG_UNITS=record:FILE (see hooks_on.go).
+// file-backed fake (units.FileFake) selected with BOND_HOTPLUG_UNITS=record:FILE (see
+// hooks_on.go).
 func UnitsFromEnv(ctx context.Context) (units.Manager, error) {
 	if m, ok := testUnits(ctx); ok {
 		return m, nil
@@ -162,16 +167,42 @@ func (e *Env) programs() units.Programs {
 }
 
 func (e *Env) units(ctx context.Context) (units.Manager, error) {
+	if e.dialing != nil {
+		<-e.dialing
+		e.dialing = nil
+	}
 	if e.mgr == nil && e.mgrErr == nil {
 		e.mgr, e.mgrErr = e.Units(ctx)
 	}
 	return e.mgr, e.mgrErr
 }
 
+// startUnits begins connecting to the unit manager in the background, for a run that
+// will need it: the connection (two D-Bus authentications with go-systemd) was the
+// longest single step of a hot-plug run in the VM lab, and it waits mostly on
+// systemd, so it overlaps the lock, the record and the netlink reads (issue 20).
+// units() waits for it.
+func (e *Env) startUnits(ctx context.Context) {
+	if e.dialing != nil || e.mgr != nil || e.mgrErr != nil {
+		return
+	}
+	done := make(chan struct{})
+	e.dialing = done
+	go func() {
+		defer close(done)
+		e.mgr, e.mgrErr = e.Units(ctx)
+	}()
+}
+
 // Close releases the connections a run opened.
 func (e *Env) Close() {
 	// e.Units returns a nil interface with its error (never a typed nil pointer), so
-	// this check is enough; Systemd.Close is nil-safe as well.
+	// this check is enough; Systemd.Close is nil-safe as well. A connection still
+	// being made is waited for, so that it is closed too.
+	if e.dialing != nil {
+		<-e.dialing
+		e.dialing = nil
+	}
 	if e.mgr != nil {
 		e.mgr.Close()
 	}
@@ -182,10 +213,9 @@ func (e *Env) Close() {
 
 func (e *Env) handle() (*netlink.Handle, error) {
 	if e.Handle == nil {
-		// Route netlink only: the default would also open XFRM and netfilter sockets.
-		h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+		h, err := netdev.NewHandle()
 		if err != nil {
-			return nil, fmt.Errorf("open netlink: %w", err)
+			return nil, err
 		}
 		e.Handle = h
 	}

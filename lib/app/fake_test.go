@@ -2,7 +2,7 @@
 
 package app
 
-// The apply path (converge, apply, re-planning) on netdev.Fake and units.Recorder:
+// The apply path (converge, apply, re-planning) on netdev.Fake and units.Fake:
 // plain tests, no root. tests/netns and the VM lab prove the real writer and systemd.
 
 import (
@@ -20,10 +20,10 @@ import (
 )
 
 // fakeEnv is an Env on an in-memory kernel and a recording unit manager.
-func fakeEnv(t testing.TB, conf string) (*Env, *netdev.Fake, *units.Recorder, *bytes.Buffer) {
+func fakeEnv(t testing.TB, conf string) (*Env, *netdev.Fake, *units.Fake, *bytes.Buffer) {
 	t.Helper()
 	k := netdev.NewFake()
-	rec := units.NewRecorder()
+	rec := units.NewFake()
 	e, log := testEnv(t, nil, conf, func(context.Context) (units.Manager, error) { return rec, nil })
 	e.Kernel, e.Source = k, k
 	return e, k, rec, log

@@ -24,7 +24,7 @@ import (
 // no systemd runs.
 func testUnits(context.Context) (units.Manager, bool) {
 	if v, ok := strings.CutPrefix(os.Getenv("BOND_HOTPLUG_UNITS"), "record:"); ok {
-		return units.FileRecorder{Path: v}, true
+		return units.FileFake{Path: v}, true
 	}
 	return nil, false
 }

@@ -25,13 +25,40 @@ import (
 // kernel drop state (a rebuild: down, options, up; then what the down removed).
 const maxRounds = 4
 
-// readState reads what the planner needs about master m. A systemd that cannot be
-// reached leaves Units empty with its error in UnitsErr: networking is still
-// configured, and the run reports the failure.
-func (e *Env) readState(ctx context.Context, c *config.Config, m string) (plan.State, error) {
-	var st plan.State
+// readState reads what the planner needs about master m (eventDev: see job). A
+// systemd that cannot be reached leaves Units empty with its error in UnitsErr:
+// networking is still configured, and the run reports the failure.
+func (e *Env) readState(ctx context.Context, c *config.Config, m, eventDev string) (st plan.State, err error) {
+	// The unit list comes from systemd while the netlink reads run: its answer waits
+	// on another process, theirs on the kernel (issue 20). Every return waits for it,
+	// so nothing of this run uses the connection concurrently afterwards.
+	type unitList struct {
+		list []units.State
+		err  error
+	}
+	listed := make(chan unitList, 1)
+	go func() {
+		mgr, err := e.units(ctx)
+		if err != nil {
+			listed <- unitList{err: err}
+			return
+		}
+		l, err := mgr.List(ctx)
+		listed <- unitList{list: l, err: err}
+	}()
+	defer func() {
+		u := <-listed
+		if err != nil {
+			return
+		}
+		st.Units = map[string]units.State{}
+		for _, s := range u.list {
+			st.Units[s.Name] = s
+		}
+		st.UnitsErr = u.err
+	}()
 	// Only links the configuration gives to this master need udev's answers.
-	r, err := e.source(func(name string) bool { return c.SlaveOf(name, m) })
+	r, err := e.source(func(name string) bool { return c.SlaveOf(name, m) }, eventDev)
 	if err != nil {
 		return st, err
 	}
@@ -53,16 +80,6 @@ func (e *Env) readState(ctx context.Context, c *config.Config, m string) (plan.S
 			return st, err
 		}
 	}
-	st.Units = map[string]units.State{}
-	mgr, uerr := e.units(ctx)
-	if uerr == nil {
-		var list []units.State
-		list, uerr = mgr.List(ctx)
-		for _, u := range list {
-			st.Units[u.Name] = u
-		}
-	}
-	st.UnitsErr = uerr
 	return st, nil
 }
 
@@ -80,6 +97,10 @@ type job struct {
 	mark mark
 	// prepare makes, from the configuration read under the lock, what to plan with.
 	prepare func(c *config.Config) (work, error)
+	// eventDev is the device of the udev event a hot-plug run handles: udev runs RUN
+	// programs after it renamed the device, so it is final even if another reader of
+	// the udev database could not tell yet.
+	eventDev string
 }
 
 type mark int
@@ -143,8 +164,8 @@ func (e *Env) downJob(master string, stopSupplicants bool) job {
 // hotplugJob handles one udev event for master. A run that may only stop units
 // neither coalesces nor lets others coalesce with it.
 func (e *Env) hotplugJob(master string, ev plan.Event, onlyStops bool) job {
-	return job{master: master, coalesce: !onlyStops, prepare: func(c *config.Config) (work, error) {
-		m, _, ok := plan.EventMaster(c, ev.Ifname)
+	return job{master: master, coalesce: !onlyStops, eventDev: ev.Ifname, prepare: func(c *config.Config) (work, error) {
+		m, ok := plan.EventMaster(c, ev.Ifname)
 		if !ok || m.Name != master {
 			return work{skip: fmt.Sprintf("%s is no longer %s's in %s (edited while this run waited): %s %s left alone",
 				ev.Ifname, master, c.Path, ev.Action, ev.Ifname)}, nil
@@ -171,6 +192,7 @@ func (e *Env) converge(ctx context.Context, seen *config.Config, j job) (err err
 	if j.coalesce && e.Since > 0 {
 		since = e.Since
 	}
+	e.startUnits(ctx) // the lock may be free: connect to systemd meanwhile
 	lk, coalesced, err := lock.AcquireOrCoalesce(ctx, e.LockDir, j.master, e.LockTimeout, since, seen.Digest)
 	if err != nil {
 		return err
@@ -209,7 +231,7 @@ func (e *Env) converge(ctx context.Context, seen *config.Config, j job) (err err
 		if err := ctx.Err(); err != nil {
 			return errors.Join(unitErr, fmt.Errorf("%w: stopped before reading %s's state again", context.Cause(ctx), j.master))
 		}
-		st, err := e.readState(ctx, c, j.master)
+		st, err := e.readState(ctx, c, j.master, j.eventDev)
 		if err != nil {
 			return err
 		}
@@ -267,7 +289,7 @@ func (e *Env) preview(ctx context.Context, c *config.Config, j job) error {
 	if rec != nil {
 		rec.Up = rec.Up || j.mark == markUp
 	}
-	st, err := e.readState(ctx, c, j.master)
+	st, err := e.readState(ctx, c, j.master, j.eventDev)
 	if err != nil {
 		return err
 	}
@@ -531,7 +553,7 @@ func (e *Env) interrupted(ctx context.Context, p plan.Plan, i int) error {
 // stampIndex records the ifindex of the master this run created, so that a device
 // someone makes under that name after ours went is never taken for ours.
 func (e *Env) stampIndex(master string, rec *record.Record) {
-	src, err := e.source(func(string) bool { return false })
+	src, err := e.source(func(string) bool { return false }, "")
 	if err != nil {
 		return
 	}
@@ -577,8 +599,9 @@ func (e *Env) effects() (plan.Effects, error) {
 }
 
 // source reads the kernel's state (netlink, or Env.Source in tests); ask limits the
-// udev questions to the links it accepts.
-func (e *Env) source(ask func(name string) bool) (netdev.Source, error) {
+// udev questions to the links it accepts; eventDev, when set, is a device udev is done
+// with (see job).
+func (e *Env) source(ask func(name string) bool, eventDev string) (netdev.Source, error) {
 	if e.Source != nil {
 		return e.Source, nil
 	}
@@ -586,7 +609,11 @@ func (e *Env) source(ask func(name string) bool) (netdev.Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &netdev.Reader{H: h, Info: e.Info, Sys: e.Sys, Ask: ask}, nil
+	info := e.Info
+	if info != nil && eventDev != "" {
+		info = eventDevice{DeviceInfo: info, name: eventDev}
+	}
+	return &netdev.Reader{H: h, Info: info, Sys: e.Sys, Ask: ask}, nil
 }
 
 // Up brings the named masters (all configured ones when none are named) to their
@@ -645,9 +672,7 @@ func (e *Env) noteUnconfigured(c *config.Config) {
 		if rec, err := e.store().Load(name); err != nil || rec == nil || rec.Empty() {
 			continue // torn down already: the empty record only answers ExecStop
 		}
-		{
-			e.Log.Warn("%s: no longer in %s but set up by an earlier run: left as it is; `bond-down %s` (or stopping bond-up@%s.service) tears it down", name, c.Path, name, name)
-		}
+		e.Log.Warn("%s: no longer in %s but set up by an earlier run: left as it is; `bond-down %s` (or stopping bond-up@%s.service) tears it down", name, c.Path, name, name)
 	}
 }
 
@@ -748,7 +773,7 @@ func (e *Env) Hotplug(ctx context.Context, action, ifname string) error {
 	}
 	// Ours or not first: the kernel allows names our rules do not ('+', '@',
 	// non-ASCII), and a foreign device must cost nothing, not an error per event.
-	m, _, ok := plan.EventMaster(c, ifname)
+	m, ok := plan.EventMaster(c, ifname)
 	if !ok {
 		return nil // not ours: touch nothing, connect to nothing, say nothing
 	}
@@ -756,11 +781,6 @@ func (e *Env) Hotplug(ctx context.Context, action, ifname string) error {
 		return usagef("interface %q (matched by %s's slaves): %v", ifname, m.Name, err)
 	}
 	ev := plan.Event{Action: action, Ifname: ifname}
-	// udev runs RUN programs after it renamed the device: the event's own device is
-	// final even if another reader of the udev database could not tell yet.
-	if e.Info != nil {
-		e.Info = eventDevice{DeviceInfo: e.Info, name: ifname}
-	}
 	onlyStops := plan.OnlyStops(ev, m.Name, func(name string) bool { return !e.present(name) })
 	return e.converge(ctx, c, e.hotplugJob(m.Name, ev, onlyStops))
 }

@@ -8,12 +8,9 @@ import (
 	"io"
 	"strings"
 
-	"github.com/bond-hotplug/bond-hotplug/lib/config"
 	"github.com/bond-hotplug/bond-hotplug/lib/plan"
 	"github.com/bond-hotplug/bond-hotplug/lib/record"
-	"github.com/bond-hotplug/bond-hotplug/lib/units"
 	"github.com/bond-hotplug/bond-hotplug/lib/version"
-	"sort"
 )
 
 // Status prints, per master: kind and options, slaves with link state, the active
@@ -39,7 +36,7 @@ func (e *Env) Status(ctx context.Context, masters []string, asJSON bool) error {
 		if i > 0 && !asJSON {
 			fmt.Fprintln(e.Out)
 		}
-		st, err := e.readState(ctx, c, m.Name)
+		st, err := e.readState(ctx, c, m.Name, "")
 		uerr := st.UnitsErr
 		if err != nil {
 			if !asJSON {
@@ -48,10 +45,6 @@ func (e *Env) Status(ctx context.Context, masters []string, asJSON bool) error {
 			doc.Masters = append(doc.Masters, MasterStatus{Name: m.Name, Kind: string(m.Kind), State: "unknown",
 				Error: err.Error()})
 			continue
-		}
-		if !asJSON {
-			printStatus(e.Out, c, m, st, uerr)
-			fmt.Fprintf(e.Out, "  managers:  %s\n", claimsLine(e.claims(c, m.Name, st)))
 		}
 		in := plan.Input{Config: c, Master: m, Programs: e.programs()}
 		rec, rerr := e.store().Load(m.Name)
@@ -62,22 +55,11 @@ func (e *Env) Status(ctx context.Context, masters []string, asJSON bool) error {
 		p, perr := plan.Up(in, st)
 		one := masterStatus(c, m, st, uerr, p, perr)
 		one.Admin = adminWord(rec, rerr)
-		fails := e.unitFailures(ctx, c, m, st, p)
-		withFailures(&one, fails)
+		withFailures(&one, e.unitFailures(ctx, c, m, st, p))
 		doc.Masters = append(doc.Masters, one)
-		if asJSON {
-			continue
+		if !asJSON {
+			printMaster(e.Out, one, claimsLine(e.claims(c, m.Name, st)), adminState(m.Name, rec, rerr))
 		}
-		fmt.Fprintf(e.Out, "  admin:     %s\n", adminState(m.Name, rec, rerr))
-		if perr != nil {
-			fmt.Fprintf(e.Out, "  pending:   cannot plan: %v\n", perr)
-		} else if p.Empty() {
-			fmt.Fprintf(e.Out, "  pending:   nothing (converged)\n")
-		} else {
-			fmt.Fprintf(e.Out, "  pending:   %d action(s); `bond-up -n %s` lists them\n", len(p.Actions), m.Name)
-		}
-		printFailures(e.Out, fails)
-		fmt.Fprintf(e.Out, "  state:     %s\n", doc.Masters[len(doc.Masters)-1].State)
 	}
 	if asJSON {
 		if err := writeStatusJSON(e.Out, doc); err != nil {
@@ -97,63 +79,73 @@ func onOff(b bool, on, off string) string {
 	return off
 }
 
-func printStatus(w io.Writer, c *config.Config, m *config.Master, st plan.State, uerr error) {
-	l, ok := st.Links.Get(m.Name)
-	if !ok {
-		fmt.Fprintf(w, "%s: %s (configured), absent\n", m.Name, m.Kind)
+// printMaster is --status for one master as text, rendered from its JSON model
+// (status_json.go: masterStatus computes everything once); managers and admin are
+// the text's longer forms of what the document says in a word.
+func printMaster(w io.Writer, ms MasterStatus, managers, admin string) {
+	if !ms.Present {
+		fmt.Fprintf(w, "%s: %s (configured), absent\n", ms.Name, ms.Kind)
 	} else {
-		fmt.Fprintf(w, "%s: %s, %s, %s, mac %s\n", m.Name, l.Kind, onOff(l.AdminUp, "up", "down"),
-			onOff(l.Carrier, "carrier", "no carrier"), l.MAC)
+		fmt.Fprintf(w, "%s: %s, %s, %s, mac %s\n", ms.Name, ms.linkKind, onOff(ms.Up, "up", "down"),
+			onOff(ms.Carrier, "carrier", "no carrier"), ms.MAC)
 	}
-	if b := st.Bond; b != nil {
+	if b := ms.Options; b != nil {
 		fmt.Fprintf(w, "  options:   mode %s, miimon %d, fail_over_mac %s, primary %q (primary_reselect %s), updelay %d, downdelay %d\n",
 			b.Mode, b.Miimon, b.FailOverMAC, b.Primary, b.PrimaryReselect, b.Updelay, b.Downdelay)
-		active := b.ActiveSlave
-		if active == "" {
-			active = "none"
-		}
-		fmt.Fprintf(w, "  active:    %s\n", active)
+		fmt.Fprintf(w, "  active:    %s\n", orNone(nonEmpty(ms.Active)))
 	}
-	fmt.Fprintf(w, "  slaves:    configured %s\n", strings.Join(m.Slaves, " "))
-	for _, s := range st.Links.Links {
-		if s.Master != m.Name && !c.SlaveOf(s.Name, m.Name) || s.Name == m.Name {
-			continue
-		}
+	fmt.Fprintf(w, "  slaves:    configured %s\n", strings.Join(ms.Configured, " "))
+	for _, s := range ms.Slaves {
 		where := "enslaved"
-		if s.Master != m.Name {
+		if !s.Enslaved {
 			where = "NOT enslaved"
 			if s.Master != "" {
 				where = "enslaved to " + s.Master
 			}
 		}
-		fmt.Fprintf(w, "    %-15s %s, %s, %s, mac %s%s\n", s.Name, where, onOff(s.AdminUp, "up", "down"),
+		fmt.Fprintf(w, "    %-15s %s, %s, %s, mac %s%s\n", s.Name, where, onOff(s.Up, "up", "down"),
 			onOff(s.Carrier, "carrier", "no carrier"), s.MAC, onOff(s.Wireless, ", wireless", ""))
 	}
 	var addrs []string
-	for _, a := range st.Addrs {
-		addrs = append(addrs, a.Prefix.String()+onOff(a.Dynamic, " (dynamic)", ""))
+	for _, a := range ms.Addresses {
+		addrs = append(addrs, a.Address+onOff(a.Dynamic, " (dynamic)", ""))
 	}
 	fmt.Fprintf(w, "  addresses: %s\n", orNone(addrs))
 	var routes []string
-	for _, r := range st.Routes {
-		if r.Via.IsValid() {
-			routes = append(routes, fmt.Sprintf("%s via %s metric %d table %d", r.Dst, r.Via, r.Metric, r.Table))
-		}
+	for _, r := range ms.Gateways {
+		routes = append(routes, fmt.Sprintf("%s via %s metric %d table %d", r.Dst, r.Via, r.Metric, r.Table))
 	}
 	fmt.Fprintf(w, "  gateways:  %s\n", orNone(routes))
-	if uerr != nil {
-		fmt.Fprintf(w, "  units:     unknown: %v\n", uerr)
-		return
-	}
-	var us []string
-	for name, u := range st.Units {
-		_, ifname, ok := units.Parse(name)
-		if ok && (ifname == m.Name || c.SlaveOf(ifname, m.Name)) {
-			us = append(us, fmt.Sprintf("%s %s/%s", name, u.Active, u.Sub))
+	if ms.UnitsError != "" {
+		fmt.Fprintf(w, "  units:     unknown: %s\n", ms.UnitsError)
+	} else {
+		var us []string
+		for _, u := range ms.Units {
+			if u.held {
+				us = append(us, fmt.Sprintf("%s %s/%s", u.Name, u.Active, u.Sub))
+			}
 		}
+		fmt.Fprintf(w, "  units:     %s\n", orNone(us))
 	}
-	sort.Strings(us)
-	fmt.Fprintf(w, "  units:     %s\n", orNone(us))
+	fmt.Fprintf(w, "  managers:  %s\n", managers)
+	fmt.Fprintf(w, "  admin:     %s\n", admin)
+	switch {
+	case ms.Error != "":
+		fmt.Fprintf(w, "  pending:   %s\n", ms.Error)
+	case len(ms.Pending) == 0:
+		fmt.Fprintf(w, "  pending:   nothing (converged)\n")
+	default:
+		fmt.Fprintf(w, "  pending:   %d action(s); `bond-up -n %s` lists them\n", len(ms.Pending), ms.Name)
+	}
+	printFailures(w, ms.Units)
+	fmt.Fprintf(w, "  state:     %s\n", ms.State)
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
 }
 
 func orNone(s []string) string {
@@ -163,7 +155,6 @@ func orNone(s []string) string {
 	return strings.Join(s, ", ")
 }
 
-// adminState says whether hot-plug maintains the master, from its record.
 // adminWord is adminState in one word, for --json.
 func adminWord(rec *record.Record, err error) string {
 	switch {
@@ -175,6 +166,7 @@ func adminWord(rec *record.Record, err error) string {
 	return "up"
 }
 
+// adminState says whether hot-plug maintains the master, from its record.
 func adminState(master string, rec *record.Record, err error) string {
 	switch {
 	case err != nil:

@@ -73,15 +73,22 @@ func withFailures(ms *MasterStatus, fails map[string]*units.Failure) {
 	}
 }
 
-func printFailures(w io.Writer, fails map[string]*units.Failure) {
-	for _, n := range sortedKeys(fails) {
-		line := fails[n].LastLine
+// printFailures is the text of the units whose last run failed (a Result: see
+// withFailures), in the order of the document (by name).
+func printFailures(w io.Writer, us []UnitStatus) {
+	n := 0
+	for _, u := range us {
+		if u.Result == "" {
+			continue
+		}
+		n++
+		line := u.LastLine
 		if line == "" {
 			line = "(nothing logged)"
 		}
-		fmt.Fprintf(w, "  failed:    %s: %s: %s\n", n, fails[n].Result, line)
+		fmt.Fprintf(w, "  failed:    %s: %s: %s\n", u.Name, u.Result, line)
 	}
-	if len(fails) > 0 {
+	if n > 0 {
 		fmt.Fprintf(w, "             (journalctl -u UNIT for more; README \"Sandboxing\": relaxing a unit's sandbox with a drop-in)\n")
 	}
 }

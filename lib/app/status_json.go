@@ -67,6 +67,9 @@ type MasterStatus struct {
 	UnitsError string         `json:"units_error,omitempty"`
 	Pending    []string       `json:"pending"` // the plan's actions, as `bond-up -n` prints them
 	Error      string         `json:"error,omitempty"`
+	// linkKind is the kind of the device of that name (the text shows it: a foreign
+	// device where a bond is configured).
+	linkKind string
 }
 
 // StatusOptions are the bonding driver's options as it reports them.
@@ -120,6 +123,8 @@ type UnitStatus struct {
 	// logged. A failed unit systemd no longer holds has Active "".
 	Result   string `json:"result,omitempty"`
 	LastLine string `json:"last_line,omitempty"`
+	// held: systemd holds the unit (the text lists it under "units").
+	held bool
 }
 
 // errNotConverged makes --status exit 1 without a message: the status printed says why.
@@ -140,7 +145,7 @@ func masterStatus(c *config.Config, m *config.Master, st plan.State, uerr error,
 		Units: []UnitStatus{}, Pending: []string{}}
 	l, ok := st.Links.Get(m.Name)
 	if ok {
-		ms.Present, ms.Up, ms.Carrier, ms.MAC = true, l.AdminUp, l.Carrier, l.MAC
+		ms.Present, ms.Up, ms.Carrier, ms.MAC, ms.linkKind = true, l.AdminUp, l.Carrier, l.MAC, l.Kind
 	}
 	if b := st.Bond; b != nil {
 		ms.Options = &StatusOptions{Mode: b.Mode, Miimon: b.Miimon, FailOverMAC: b.FailOverMAC, Primary: b.Primary,
@@ -180,7 +185,7 @@ func masterStatus(c *config.Config, m *config.Master, st plan.State, uerr error,
 			role, ifname, ok := units.Parse(name)
 			if ok && (ifname == m.Name || c.SlaveOf(ifname, m.Name)) {
 				ms.Units = append(ms.Units, UnitStatus{Name: name, Role: string(role), Interface: ifname,
-					Active: u.Active, Sub: u.Sub, Job: u.Job})
+					Active: u.Active, Sub: u.Sub, Job: u.Job, held: true})
 			}
 		}
 		sort.Slice(ms.Units, func(i, j int) bool { return ms.Units[i].Name < ms.Units[j].Name })

@@ -4,10 +4,6 @@ package config
 
 import (
 	"fmt"
-	"net/netip"
-	"reflect"
-	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -43,139 +39,159 @@ const (
 	scopeIface
 )
 
-// setting is everything about one key: its suffix, its scope, how its value is read
-// and where it is stored. A new key is one entry here plus its field in types.go:
-// Parse reads files through set*, and Validate checks Configs built in code by writing
-// each field back as text (get* and formatValue) and reading it through the same set*,
-// so no rule is written twice.
+// setting is everything about one key: its suffix, its scope, where its value is
+// stored and how it is read. A new key is one entry here plus its field in types.go:
+// Parse reads files through set*; the tests' Validate (validate_test.go) checks
+// Configs built in code by writing each field back as text (get* and formatValue) and
+// reading it through the same set*, so no rule is written twice.
 type setting struct {
 	suffix string
 	scope  scope
 	bond   bool // meaningless on a bridge
-	// setMaster (scopeMaster, scopeStatic) or setIface (scopeIface) stores a non-empty
-	// value, reporting problems through bad and leaving the default in place.
-	setMaster func(m *Master, v string, bad func(string, ...any))
-	setIface  func(i *Iface, v string, bad func(string, ...any))
 	// getMaster or getIface returns the field that set* fills, as a string, int, bool,
 	// []string, []netip.Prefix or []Route (the types formatValue writes).
 	getMaster func(m *Master) any
 	getIface  func(i *Iface) any
+	// setMaster (scopeMaster, scopeStatic) or setIface (scopeIface) stores a non-empty
+	// value, reporting problems through bad and leaving the default in place.
+	setMaster func(m *Master, v string, bad report)
+	setIface  func(i *Iface, v string, bad report)
 }
 
+// report records one problem with a value (the parser adds the file:line and key).
+type report = func(format string, args ...any)
+
+// settings: one entry per key, each in the same order: suffix, scope, bond; the field
+// it fills (get*); how a value is read into it (set*).
 var settings = []setting{
-	{suffix: sPrimary, getMaster: func(m *Master) any { return m.Primary }, scope: scopeMaster, bond: true, setMaster: func(m *Master, v string, bad func(string, ...any)) {
-		if err := checkName(v); err != nil {
-			bad("%v", err)
-		} else {
-			m.Primary = v
-		}
-	}},
-	{suffix: sSlaves, getMaster: func(m *Master) any { return m.Slaves }, scope: scopeMaster, setMaster: func(m *Master, v string, bad func(string, ...any)) {
-		m.Slaves = parseSlaves(v, bad)
-	}},
-	{suffix: sAddrs, getMaster: func(m *Master) any { return m.Addrs }, scope: scopeStatic, setMaster: func(m *Master, v string, bad func(string, ...any)) {
-		addrs, problems := parseAddrs(v)
-		for _, p := range problems {
-			bad("%v", p)
-		}
-		m.Addrs = addrs
-	}},
-	{suffix: sRoutes, getMaster: func(m *Master) any { return m.Routes }, scope: scopeStatic, setMaster: func(m *Master, v string, bad func(string, ...any)) {
-		m.Routes = parseRoutes(v, bad)
-	}},
-	{suffix: sMode, getMaster: func(m *Master) any { return m.Bond.Mode }, scope: scopeMaster, bond: true, setMaster: func(m *Master, v string, bad func(string, ...any)) {
-		m.Bond.Mode = enumValue(v, bondModes, true, "bonding mode", m.Bond.Mode, bad)
-	}},
-	{suffix: sMiimon, getMaster: func(m *Master) any { return m.Bond.Miimon }, scope: scopeMaster, bond: true, setMaster: func(m *Master, v string, bad func(string, ...any)) {
-		m.Bond.Miimon = millisValue(v, m.Bond.Miimon, bad)
-	}},
-	{suffix: sFailOverMAC, getMaster: func(m *Master) any { return m.Bond.FailOverMAC }, scope: scopeMaster, bond: true, setMaster: func(m *Master, v string, bad func(string, ...any)) {
-		m.Bond.FailOverMAC = enumValue(v, failOverMACs, true, "fail_over_mac value", m.Bond.FailOverMAC, bad)
-	}},
-	{suffix: sPrimaryReselect, getMaster: func(m *Master) any { return m.Bond.PrimaryReselect }, scope: scopeMaster, bond: true, setMaster: func(m *Master, v string, bad func(string, ...any)) {
-		m.Bond.PrimaryReselect = enumValue(v, primaryReselects, true, "primary_reselect value", m.Bond.PrimaryReselect, bad)
-	}},
-	{suffix: sUpdelay, getMaster: func(m *Master) any { return m.Bond.Updelay }, scope: scopeMaster, bond: true, setMaster: func(m *Master, v string, bad func(string, ...any)) {
-		m.Bond.Updelay = millisValue(v, m.Bond.Updelay, bad)
-	}},
-	{suffix: sDowndelay, getMaster: func(m *Master) any { return m.Bond.Downdelay }, scope: scopeMaster, bond: true, setMaster: func(m *Master, v string, bad func(string, ...any)) {
-		m.Bond.Downdelay = millisValue(v, m.Bond.Downdelay, bad)
-	}},
-	{suffix: sDHCP, getMaster: func(m *Master) any { return m.DHCP4.Enabled }, scope: scopeMaster, setMaster: func(m *Master, v string, bad func(string, ...any)) {
-		m.DHCP4.Enabled = yesNoValue(v, m.DHCP4.Enabled, bad)
-	}},
-	{suffix: sDHCPClient, getMaster: func(m *Master) any { return m.DHCP4.Client }, scope: scopeMaster, setMaster: func(m *Master, v string, bad func(string, ...any)) {
-		m.DHCP4.Client = enumValue(v, dhcp4Clients, false, "DHCP client", m.DHCP4.Client, bad)
-	}},
-	{suffix: sDHCP6, getMaster: func(m *Master) any { return m.DHCP6.Enabled }, scope: scopeMaster, setMaster: func(m *Master, v string, bad func(string, ...any)) {
-		m.DHCP6.Enabled = yesNoValue(v, m.DHCP6.Enabled, bad)
-	}},
-	{suffix: sDHCP6Client, getMaster: func(m *Master) any { return m.DHCP6.Client }, scope: scopeMaster, setMaster: func(m *Master, v string, bad func(string, ...any)) {
-		m.DHCP6.Client = enumValue(v, dhcp6Clients, false, "DHCPv6 client", m.DHCP6.Client, bad)
-	}},
-	{suffix: sSupplicant, getIface: func(i *Iface) any { return string(i.Supplicant) }, scope: scopeIface, setIface: func(i *Iface, v string, bad func(string, ...any)) {
-		if s, ok := parseKernelEnum(v, supplicantModes, false); ok {
-			i.Supplicant = Supplicant(s)
-		} else {
-			bad("unknown value %q (expected auto, yes or no)", v)
-		}
-	}},
-	{suffix: sSupplicantConf, getIface: func(i *Iface) any { return i.SupplicantConf }, scope: scopeIface, setIface: func(i *Iface, v string, bad func(string, ...any)) {
-		if err := checkConfPath(v); err != nil {
-			bad("%v", err)
-		} else {
-			i.SupplicantConf = v
-		}
-	}},
-}
-
-// formatValue writes a field as a file would hold it: the inverse of set* for
-// every value set* accepts.
-func formatValue(v any) string {
-	switch v := v.(type) {
-	case string:
-		return v
-	case int:
-		return strconv.Itoa(v)
-	case bool:
-		if v {
-			return "yes"
-		}
-		return "no"
-	case []string:
-		return strings.Join(v, " ")
-	case []netip.Prefix:
-		words := make([]string, len(v))
-		for i, p := range v {
-			words[i] = p.String()
-			if !p.IsValid() {
-				words[i] = "(invalid)" // one word, as the zero Prefix is one value
+	{
+		suffix: sPrimary, scope: scopeMaster, bond: true,
+		getMaster: func(m *Master) any { return m.Primary },
+		setMaster: func(m *Master, v string, bad report) {
+			if err := checkName(v); err != nil {
+				bad("%v", err)
+			} else {
+				m.Primary = v
 			}
-		}
-		return strings.Join(words, " ")
-	case []Route:
-		words := make([]string, len(v))
-		for i, r := range v {
-			words[i] = `"` + r.String() + `"`
-		}
-		return strings.Join(words, " ")
-	}
-	panic(fmt.Sprintf("config: formatValue of %T: add the type", v))
-}
-
-// sameValue compares two fields as the file would tell them apart: empty lists are
-// equal whether nil or not, and a route's Text (how it was written) does not count.
-func sameValue(a, b any) bool {
-	ra, aRoutes := a.([]Route)
-	rb, bRoutes := b.([]Route)
-	if aRoutes && bRoutes {
-		return slices.EqualFunc(ra, rb, func(x, y Route) bool { x.Text, y.Text = "", ""; return x == y })
-	}
-	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
-	if va.Kind() == reflect.Slice && vb.Kind() == reflect.Slice && va.Len() == 0 && vb.Len() == 0 {
-		return true
-	}
-	return reflect.DeepEqual(a, b)
+		},
+	},
+	{
+		suffix: sSlaves, scope: scopeMaster,
+		getMaster: func(m *Master) any { return m.Slaves },
+		setMaster: func(m *Master, v string, bad report) {
+			m.Slaves = parseSlaves(v, bad)
+		},
+	},
+	{
+		suffix: sAddrs, scope: scopeStatic,
+		getMaster: func(m *Master) any { return m.Addrs },
+		setMaster: func(m *Master, v string, bad report) {
+			addrs, problems := parseAddrs(v)
+			for _, p := range problems {
+				bad("%v", p)
+			}
+			m.Addrs = addrs
+		},
+	},
+	{
+		suffix: sRoutes, scope: scopeStatic,
+		getMaster: func(m *Master) any { return m.Routes },
+		setMaster: func(m *Master, v string, bad report) {
+			m.Routes = parseRoutes(v, bad)
+		},
+	},
+	{
+		suffix: sMode, scope: scopeMaster, bond: true,
+		getMaster: func(m *Master) any { return m.Bond.Mode },
+		setMaster: func(m *Master, v string, bad report) {
+			m.Bond.Mode = enumValue(v, bondModes, true, "bonding mode", m.Bond.Mode, bad)
+		},
+	},
+	{
+		suffix: sMiimon, scope: scopeMaster, bond: true,
+		getMaster: func(m *Master) any { return m.Bond.Miimon },
+		setMaster: func(m *Master, v string, bad report) {
+			m.Bond.Miimon = millisValue(v, m.Bond.Miimon, bad)
+		},
+	},
+	{
+		suffix: sFailOverMAC, scope: scopeMaster, bond: true,
+		getMaster: func(m *Master) any { return m.Bond.FailOverMAC },
+		setMaster: func(m *Master, v string, bad report) {
+			m.Bond.FailOverMAC = enumValue(v, failOverMACs, true, "fail_over_mac value", m.Bond.FailOverMAC, bad)
+		},
+	},
+	{
+		suffix: sPrimaryReselect, scope: scopeMaster, bond: true,
+		getMaster: func(m *Master) any { return m.Bond.PrimaryReselect },
+		setMaster: func(m *Master, v string, bad report) {
+			m.Bond.PrimaryReselect = enumValue(v, primaryReselects, true, "primary_reselect value", m.Bond.PrimaryReselect, bad)
+		},
+	},
+	{
+		suffix: sUpdelay, scope: scopeMaster, bond: true,
+		getMaster: func(m *Master) any { return m.Bond.Updelay },
+		setMaster: func(m *Master, v string, bad report) {
+			m.Bond.Updelay = millisValue(v, m.Bond.Updelay, bad)
+		},
+	},
+	{
+		suffix: sDowndelay, scope: scopeMaster, bond: true,
+		getMaster: func(m *Master) any { return m.Bond.Downdelay },
+		setMaster: func(m *Master, v string, bad report) {
+			m.Bond.Downdelay = millisValue(v, m.Bond.Downdelay, bad)
+		},
+	},
+	{
+		suffix: sDHCP, scope: scopeMaster,
+		getMaster: func(m *Master) any { return m.DHCP4.Enabled },
+		setMaster: func(m *Master, v string, bad report) {
+			m.DHCP4.Enabled = yesNoValue(v, m.DHCP4.Enabled, bad)
+		},
+	},
+	{
+		suffix: sDHCPClient, scope: scopeMaster,
+		getMaster: func(m *Master) any { return m.DHCP4.Client },
+		setMaster: func(m *Master, v string, bad report) {
+			m.DHCP4.Client = enumValue(v, DHCP4Clients, false, "DHCP client", m.DHCP4.Client, bad)
+		},
+	},
+	{
+		suffix: sDHCP6, scope: scopeMaster,
+		getMaster: func(m *Master) any { return m.DHCP6.Enabled },
+		setMaster: func(m *Master, v string, bad report) {
+			m.DHCP6.Enabled = yesNoValue(v, m.DHCP6.Enabled, bad)
+		},
+	},
+	{
+		suffix: sDHCP6Client, scope: scopeMaster,
+		getMaster: func(m *Master) any { return m.DHCP6.Client },
+		setMaster: func(m *Master, v string, bad report) {
+			m.DHCP6.Client = enumValue(v, DHCP6Clients, false, "DHCPv6 client", m.DHCP6.Client, bad)
+		},
+	},
+	{
+		suffix: sSupplicant, scope: scopeIface,
+		getIface: func(i *Iface) any { return string(i.Supplicant) },
+		setIface: func(i *Iface, v string, bad report) {
+			if s, ok := parseKernelEnum(v, supplicantModes, false); ok {
+				i.Supplicant = Supplicant(s)
+			} else {
+				bad("unknown value %q (expected auto, yes or no)", v)
+			}
+		},
+	},
+	{
+		suffix: sSupplicantConf, scope: scopeIface,
+		getIface: func(i *Iface) any { return i.SupplicantConf },
+		setIface: func(i *Iface, v string, bad report) {
+			if err := checkConfPath(v); err != nil {
+				bad("%v", err)
+			} else {
+				i.SupplicantConf = v
+			}
+		},
+	},
 }
 
 // splitKey finds the longest known suffix of key: "bond0DHCP6_CLIENT" is bond0 +

@@ -289,7 +289,7 @@ func (c *Config) check(e *errs) {
 			case !matchesAny(m.Slaves, m.Primary):
 				e.add(line, "", "%sPRIMARY: %s is not among %sSLAVES (%s)", name, m.Primary, name, strings.Join(m.Slaves, " "))
 			}
-			if m.Kind == KindBond && !usesPrimary(m.Bond.Mode) {
+			if m.Kind == KindBond && !UsesPrimary(m.Bond.Mode) {
 				e.add(line, "", "%sPRIMARY: mode %s has no primary (only active-backup, balance-tlb and balance-alb do)", name, m.Bond.Mode)
 			}
 		}

@@ -13,9 +13,36 @@ import (
 // Routing tables with names: main is what "no table" means, local is the kernel's own
 // (addresses of this host) and no business of a configuration file.
 const (
-	tableMain  = 254
+	TableMain  = 254
 	tableLocal = 255
 )
+
+// MetricDefault6 is the metric the kernel gives an IPv6 route added without one (an
+// IPv4 route gets 0).
+const MetricDefault6 = 1024
+
+// Normal is the route as the kernel stores it: the destination masked, table main
+// and the family's default metric where none was written, and no Text. Compare a
+// kernel route with a configured one in this form (plan.RouteMatches).
+func (r Route) Normal() Route {
+	r.Text = ""
+	r.Dst = r.Dst.Masked()
+	if r.Table == 0 {
+		r.Table = TableMain
+	}
+	if r.Metric == 0 && r.Dst.Addr().Is6() {
+		r.Metric = MetricDefault6
+	}
+	return r
+}
+
+// Same reports whether two configured routes are the same, however they were written
+// ("to 10.0.0.0/8" and "10.0.0.0/8"): the one equality of configured routes (the
+// record, the settings' write-back check, the teardown's duplicates).
+func (r Route) Same(o Route) bool {
+	r.Text, o.Text = "", ""
+	return r == o
+}
 
 // splitRoutes reads a ROUTES value: each double-quoted string is one route (the
 // seed's syntax). A value without any double quote is a single route.
@@ -198,7 +225,7 @@ func parseTable(w string) (int, error) {
 	switch n {
 	case 0:
 		return 0, fmt.Errorf("table 0 is not a table (ip reads it as unspec); use main or a number from 1 to %d", uint32(math.MaxUint32))
-	case tableMain:
+	case TableMain:
 		return 0, nil // Route.Table 0 means main
 	}
 	return n, nil

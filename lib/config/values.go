@@ -16,9 +16,14 @@ var bondModes = []string{"balance-rr", "active-backup", "balance-xor", "broadcas
 var (
 	failOverMACs     = []string{"none", "active", "follow"}
 	primaryReselects = []string{"always", "better", "failure"}
-	dhcp4Clients     = []string{"dhclient", "dhcpcd"}
-	dhcp6Clients     = []string{"dhcp6c", "dhclient", "dhcpcd"}
 	supplicantModes  = []string{string(SupplicantAuto), string(SupplicantYes), string(SupplicantNo)}
+)
+
+// The DHCP clients DHCP_CLIENT and DHCP6_CLIENT accept: those lib/units has a unit
+// for (its dhcpClients table; a test there holds the two lists to each other).
+var (
+	DHCP4Clients = []string{"dhclient", "dhcpcd"}
+	DHCP6Clients = []string{"dhcp6c", "dhclient", "dhcpcd"}
 )
 
 // Defaults for settings that are not set (or set to the empty string).
@@ -31,8 +36,9 @@ const (
 	DefaultDHCP6Client     = "dhcp6c"
 )
 
-// usesPrimary lists the modes in which the kernel accepts a primary slave.
-func usesPrimary(mode string) bool {
+// UsesPrimary lists the modes in which the kernel accepts a primary slave (and
+// primary_reselect): the one answer for the configuration's checks and the planner.
+func UsesPrimary(mode string) bool {
 	return mode == "active-backup" || mode == "balance-tlb" || mode == "balance-alb"
 }
 

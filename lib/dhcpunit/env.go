@@ -12,8 +12,8 @@ import (
 	"fmt"
 
 	"github.com/bond-hotplug/bond-hotplug/lib/logx"
+	"github.com/bond-hotplug/bond-hotplug/lib/netdev"
 	"github.com/vishvananda/netlink"
-	"golang.org/x/sys/unix"
 )
 
 // Env is what a DHCP unit's process touches, injected by the caller (lib/app's cli).
@@ -29,10 +29,9 @@ type Env struct {
 
 func (e *Env) handle() (*netlink.Handle, error) {
 	if e.Handle == nil {
-		// Route netlink only: the default would also open XFRM and netfilter sockets.
-		h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+		h, err := netdev.NewHandle()
 		if err != nil {
-			return nil, fmt.Errorf("open netlink: %w", err)
+			return nil, err
 		}
 		e.Handle = h
 	}

@@ -34,7 +34,7 @@ const (
 // fail_over_mac=active the bond takes the active slave's MAC, a moment after the
 // slave became active. Other settings (none, follow) and bridges keep the master's
 // MAC, so it has settled once the master carries traffic.
-func macSettled(r *netdev.Reader, master string) (bool, string) {
+func macSettled(r netdev.Source, master string) (bool, string) {
 	s, err := r.Links()
 	if err != nil {
 		return false, ""
@@ -55,7 +55,7 @@ func macSettled(r *netdev.Reader, master string) (bool, string) {
 }
 
 // waitMAC returns once macSettled holds, or after settleMACBound (logged).
-func (e *Env) waitMAC(ctx context.Context, r *netdev.Reader, master string, updates <-chan netlink.LinkUpdate) {
+func (e *Env) waitMAC(ctx context.Context, r netdev.Source, master string, updates <-chan netlink.LinkUpdate) {
 	start := time.Now()
 	tick := time.NewTicker(settlePoll)
 	defer tick.Stop()

@@ -110,7 +110,7 @@ const leaseGrace = time.Second
 // watchLease reports (on the returned channel) each time master's last DHCPv4 lease
 // address vanished and did not come back within leaseGrace. SIGUSR1 (sent by the
 // unit's ExecStop, bond-hotplug --release) turns it off for good.
-func (e *Env) watchLease(ctx context.Context, h *netlink.Handle, r *netdev.Reader, master string, usr1 <-chan os.Signal) <-chan struct{} {
+func (e *Env) watchLease(ctx context.Context, h *netlink.Handle, r netdev.Source, master string, usr1 <-chan os.Signal) <-chan struct{} {
 	out := make(chan struct{}, 1)
 	ch := make(chan netlink.AddrUpdate, 64)
 	done := make(chan struct{})
@@ -160,7 +160,7 @@ func (e *Env) watchLease(ctx context.Context, h *netlink.Handle, r *netdev.Reade
 
 // watchMAC waits for the child to exit, the context to end, or the MAC to change
 // without a lease; it reports whether the client must be started again.
-func (e *Env) watchMAC(ctx context.Context, r *netdev.Reader, master string, mac *string, restartOnMAC bool,
+func (e *Env) watchMAC(ctx context.Context, r netdev.Source, master string, mac *string, restartOnMAC bool,
 	updates <-chan netlink.LinkUpdate, lost <-chan struct{}, exited <-chan error, cmd *exec.Cmd) (bool, string, error) {
 	for {
 		select {
@@ -208,22 +208,26 @@ func (e *Env) watchMAC(ctx context.Context, r *netdev.Reader, master string, mac
 
 // masterMAC is the master's MAC after update u: from u when it is about the master,
 // read again after a resync (updates were lost); ok is false for other links.
-func masterMAC(r *netdev.Reader, master string, u netlink.LinkUpdate) (string, bool) {
+func masterMAC(r netdev.Source, master string, u netlink.LinkUpdate) (string, bool) {
 	if !isResync(u) {
 		if u.Attrs().Name != master {
 			return "", false
 		}
 		return u.Attrs().HardwareAddr.String(), true
 	}
-	l, err := r.H.LinkByName(master)
+	s, err := r.Links()
 	if err != nil {
+		return "", false
+	}
+	l, ok := s.Get(master)
+	if !ok {
 		return "", false // gone: systemd stops us (BindsTo), nothing to restart for
 	}
-	return l.Attrs().HardwareAddr.String(), true
+	return l.MAC, true
 }
 
 // hasLease4 reports a dynamic (finite lifetime) IPv4 address on the master: a lease.
-func hasLease4(r *netdev.Reader, master string) bool {
+func hasLease4(r netdev.Source, master string) bool {
 	as, err := r.Addrs(master)
 	if err != nil {
 		return false

@@ -18,7 +18,7 @@ const recheck = time.Second
 
 // activeSlave reports whether master carries traffic: a bond has an active slave
 // with carrier, a bridge has carrier (a port is up).
-func activeSlave(r *netdev.Reader, master string) (string, bool) {
+func activeSlave(r netdev.Source, master string) (string, bool) {
 	s, err := r.Links()
 	if err != nil {
 		return "", false
@@ -59,7 +59,7 @@ func (e *Env) WaitActive(ctx context.Context, master string) error {
 
 // waitActive returns once master carries traffic: on a netlink notification, not on a
 // timer (the recheck only covers a notification the driver does not send).
-func (e *Env) waitActive(ctx context.Context, r *netdev.Reader, master string, updates <-chan netlink.LinkUpdate) error {
+func (e *Env) waitActive(ctx context.Context, r netdev.Source, master string, updates <-chan netlink.LinkUpdate) error {
 	start := time.Now()
 	tick := time.NewTicker(recheck)
 	defer tick.Stop()

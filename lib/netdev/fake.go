@@ -83,8 +83,9 @@ func (f *Fake) CreateBond(name string, o config.BondOptions) error {
 		return fmt.Errorf("create bond %s: file exists", name)
 	}
 	f.AddLink(name, "bond")
-	f.BondOf[name] = &Bond{Mode: o.Mode, Miimon: o.Miimon, FailOverMAC: o.FailOverMAC,
-		PrimaryReselect: o.PrimaryReselect, Updelay: o.Updelay, Downdelay: o.Downdelay}
+	b := &Bond{}
+	b.setOptions(o)
+	f.BondOf[name] = b
 	return nil
 }
 
@@ -106,20 +107,9 @@ func (f *Fake) SetBondOption(name string, opt BondOpt, o config.BondOptions) err
 	if b == nil {
 		return fmt.Errorf("set %s %s: not a bond", name, opt)
 	}
-	switch opt {
-	case OptMode:
-		b.Mode = o.Mode
-	case OptFailOverMAC:
-		b.FailOverMAC = o.FailOverMAC
-	case OptMiimon:
-		b.Miimon = o.Miimon
-	case OptUpdelay:
-		b.Updelay = o.Updelay
-	case OptDowndelay:
-		b.Downdelay = o.Downdelay
-	case OptPrimaryReselect:
-		b.PrimaryReselect = o.PrimaryReselect
-	}
+	cur := b.Options()
+	bondOpts[opt].copy(&cur, o)
+	b.setOptions(cur)
 	return nil
 }
 
@@ -241,31 +231,15 @@ func (f *Fake) DelAddr(link string, p netip.Prefix) error {
 	return nil
 }
 
-// kernelRoute is the route as the kernel stores it (defaults filled in).
-func kernelRoute(r config.Route) Route {
-	t, m := r.Table, r.Metric
-	if t == 0 {
-		t = 254
-	}
-	if m == 0 && r.Dst.Addr().Is6() {
-		m = 1024
-	}
-	return Route{Dst: r.Dst.Masked(), Via: r.Via, Src: r.Src, Metric: m, Table: t, OnLink: r.OnLink}
-}
-
-func sameRoute(a, b Route) bool {
-	return a.Dst == b.Dst && a.Table == b.Table && a.Metric == b.Metric
-}
-
 func (f *Fake) ReplaceRoute(link string, r config.Route) error {
 	f.write("replace route %q dev %s", r.Text, link)
 	if _, err := f.get(link); err != nil {
 		return err
 	}
-	kr := kernelRoute(r)
+	kr := RouteOf(r)
 	var keep []Route
 	for _, x := range f.RoutesOf[link] {
-		if !sameRoute(x, kr) {
+		if !x.SameKey(kr) {
 			keep = append(keep, x)
 		}
 	}
@@ -278,10 +252,10 @@ func (f *Fake) DelRoute(link string, r config.Route) error {
 	if _, err := f.get(link); err != nil {
 		return err
 	}
-	kr := kernelRoute(r)
+	kr := RouteOf(r)
 	var keep []Route
 	for _, x := range f.RoutesOf[link] {
-		if !sameRoute(x, kr) {
+		if !x.SameKey(kr) {
 			keep = append(keep, x)
 		}
 	}
@@ -358,4 +332,50 @@ func (f *Fake) Addrs(name string) ([]Addr, error) {
 
 func (f *Fake) Routes(name string) ([]Route, error) {
 	return append([]Route(nil), f.RoutesOf[name]...), nil
+}
+
+// Dump is the Fake's whole state as text, for tests that assert state rather than a
+// transcript of writes: one line a device (sorted by name), then under it its bond
+// options, addresses and routes, each sorted.
+func (f *Fake) Dump() string {
+	var b strings.Builder
+	names := make([]string, 0, len(f.Devs))
+	for n := range f.Devs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		l := f.Devs[n]
+		fmt.Fprintf(&b, "%s %s %s", n, l.Kind, map[bool]string{true: "up", false: "down"}[l.AdminUp])
+		if l.Carrier {
+			b.WriteString(" carrier")
+		}
+		if l.Master != "" {
+			fmt.Fprintf(&b, " master %s", l.Master)
+		}
+		b.WriteString("\n")
+		if bd := f.BondOf[n]; bd != nil {
+			fmt.Fprintf(&b, "  bond mode %s miimon %d fail_over_mac %s primary %q primary_reselect %s updelay %d downdelay %d\n",
+				bd.Mode, bd.Miimon, bd.FailOverMAC, bd.Primary, bd.PrimaryReselect, bd.Updelay, bd.Downdelay)
+		}
+		var lines []string
+		for _, a := range f.AddrsOf[n] {
+			lines = append(lines, fmt.Sprintf("  address %s%s", a.Prefix, map[bool]string{true: " dynamic"}[a.Dynamic]))
+		}
+		for _, r := range f.RoutesOf[n] {
+			s := fmt.Sprintf("  route %s", r.Dst)
+			if r.Via.IsValid() {
+				s += " via " + r.Via.String()
+			}
+			if r.Src.IsValid() {
+				s += " src " + r.Src.String()
+			}
+			lines = append(lines, s+fmt.Sprintf(" metric %d table %d", r.Metric, r.Table))
+		}
+		sort.Strings(lines)
+		for _, s := range lines {
+			b.WriteString(s + "\n")
+		}
+	}
+	return b.String()
 }

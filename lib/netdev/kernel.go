@@ -3,7 +3,6 @@
 package netdev
 
 import (
-	"fmt"
 	"net/netip"
 
 	"github.com/bond-hotplug/bond-hotplug/lib/config"
@@ -43,64 +42,3 @@ var (
 	_ Kernel = (*Writer)(nil)
 	_ Source = (*Reader)(nil)
 )
-
-// BondOpt is one bonding option that can be changed on an existing bond.
-type BondOpt int
-
-const (
-	OptMode BondOpt = iota
-	OptFailOverMAC
-	OptMiimon
-	OptUpdelay
-	OptDowndelay
-	OptPrimaryReselect
-)
-
-// BondOpts lists the options in the order a plan sets them: mode and fail_over_mac
-// first (they need the bond down and without slaves), primary_reselect last (only
-// the modes with a primary have it).
-var BondOpts = []BondOpt{OptMode, OptFailOverMAC, OptMiimon, OptUpdelay, OptDowndelay, OptPrimaryReselect}
-
-// String is the option's sysfs name.
-func (o BondOpt) String() string {
-	switch o {
-	case OptMode:
-		return "mode"
-	case OptFailOverMAC:
-		return "fail_over_mac"
-	case OptMiimon:
-		return "miimon"
-	case OptUpdelay:
-		return "updelay"
-	case OptDowndelay:
-		return "downdelay"
-	case OptPrimaryReselect:
-		return "primary_reselect"
-	}
-	return fmt.Sprintf("bond option %d", int(o))
-}
-
-// Of renders the option's value in o.
-func (o BondOpt) Of(b config.BondOptions) string {
-	switch o {
-	case OptMode:
-		return b.Mode
-	case OptFailOverMAC:
-		return b.FailOverMAC
-	case OptMiimon:
-		return fmt.Sprint(b.Miimon)
-	case OptUpdelay:
-		return fmt.Sprint(b.Updelay)
-	case OptDowndelay:
-		return fmt.Sprint(b.Downdelay)
-	case OptPrimaryReselect:
-		return b.PrimaryReselect
-	}
-	return ""
-}
-
-// Options are the bond's settings in the configuration's terms.
-func (b Bond) Options() config.BondOptions {
-	return config.BondOptions{Mode: b.Mode, Miimon: b.Miimon, FailOverMAC: b.FailOverMAC,
-		PrimaryReselect: b.PrimaryReselect, Updelay: b.Updelay, Downdelay: b.Downdelay}
-}

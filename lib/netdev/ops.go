@@ -56,24 +56,13 @@ func gone(err error, what string) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-var failOverMAC = map[string]netlink.BondFailOverMac{
-	"none": netlink.BOND_FAIL_OVER_MAC_NONE, "active": netlink.BOND_FAIL_OVER_MAC_ACTIVE, "follow": netlink.BOND_FAIL_OVER_MAC_FOLLOW,
-}
-
-var primaryReselect = map[string]netlink.BondPrimaryReselect{
-	"always": netlink.BOND_PRIMARY_RESELECT_ALWAYS, "better": netlink.BOND_PRIMARY_RESELECT_BETTER, "failure": netlink.BOND_PRIMARY_RESELECT_FAILURE,
-}
-
 // CreateBond creates a bond with all its options in one request (mode and
 // fail_over_mac can be set freely only while it has no slaves).
 func (w *Writer) CreateBond(name string, o config.BondOptions) error {
 	b := netlink.NewLinkBond(netlink.LinkAttrs{Name: name, TxQLen: -1})
-	b.Mode = netlink.StringToBondMode(o.Mode)
-	b.Miimon = o.Miimon
-	b.UpDelay = o.Updelay
-	b.DownDelay = o.Downdelay
-	b.FailOverMac = failOverMAC[o.FailOverMAC]
-	b.PrimaryReselect = primaryReselect[o.PrimaryReselect]
+	for _, opt := range bondOpts {
+		opt.netlink(b, o)
+	}
 	if err := w.H.LinkAdd(b); err != nil {
 		return fmt.Errorf("create bond %s: %w", name, err)
 	}
@@ -129,22 +118,10 @@ func (w *Writer) SetBondOption(name string, opt BondOpt, o config.BondOptions) e
 		return err
 	}
 	b := netlink.NewLinkBond(netlink.LinkAttrs{Name: name, Index: l.Attrs().Index, TxQLen: -1})
-	switch opt {
-	case OptMode:
-		b.Mode = netlink.StringToBondMode(o.Mode)
-	case OptFailOverMAC:
-		b.FailOverMac = failOverMAC[o.FailOverMAC]
-	case OptPrimaryReselect:
-		b.PrimaryReselect = primaryReselect[o.PrimaryReselect]
-	case OptMiimon:
-		b.Miimon = o.Miimon
-	case OptUpdelay:
-		b.UpDelay = o.Updelay
-	case OptDowndelay:
-		b.DownDelay = o.Downdelay
-	default:
+	if !opt.known() {
 		return fmt.Errorf("set %s %v: unknown bond option", name, opt)
 	}
+	bondOpts[opt].netlink(b, o)
 	return gone(w.H.LinkModify(b), fmt.Sprintf("set %s %s %s", name, opt, opt.Of(o)))
 }
 

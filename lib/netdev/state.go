@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/bond-hotplug/bond-hotplug/lib/config"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -65,6 +66,19 @@ type Route struct {
 	Table  int
 	OnLink bool
 	Proto  int
+}
+
+// RouteOf is the configured route as the kernel stores it (config.Route.Normal).
+func RouteOf(c config.Route) Route {
+	n := c.Normal()
+	return Route{Dst: n.Dst, Via: n.Via, Src: n.Src, Metric: n.Metric, Table: n.Table, OnLink: n.OnLink}
+}
+
+// SameKey reports whether the kernel takes two routes for one: in a table it tells
+// routes apart by destination and metric (and TOS, which we never set), so adding one
+// replaces the other.
+func (r Route) SameKey(o Route) bool {
+	return r.Dst == o.Dst && r.Table == o.Table && r.Metric == o.Metric
 }
 
 // Snapshot is every link in the namespace, sorted by name.
@@ -294,4 +308,14 @@ func prefixOf(n *net.IPNet) (netip.Prefix, bool) {
 	}
 	ones, _ := n.Mask.Size()
 	return netip.PrefixFrom(a.Unmap(), ones), true
+}
+
+// NewHandle opens the netlink handle a Reader or Writer uses: route netlink only (the
+// library's default would also open XFRM and netfilter sockets).
+func NewHandle() (*netlink.Handle, error) {
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		return nil, fmt.Errorf("open netlink: %w", err)
+	}
+	return h, nil
 }

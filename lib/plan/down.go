@@ -52,7 +52,7 @@ func Down(in Input, st State, stopSupplicants bool) (Plan, error) {
 	if exists {
 		routes := append(slices.Clone(m.Routes), rec.Routes...)
 		for i, r := range routes {
-			dup := slices.ContainsFunc(routes[:i], func(x config.Route) bool { return record.SameRoute(x, r) })
+			dup := slices.ContainsFunc(routes[:i], r.Same)
 			if !dup && hasRoute(st.Routes, r) {
 				p.add(Action{Op: OpDelRoute, Link: m.Name, Route: r})
 			}

@@ -31,12 +31,11 @@ type Event struct {
 // EventMaster returns the configured master an interface's event concerns: the
 // interface itself when it is a master, else the master it is a slave of. ok is false
 // for a device that is not ours: its events touch nothing.
-func EventMaster(c *config.Config, ifname string) (m *config.Master, isMaster, ok bool) {
+func EventMaster(c *config.Config, ifname string) (m *config.Master, ok bool) {
 	if m, ok := c.Master(ifname); ok {
-		return m, true, true
+		return m, true
 	}
-	m, ok = c.MasterOf(ifname)
-	return m, false, ok
+	return c.MasterOf(ifname)
 }
 
 // OnlyStops says whether an event may only stop units: a remove of a device that is

@@ -31,11 +31,12 @@ func TestEventMaster(t *testing.T) {
 	c := mustConfig(t, laptopConf+"br0SLAVES='veth*'\n")
 	var b strings.Builder
 	for _, ifname := range []string{"bond0", "enp3s0", "wlp2s0", "br0", "veth3", "eth9"} {
-		m, isMaster, ok := EventMaster(c, ifname)
+		m, ok := EventMaster(c, ifname)
 		name := "-"
 		if ok {
 			name = m.Name
 		}
+		isMaster := ok && m.Name == ifname
 		fmt.Fprintf(&b, "%s: master %s, is the master %v, ours %v\n", ifname, name, isMaster, ok)
 	}
 	golden(t, "hotplug-which-master-an-event-concerns", b.String())

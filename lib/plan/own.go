@@ -165,7 +165,7 @@ func planUndo(p *Plan, in Input, st State, exists bool) {
 
 // configuredRoute reports whether the file still asks for the recorded route.
 func configuredRoute(m *config.Master, rt config.Route) bool {
-	return slices.ContainsFunc(m.Routes, func(c config.Route) bool { return record.SameRoute(c, rt) })
+	return slices.ContainsFunc(m.Routes, rt.Same)
 }
 
 // routeKeptByConfig reports a recorded route whose kernel routes are, each, also a

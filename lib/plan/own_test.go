@@ -119,7 +119,7 @@ func TestRouteRewrittenInOtherWordsIsKept(t *testing.T) {
 			st := converged()
 			st.Addrs = append(st.Addrs, netdev.Addr{Prefix: mustPrefix("2001:db8::2/64")})
 			kr := old.Master.Routes[0]
-			st.Routes = []netdev.Route{{Dst: kr.Dst, Via: kr.Via, Src: kr.Src, Table: 254, Metric: defaultMetric(kr.Dst)}}
+			st.Routes = []netdev.Route{{Dst: kr.Dst, Via: kr.Via, Src: kr.Src, Table: 254, Metric: kr.Normal().Metric}}
 			if kr.Src.IsValid() {
 				st.Routes[0].Src = kr.Src
 			} else if kr.Dst.Addr().Is4() {

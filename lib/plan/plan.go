@@ -57,10 +57,6 @@ func checkMaster(m *config.Master, st State) (netdev.Link, bool, error) {
 	return l, true, nil
 }
 
-func supportsPrimary(mode string) bool {
-	return mode == "active-backup" || mode == "balance-tlb" || mode == "balance-alb"
-}
-
 // Up plans the whole desired state of a master: the master and its options, every
 // configured slave that is present, supplicants, static addresses and routes, DHCP.
 func Up(in Input, st State) (Plan, error) {
@@ -83,7 +79,7 @@ func Up(in Input, st State) (Plan, error) {
 	} else if m.Kind == config.KindBond && st.Bond != nil {
 		currentSlaves = planBondOptions(&p, m, ml, *st.Bond, currentSlaves)
 	}
-	if m.Kind == config.KindBond && m.Primary != "" && supportsPrimary(m.Bond.Mode) &&
+	if m.Kind == config.KindBond && m.Primary != "" && config.UsesPrimary(m.Bond.Mode) &&
 		primaryNeeded(m, st, exists) {
 		p.add(Action{Op: OpSetPrimary, Link: m.Name, Value: m.Primary})
 	}
@@ -141,7 +137,7 @@ func planBondOptions(p *Plan, m *config.Master, ml netdev.Link, b netdev.Bond, s
 	}
 	have := b.Options()
 	for _, opt := range netdev.BondOpts {
-		if opt == netdev.OptPrimaryReselect && !supportsPrimary(want.Mode) {
+		if opt == netdev.OptPrimaryReselect && !config.UsesPrimary(want.Mode) {
 			continue
 		}
 		if was := opt.Of(have); opt.Of(want) != was {
@@ -233,25 +229,9 @@ func planSupplicants(p *Plan, in Input, st State) {
 			continue
 		}
 		want, iface := wantsSupplicant(in, l)
-		name := units.Name(units.RoleWPA, l.Name)
-		running := in.running(st, name)
-		switch {
-		case want:
-			spec, err := units.WPA(in.Programs, l.Name, iface.SupplicantConf)
-			if err != nil {
-				if !running {
-					p.Problems = append(p.Problems, fmt.Errorf("start %s: %w", name, err))
-				}
-				continue
-			}
-			if running {
-				restartOrNothing(p, st, l.Name, spec)
-			} else {
-				p.add(Action{Op: OpStartUnit, Link: l.Name, Unit: spec})
-			}
-		case !want && running:
-			p.add(Action{Op: OpStopUnit, Link: l.Name, Name: name})
-		}
+		planUnit(p, in, st, l.Name, units.RoleWPA, want, false, func() (units.Spec, error) {
+			return units.WPA(in.Programs, l.Name, iface.SupplicantConf)
+		})
 	}
 	// A supplicant whose card is gone: systemd stops it through BindsTo, but a run
 	// may come first; stopping it here lets any full run stand in for a remove event.
@@ -291,26 +271,12 @@ func hasAddr(addrs []netdev.Addr, a netip.Prefix) bool {
 	return false
 }
 
-// defaultMetric is what the kernel stores for a route added without a metric.
-func defaultMetric(dst netip.Prefix) int {
-	if dst.Addr().Is6() {
-		return 1024
-	}
-	return 0
-}
-
-// RouteMatches reports whether a kernel route is the configured one.
+// RouteMatches reports whether a kernel route is the configured one (in its normal
+// form: config.Route.Normal); a route written without src matches any.
 func RouteMatches(c config.Route, r netdev.Route) bool {
-	table := c.Table
-	if table == 0 {
-		table = 254
-	}
-	metric := c.Metric
-	if metric == 0 {
-		metric = defaultMetric(c.Dst)
-	}
-	return r.Dst == c.Dst.Masked() && r.Via == c.Via && r.Table == table && r.Metric == metric &&
-		(!c.Src.IsValid() || r.Src == c.Src)
+	n := c.Normal()
+	return r.Dst == n.Dst && r.Via == n.Via && r.Table == n.Table && r.Metric == n.Metric &&
+		(!n.Src.IsValid() || r.Src == n.Src)
 }
 
 func hasRoute(routes []netdev.Route, c config.Route) bool {
@@ -346,25 +312,37 @@ func planDHCP(p *Plan, in Input, st State) {
 		{units.RoleDHCP4, m.DHCP4, units.DHCP4},
 		{units.RoleDHCP6, m.DHCP6, units.DHCP6},
 	} {
-		name := units.Name(d.role, m.Name)
-		running := in.running(st, name)
-		switch {
-		case d.cfg.Enabled:
-			spec, err := d.spec(in.Programs, m.Name, d.cfg)
-			if err != nil {
-				if !running {
-					p.Problems = append(p.Problems, fmt.Errorf("start %s: %w", name, err))
-				}
-				continue
+		// A DHCP client's stop is waited for: it releases its lease first.
+		planUnit(p, in, st, m.Name, d.role, d.cfg.Enabled, true, func() (units.Spec, error) {
+			return d.spec(in.Programs, m.Name, d.cfg)
+		})
+	}
+}
+
+// planUnit plans the unit of role on link: started when wanted and not running,
+// restarted when its command line changed (restartOrNothing), stopped when running
+// and not wanted (waitStop: the next steps wait for the stop). A spec that cannot be
+// made (a program missing) is a problem only while the unit does not run: a running
+// one is left alone.
+func planUnit(p *Plan, in Input, st State, link string, role units.Role, want, waitStop bool, spec func() (units.Spec, error)) {
+	name := units.Name(role, link)
+	running := in.running(st, name)
+	switch {
+	case want:
+		s, err := spec()
+		if err != nil {
+			if !running {
+				p.Problems = append(p.Problems, fmt.Errorf("start %s: %w", name, err))
 			}
-			if running {
-				restartOrNothing(p, st, m.Name, spec)
-			} else {
-				p.add(Action{Op: OpStartUnit, Link: m.Name, Unit: spec})
-			}
-		case !d.cfg.Enabled && running:
-			p.add(Action{Op: OpStopUnit, Link: m.Name, Name: name, Wait: true})
+			return
 		}
+		if running {
+			restartOrNothing(p, st, link, s)
+		} else {
+			p.add(Action{Op: OpStartUnit, Link: link, Unit: s})
+		}
+	case running:
+		p.add(Action{Op: OpStopUnit, Link: link, Name: name, Wait: waitStop})
 	}
 }
 

@@ -86,16 +86,9 @@ func (r *Record) DropAddr(p netip.Prefix) {
 	r.Addrs = slices.DeleteFunc(r.Addrs, func(x netip.Prefix) bool { return x == p })
 }
 
-// SameRoute reports whether two configured routes name the same kernel route (the
-// text as written may differ: "to 10.0.0.0/8" and "10.0.0.0/8").
-func SameRoute(a, b config.Route) bool {
-	a.Text, b.Text = "", ""
-	return a == b
-}
-
 // HasRoute reports whether rt is a recorded route.
 func (r *Record) HasRoute(rt config.Route) bool {
-	return slices.ContainsFunc(r.Routes, func(x config.Route) bool { return SameRoute(x, rt) })
+	return slices.ContainsFunc(r.Routes, rt.Same)
 }
 
 // AddRoute records a route (once).
@@ -107,7 +100,7 @@ func (r *Record) AddRoute(rt config.Route) {
 
 // DropRoute forgets a route.
 func (r *Record) DropRoute(rt config.Route) {
-	r.Routes = slices.DeleteFunc(r.Routes, func(x config.Route) bool { return SameRoute(x, rt) })
+	r.Routes = slices.DeleteFunc(r.Routes, rt.Same)
 }
 
 // SetUnit records a unit we started and its command line.

@@ -10,10 +10,10 @@ import (
 	"sync"
 )
 
-// Recorder is a Manager that keeps units in memory and records every call, for tests of
+// Fake is a Manager that keeps units in memory and records every call, for tests of
 // the logic above systemd (the VM lab proves the real Systemd manager). It can also
 // persist to a file so that separate processes (the built binaries under test) share it.
-type Recorder struct {
+type Fake struct {
 	mu    sync.Mutex
 	Units map[string]Spec
 	Calls []string
@@ -21,24 +21,10 @@ type Recorder struct {
 	FailStart error
 }
 
-// NewRecorder returns an empty Recorder.
-func NewRecorder() *Recorder { return &Recorder{Units: map[string]Spec{}} }
+// NewFake returns an empty Fake.
+func NewFake() *Fake { return &Fake{Units: map[string]Spec{}} }
 
-func (r *Recorder) States(_ context.Context, names []string) (map[string]State, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := map[string]State{}
-	for _, n := range names {
-		st := State{Name: n}
-		if _, ok := r.Units[n]; ok {
-			st.Active, st.Sub = "active", "running"
-		}
-		out[n] = st
-	}
-	return out, nil
-}
-
-func (r *Recorder) List(_ context.Context) ([]State, error) {
+func (r *Fake) List(_ context.Context) ([]State, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []State
@@ -49,7 +35,7 @@ func (r *Recorder) List(_ context.Context) ([]State, error) {
 	return out, nil
 }
 
-func (r *Recorder) Start(_ context.Context, s Spec) error {
+func (r *Fake) Start(_ context.Context, s Spec) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.Calls = append(r.Calls, "start "+s.String())
@@ -60,7 +46,7 @@ func (r *Recorder) Start(_ context.Context, s Spec) error {
 	return nil
 }
 
-func (r *Recorder) Stop(_ context.Context, name string, wait bool) error {
+func (r *Fake) Stop(_ context.Context, name string, wait bool) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	w := ""
@@ -72,10 +58,10 @@ func (r *Recorder) Stop(_ context.Context, name string, wait bool) error {
 	return nil
 }
 
-func (r *Recorder) Close() {}
+func (r *Fake) Close() {}
 
 // Transcript is every call so far, one per line.
-func (r *Recorder) Transcript() string {
+func (r *Fake) Transcript() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return strings.Join(r.Calls, "\n")

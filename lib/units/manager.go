@@ -33,8 +33,6 @@ func (s State) Running() bool {
 // Manager starts and stops transient units. The real one talks to systemd; tests use a
 // recording fake.
 type Manager interface {
-	// States returns the state of each named unit (unknown units included, Active "").
-	States(ctx context.Context, names []string) (map[string]State, error)
 	// List returns every loaded unit of ours (bond-*@*.service).
 	List(ctx context.Context) ([]State, error)
 	// Start queues a start job and returns without waiting for it: from udev's RUN a
@@ -78,27 +76,6 @@ func (m *Systemd) Close() {
 		m.conn.Close()
 		m.conn = nil
 	}
-}
-
-func (m *Systemd) States(ctx context.Context, names []string) (map[string]State, error) {
-	out := make(map[string]State, len(names))
-	for _, n := range names {
-		out[n] = State{Name: n}
-	}
-	if len(names) == 0 {
-		return out, nil
-	}
-	list, err := m.conn.ListUnitsByNamesContext(ctx, names)
-	if err != nil {
-		return nil, fmt.Errorf("list units %s: %w", strings.Join(names, " "), err)
-	}
-	for _, u := range list {
-		if u.LoadState == "not-found" {
-			continue
-		}
-		out[u.Name] = State{Name: u.Name, Active: u.ActiveState, Sub: u.SubState, Job: u.JobType}
-	}
-	return out, nil
 }
 
 func (m *Systemd) List(ctx context.Context) ([]State, error) {

@@ -118,7 +118,7 @@ func CapMask(names []string) (uint64, error) {
 	return m, nil
 }
 
-// The sandboxes of the four roles. Comments say why each item is there.
+// The sandboxes of the three roles (Roles). Comments say why each item is there.
 var (
 	// wpa_supplicant: nl80211 (generic netlink) and SIOCSIFFLAGS need CAP_NET_ADMIN,
 	// the EAPOL socket (AF_PACKET) CAP_NET_RAW, the ioctl socket is AF_INET.

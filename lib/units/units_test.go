@@ -112,18 +112,18 @@ func TestMissingProgramIsNamed(t *testing.T) {
 	}
 }
 
-func TestRecorderKeepsUnitsAcrossProcessesInItsFile(t *testing.T) {
-	f := FileRecorder{Path: t.TempDir() + "/units.json"}
+func TestFileFakeKeepsUnitsAcrossProcessesInItsFile(t *testing.T) {
+	f := FileFake{Path: t.TempDir() + "/units.json"}
 	s, _ := WPA(progs, "wlan0", "/etc/w.conf")
 	if err := f.Start(t.Context(), s); err != nil {
 		t.Fatal(err)
 	}
-	st, err := FileRecorder{Path: f.Path}.States(t.Context(), []string{s.Name, "other.service"})
+	st, err := FileFake{Path: f.Path}.List(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !st[s.Name].Running() || st["other.service"].Running() {
-		t.Fatalf("states %v", st)
+	if len(st) != 1 || st[0].Name != s.Name || !st[0].Running() {
+		t.Fatalf("units %v", st)
 	}
 	if err := f.Stop(t.Context(), s.Name, true); err != nil {
 		t.Fatal(err)

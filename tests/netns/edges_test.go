@@ -246,8 +246,8 @@ func TestInstalledBinaryHasNoTestHooks(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go tool nm: %v", err)
 	}
-	if strings.Contains(string(sym), "FileRecorder") {
-		t.Fatal("the installed binary links the file-backed fake of systemd (units.FileRecorder)")
+	if strings.Contains(string(sym), "FileFake") {
+		t.Fatal("the installed binary links the file-backed fake of systemd (units.FileFake)")
 	}
 }
 

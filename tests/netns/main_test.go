@@ -75,7 +75,7 @@ func testMain(m *testing.M) int {
 // directory (BOND_HOTPLUG_LOCKDIR) and --insecure-config. install.sh builds without it.
 const testHooksTag = "bondhotplug_testhooks"
 
-// build compiles the three binaries once, as install.sh would (cgo on: libudev) but
+// build compiles the three binaries once, as install.sh would (cgo on) but
 // with the test hooks, or without them (tags "") as installed.
 func build(dir string, tags string, pkgs ...string) error {
 	goBin, err := exec.LookPath("go") // go test puts GOROOT/bin first on PATH

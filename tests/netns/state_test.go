@@ -151,7 +151,7 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// unitRecord is the fake systemd's file (see lib/units/filerecorder.go).
+// unitRecord is the fake systemd's file (see lib/units/filefake.go).
 type unitRecord struct {
 	Units map[string]units.Spec `json:"units"`
 	Calls []string              `json:"calls"`

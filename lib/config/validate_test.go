@@ -5,12 +5,16 @@ package config
 import (
 	"fmt"
 	"maps"
+	"net/netip"
 	"reflect"
 	"slices"
+	"strconv"
+	"strings"
 )
 
-// Validate checks a Config built or changed in code against the rules Parse applies;
-// a Config returned by Parse or Load always validates. It holds no rule of its own
+// Validate is the tests' check of a Config built or changed in code (no program builds
+// one: they all Load a file) against the rules Parse applies; a Config returned by
+// Parse or Load always validates. It holds no rule of its own
 // about values: it writes each setting back as the file would hold it and reads it
 // through the parser's own code (buildMaster, buildIface, check), so a rule lives in
 // one place, keys.go or parse.go. What is left here is what only code can get wrong:
@@ -122,4 +126,53 @@ func describe(v any) string {
 		return fmt.Sprintf("%q", s)
 	}
 	return fmt.Sprintf("%v", v)
+}
+
+// formatValue writes a field as a file would hold it: the inverse of set* for
+// every value set* accepts.
+func formatValue(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case int:
+		return strconv.Itoa(v)
+	case bool:
+		if v {
+			return "yes"
+		}
+		return "no"
+	case []string:
+		return strings.Join(v, " ")
+	case []netip.Prefix:
+		words := make([]string, len(v))
+		for i, p := range v {
+			words[i] = p.String()
+			if !p.IsValid() {
+				words[i] = "(invalid)" // one word, as the zero Prefix is one value
+			}
+		}
+		return strings.Join(words, " ")
+	case []Route:
+		words := make([]string, len(v))
+		for i, r := range v {
+			words[i] = `"` + r.String() + `"`
+		}
+		return strings.Join(words, " ")
+	}
+	panic(fmt.Sprintf("config: formatValue of %T: add the type", v))
+}
+
+// sameValue compares two fields as the file would tell them apart: empty lists are
+// equal whether nil or not, and a route's Text (how it was written) does not count.
+func sameValue(a, b any) bool {
+	ra, aRoutes := a.([]Route)
+	rb, bRoutes := b.([]Route)
+	if aRoutes && bRoutes {
+		return slices.EqualFunc(ra, rb, Route.Same)
+	}
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	if va.Kind() == reflect.Slice && vb.Kind() == reflect.Slice && va.Len() == 0 && vb.Len() == 0 {
+		return true
+	}
+	return reflect.DeepEqual(a, b)
 }
