@@ -132,7 +132,9 @@ systemctl stop "$D6"
 check "resolvconf: $D6 stopped: bond0.dhcp6 deleted, bond0.dhcp kept" 10 bash -c "[ ! -e $R/bond0.dhcp6 ] && [ -e $R/bond0.dhcp ]"
 down "resolvconf"
 check "resolvconf: bond-down deleted bond0.dhcp" 10 gone "$R/bond0.dhcp"
-check "resolvconf: /etc/resolv.conf names no lan server" 5 file_lacks /etc/resolv.conf "nameserver $GW4"
+records() { for f in /run/resolvconf/interface/* /run/resolvconf/interfaces/*; do [ -e "$f" ] && printf '%s: %s; ' "$f" "$(tr '\n' '|' <"$f")"; done; }
+rc_clean() { file_lacks /etc/resolv.conf "nameserver $GW4" || { echo "records: $(records)"; return 1; }; }
+check "resolvconf: /etc/resolv.conf names no lan server" 10 rc_clean
 check "resolvconf: nothing of ours left" 5 no_ours_left
 dpkg --purge resolvconf >"$LAB_RUN/resolvconf-purge.out" 2>&1 ||
 	fail "resolvconf: dpkg --purge" "$(tail -n 3 "$LAB_RUN/resolvconf-purge.out" | tr '\n' '|')"
@@ -145,7 +147,7 @@ dpkg -i /usr/local/share/lab/debs-openresolv/*.deb >"$LAB_RUN/openresolv-install
 # limit, bond-hotplug(8) DNS): run it once, as any earlier resolvconf call would.
 resolvconf -u
 in_openresolv() { resolvconf -i 2>/dev/null | tr ' ' '\n' | grep -qx "$1" || { echo "resolvconf -i: $(resolvconf -i 2>&1)"; return 1; }; }
-not_in_openresolv() { ! resolvconf -i 2>/dev/null | tr ' ' '\n' | grep -q "^bond0" || { echo "resolvconf -i: $(resolvconf -i 2>&1)"; return 1; }; }
+not_in_openresolv() { ! resolvconf -i 2>/dev/null | tr ' ' '\n' | grep -q "^bond0" || { echo "resolvconf -i: $(resolvconf -i 2>&1); $(records)"; return 1; }; }
 T0=$(date +%s)
 up "openresolv"
 both_records() { in_openresolv bond0.dhcp && in_openresolv bond0.dhcp6; }
@@ -154,7 +156,7 @@ check "openresolv: /etc/resolv.conf names both servers" 20 bash -c "grep -qx 'na
 check "openresolv: the backend is openresolv" 5 backend openresolv openresolv
 down "openresolv"
 check "openresolv: bond-down deleted both records" 10 not_in_openresolv
-check "openresolv: /etc/resolv.conf names no lan server" 5 file_lacks /etc/resolv.conf "nameserver $GW4"
+check "openresolv: /etc/resolv.conf names no lan server" 10 rc_clean
 check "openresolv: nothing of ours left" 5 no_ours_left
 dpkg --purge openresolv >"$LAB_RUN/openresolv-purge.out" 2>&1 ||
 	fail "openresolv: dpkg --purge" "$(tail -n 3 "$LAB_RUN/openresolv-purge.out" | tr '\n' '|')"
