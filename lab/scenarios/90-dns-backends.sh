@@ -6,10 +6,8 @@
 #      back, byte for byte, after bond-down;
 #   2. Debian's resolvconf and 3. openresolv: one record per protocol (bond0.dhcp,
 #      bond0.dhcp6), both deleted by bond-down;
-#   4. systemd-resolved: per-link servers and search domain over D-Bus, reverted
-#      when the clients stop; its resolvconf shim (a link to resolvectl, which
-#      ignores the record's protocol: systemd issue 25032) is never used as
-#      resolvconf: with resolved stopped, our own resolv.conf again.
+# (systemd-resolved, which conflicts with both: scenario 91, on a boot of its own);
+# also 1b: dhcpcd for both protocols (its own 20-resolv.conf hook off).
 # Each time: the lan's name server answers a name only it knows, asked by its short
 # name (the lease's search domain); the DHCPv4 and DHCPv6 leases' servers are merged
 # (neither client overwrites the other); stopping the DHCPv6 client leaves DHCPv4's
@@ -163,42 +161,3 @@ check "openresolv: nothing of ours left" 5 no_ours_left
 dpkg --purge openresolv >"$LAB_RUN/openresolv-purge.out" 2>&1 ||
 	fail "openresolv: dpkg --purge" "$(tail -n 3 "$LAB_RUN/openresolv-purge.out" | tr '\n' '|')"
 
-note "4. systemd-resolved: per-link DNS over D-Bus"
-dpkg -i /usr/local/share/lab/debs-resolved/*.deb >"$LAB_RUN/resolved-install.out" 2>&1 ||
-	fail "resolved: dpkg -i" "$(tail -n 3 "$LAB_RUN/resolved-install.out" | tr '\n' '|')"
-check "resolved: systemd-resolved runs" 30 unit_active systemd-resolved.service
-link_dns() { resolvectl dns bond0 2>&1; }
-link_has() { link_dns | grep -qw -- "$1" || { echo "resolvectl dns bond0: $(link_dns)"; return 1; }; }
-link_lacks() { ! link_dns | grep -qw -- "$1" || { echo "resolvectl dns bond0: $(link_dns)"; return 1; }; }
-T0=$(date +%s)
-up "resolved"
-both_servers() { link_has "$GW4" && link_has "$GW6"; }
-check "resolved: bond0's servers are DHCPv4's and DHCPv6's, merged" 20 both_servers
-check "resolved: bond0's search domain is lab.test" 10 bash -c "resolvectl domain bond0 | grep -qw lab.test"
-check "resolved: resolvectl query $NAME" 20 bash -c "resolvectl query $NAME | grep -qw $ADDR"
-check "resolved: the backend is systemd-resolved" 5 backend resolved systemd-resolved
-systemctl stop "$D6"
-v4_only() { link_lacks "$GW6" && link_has "$GW4"; }
-check "resolved: $D6 stopped: its server gone, DHCPv4's kept (no RevertLink of the link)" 10 v4_only
-systemctl stop "$D4"
-check "resolved: $D4 stopped too: bond0 reverted (no server, no domain)" 10 bash -c \
-	"[ -z \"\$(resolvectl dns bond0 | sed 's/^Link [0-9]* (bond0)://' | tr -d ' ')\" ] && ! resolvectl domain bond0 | grep -qw lab.test"
-down "resolved"
-check "resolved: no lan server anywhere in resolved" 5 bash -c "! resolvectl dns | grep -qw $GW4"
-check "resolved: nothing of ours left" 5 no_ours_left
-shim=$(readlink -f "$(command -v resolvconf)" 2>&1 || true)
-note "resolved: resolvconf is $(command -v resolvconf || echo none) -> $shim"
-if [ "${shim##*/}" = resolvectl ]; then
-	note "4b. systemd's resolvconf shim with resolved stopped: not used; our own resolv.conf"
-	link0=$(readlink /etc/resolv.conf || true)
-	systemctl stop systemd-resolved.service
-	T0=$(date +%s)
-	up "shim"
-	check "shim: the backend is resolv.conf" 10 backend shim resolv.conf
-	check "shim: /etc/resolv.conf names the lease's server" 10 file_has /etc/resolv.conf "nameserver $GW4"
-	down "shim"
-	check "shim: nothing of ours left" 5 no_ours_left
-	expect_eq "shim: resolved's /etc/resolv.conf link put back" "$(readlink /etc/resolv.conf || true)" "$link0"
-else
-	fail "resolved: resolvconf is systemd's shim (a link to resolvectl)" "$shim"
-fi
