@@ -81,10 +81,14 @@ note "4. systemd-resolved: per-link DNS over D-Bus"
 down "resolved (before)"
 # The boot's DHCPv6 lease came before the server offered DNS (see scenario 90).
 rm -f /var/lib/dhcp/dhclient6-bond-hotplug-bond0.leases
+# The lab's image masks systemd-resolved (nothing else may manage the network in
+# the other scenarios): unmasked first, as on a system where it was never masked.
+systemctl unmask systemd-resolved.service
 dpkg -i /usr/local/share/lab/debs-resolved/*.deb >"$LAB_RUN/resolved-install.out" 2>&1 ||
 	fail "resolved: dpkg -i" "$(tail -n 3 "$LAB_RUN/resolved-install.out" | tr '\n' '|')"
 # The package enables the service; a user starts it (or reboots).
-systemctl start systemd-resolved.service
+systemctl daemon-reload
+systemctl start systemd-resolved.service || true
 check "resolved: systemd-resolved runs" 30 unit_active systemd-resolved.service
 check "resolved: /etc/resolv.conf is resolved's stub" 10 bash -c "readlink /etc/resolv.conf | grep -q stub-resolv.conf"
 link_dns() { resolvectl dns bond0 2>&1; }
