@@ -39,6 +39,11 @@ unit=$libdir/systemd/system/bond-up@.service
 online=$libdir/systemd/system/bond-wait-online.service
 modprobe=$libdir/modprobe.d/bond-hotplug.conf
 conf=$SYSCONFDIR/conf.d/network.conf
+# dhclient-script reads its hooks from /etc only, whatever PREFIX (bond-hotplug(8), DNS).
+dhcphook=$SYSCONFDIR/dhcp/dhclient-enter-hooks.d/zz-bond-hotplug
+# dhcpcd-run-hooks reads its hooks from the directory dhcpcd was built with (Debian's
+# and Arch's: /usr/lib/dhcpcd/dhcpcd-hooks), whatever PREFIX.
+dhcpcdhook=${DHCPCD_HOOKDIR:-/usr/lib/dhcpcd/dhcpcd-hooks}/21-bond-hotplug
 mandir=$PREFIX/share/man
 pages=(bond-up.8 bond-down.8 bond-hotplug.8 bond-hotplug.conf.5)
 # The documents the pages and --help refer to (README, docs/), and the release notes.
@@ -88,7 +93,7 @@ if [ "$uninstall" = 1 ]; then
 	# No manifest (a DESTDIR stage, or an install by an older install.sh): the files
 	# this PREFIX would have; finding none is an error, not a success.
 	n=0
-	for f in "${bins[@]/#/$bindir/}" "$rules" "$unit" "$online" "$modprobe" "${docfiles[@]}"; do
+	for f in "${bins[@]/#/$bindir/}" "$rules" "$unit" "$online" "$modprobe" "$dhcphook" "$dhcpcdhook" "${docfiles[@]}"; do
 		if [ -e "$DESTDIR$f" ]; then rm -f "$DESTDIR$f" && n=$((n + 1)); fi
 	done
 	for p in "${pages[@]}"; do
@@ -139,6 +144,10 @@ subst "$here/rules/90-bond-hotplug.rules" > "$DESTDIR$rules.tmp" && chmod 0644 "
 subst "$here/systemd/bond-up@.service" > "$DESTDIR$unit.tmp" && chmod 0644 "$DESTDIR$unit.tmp" && mv "$DESTDIR$unit.tmp" "$DESTDIR$unit"
 subst "$here/systemd/bond-wait-online.service" > "$DESTDIR$online.tmp" && chmod 0644 "$DESTDIR$online.tmp" && mv "$DESTDIR$online.tmp" "$DESTDIR$online"
 install -m 0644 "$here/modprobe.d/bond-hotplug.conf" "$DESTDIR$modprobe"
+install -d -m 0755 "$DESTDIR$(dirname "$dhcphook")"
+subst "$here/dhcp/dhclient-enter-hook" > "$DESTDIR$dhcphook.tmp" && chmod 0644 "$DESTDIR$dhcphook.tmp" && mv "$DESTDIR$dhcphook.tmp" "$DESTDIR$dhcphook"
+install -d -m 0755 "$DESTDIR$(dirname "$dhcpcdhook")"
+subst "$here/dhcp/dhcpcd-hook" > "$DESTDIR$dhcpcdhook.tmp" && chmod 0644 "$DESTDIR$dhcpcdhook.tmp" && mv "$DESTDIR$dhcpcdhook.tmp" "$DESTDIR$dhcpcdhook"
 for p in "${pages[@]}"; do
 	d=$DESTDIR$mandir/man${p##*.}
 	install -d -m 0755 "$d"
@@ -159,7 +168,7 @@ if [ -z "$DESTDIR" ]; then
 	{
 		printf '# bond-hotplug install.sh: files --uninstall removes\n'
 		{
-			printf '%s\n' "${bins[@]/#/$bindir/}" "$rules" "$unit" "$online" "$modprobe"
+			printf '%s\n' "${bins[@]/#/$bindir/}" "$rules" "$unit" "$online" "$modprobe" "$dhcphook" "$dhcpcdhook"
 			for p in "${pages[@]}"; do printf '%s\n' "$mandir/man${p##*.}/$p.gz"; done
 			printf '%s\n' "${docfiles[@]}"
 			if [ -f "$MANIFEST" ]; then

@@ -35,7 +35,10 @@ func TestInstallManifest(t *testing.T) {
 	builtPackages(t) // install.sh NO_BUILD=1 installs build/'s binaries
 	dir := t.TempDir()
 	prefix, etc, manifest := filepath.Join(dir, "prefix"), filepath.Join(dir, "etc"), filepath.Join(dir, "lib/install.manifest")
-	env := []string{"PREFIX=" + prefix, "SYSCONFDIR=" + etc, "MANIFEST=" + manifest, "NO_BUILD=1", "DESTDIR="}
+	// dhcpcd's hook goes where dhcpcd reads hooks, outside PREFIX: here into dir too.
+	hooks := filepath.Join(dir, "dhcpcd-hooks")
+	env := []string{"PREFIX=" + prefix, "SYSCONFDIR=" + etc, "MANIFEST=" + manifest, "NO_BUILD=1", "DESTDIR=",
+		"DHCPCD_HOOKDIR=" + hooks}
 	out, err := installSh(t, env)
 	if err != nil {
 		t.Fatalf("install.sh: %v\n%s", err, out)
@@ -51,7 +54,7 @@ func TestInstallManifest(t *testing.T) {
 		}
 	}
 	var installed []string
-	for _, d := range []string{prefix, etc} {
+	for _, d := range []string{prefix, etc, hooks} {
 		for _, f := range treeFiles(t, d) {
 			installed = append(installed, d+f)
 		}

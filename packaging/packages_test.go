@@ -168,6 +168,7 @@ func TestPackagesShipTheSamePayload(t *testing.T) {
 		"/usr/lib/udev/rules.d/90-bond-hotplug.rules", "/usr/lib/systemd/system/bond-up@.service",
 		"/usr/lib/systemd/system/bond-wait-online.service",
 		"/usr/lib/modprobe.d/bond-hotplug.conf", "/etc/conf.d/network.conf",
+		"/etc/dhcp/dhclient-enter-hooks.d/zz-bond-hotplug", "/usr/lib/dhcpcd/dhcpcd-hooks/21-bond-hotplug",
 		"/usr/share/man/man8/bond-up.8.gz", "/usr/share/man/man8/bond-down.8.gz",
 		"/usr/share/man/man8/bond-hotplug.8.gz", "/usr/share/man/man5/bond-hotplug.conf.5.gz",
 		"/usr/share/doc/bond-hotplug/README.md", "/usr/share/doc/bond-hotplug/CHANGELOG.md",
@@ -200,18 +201,19 @@ func TestPackagesShipTheSamePayload(t *testing.T) {
 	ctl := t.TempDir()
 	run(t, "", nil, "dpkg-deb", "-e", deb, ctl)
 	conffiles, err := os.ReadFile(filepath.Join(ctl, "conffiles"))
-	if err != nil || strings.TrimSpace(string(conffiles)) != "/etc/conf.d/network.conf" {
-		t.Errorf("deb conffiles = %q, %v; want /etc/conf.d/network.conf", conffiles, err)
+	if got := strings.Fields(string(conffiles)); err != nil || !slices.Equal(got, []string{"/etc/conf.d/network.conf", "/etc/dhcp/dhclient-enter-hooks.d/zz-bond-hotplug"}) {
+		t.Errorf("deb conffiles = %q, %v; want /etc/conf.d/network.conf and the dhclient hook", conffiles, err)
 	}
 	if got := strings.TrimSpace(run(t, "", nil, "rpm", "-qp", "--qf", "[%{FILENAMES} %{FILEFLAGS:fflags}\n]", rpm)); !strings.Contains(got, "/etc/conf.d/network.conf cn") {
 		t.Errorf("rpm: /etc/conf.d/network.conf is not %%config(noreplace): %s", got)
 	}
-	if got := pkginfo(t, arch)["backup"]; !slices.Equal(got, []string{"etc/conf.d/network.conf"}) {
+	if got := pkginfo(t, arch)["backup"]; !slices.Equal(got, []string{"etc/conf.d/network.conf", "etc/dhcp/dhclient-enter-hooks.d/zz-bond-hotplug"}) {
 		t.Errorf("archlinux .PKGINFO backup = %q", got)
 	}
 
 	// The unit and the rule that the packages ship run the packaged binaries.
-	for _, f := range []string{"usr/lib/systemd/system/bond-up@.service", "usr/lib/udev/rules.d/90-bond-hotplug.rules"} {
+	for _, f := range []string{"usr/lib/systemd/system/bond-up@.service", "usr/lib/udev/rules.d/90-bond-hotplug.rules",
+		"etc/dhcp/dhclient-enter-hooks.d/zz-bond-hotplug", "usr/lib/dhcpcd/dhcpcd-hooks/21-bond-hotplug"} {
 		b, err := os.ReadFile(filepath.Join(pkgroot, f))
 		if err != nil {
 			t.Fatal(err)

@@ -151,6 +151,11 @@ unshare --mount --propagation private /bin/bash -euo pipefail -c '
 	# for every scenario. The corpus scenario (43) installs it, as a user does.
 	mkdir -p "$root/usr/local/share/lab/debs"
 	chroot "$root" /bin/sh -c "cd /usr/local/share/lab/debs && apt-get download -q resolvconf lsb-base"
+	# The DNS scenario (90) installs each resolver manager in turn, as a user does;
+	# they conflict with each other and with resolvconf: a directory each.
+	mkdir -p "$root/usr/local/share/lab/debs-openresolv" "$root/usr/local/share/lab/debs-resolved"
+	chroot "$root" /bin/sh -c "cd /usr/local/share/lab/debs-openresolv && apt-get download -q openresolv"
+	chroot "$root" /bin/sh -c "cd /usr/local/share/lab/debs-resolved && apt-get download -q systemd-resolved"
 ' lab-image "$root" "$debs" "${pkgs[@]}" >"$work/apt.log" 2>&1 ||
 	{ tail -n 40 "$work/apt.log" >&2; die "package installation failed (log above)"; }
 log "packages done ($(elapsed) s)"

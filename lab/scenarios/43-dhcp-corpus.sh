@@ -9,7 +9,9 @@
 # and /run, and dhcpcd with its default hooks (resolv.conf; timesyncd, once the user
 # turns on `option ntp_servers`; the hostname is not set: ProtectHostname, and the
 # host has one), and resolvconf installed (dhclient-script hands it the DNS servers;
-# bond-down's release takes them back).
+# bond-down's release takes them back). Since issue 17.3 the DNS part goes through
+# bond-hotplug's hooks (record bond0.dhcp; dhcpcd's 20-resolv.conf is off on our
+# masters), the rest of the scripts and hooks as before.
 # lab-devices: eth0
 # lab-config: laptop.conf
 # lab-timeout: 540
@@ -46,7 +48,7 @@ acked() { [ "$(grep -c 'DHCPACK' "$LAB_OUT/dnsmasq.log" || true)" -gt "$acks0" ]
 check "debian: a new lease with Debian's dhclient.conf" 60 acked
 check "debian: DHCPv4 address on bond0" 30 has_dhcp4 bond0
 resolv_has() { grep -qx "$1" /etc/resolv.conf || { echo "resolv.conf: $(tr '\n' '|' </etc/resolv.conf)"; return 1; }; }
-check "debian: dhclient-script wrote the DNS server into /etc/resolv.conf" 20 resolv_has "nameserver 10.77.0.1"
+check "debian: the lease's DNS server is in /etc/resolv.conf (dhclient-script -> our enter hook -> bond-hotplug --dns-update, issue 17.3)" 20 resolv_has "nameserver 10.77.0.1"
 file_is() { [ "$(cat "$1" 2>/dev/null)" = "$2" ] || { echo "$1: $(cat "$1" 2>&1 | head -n 2)"; return 1; }; }
 check "debian: the exit hook wrote /etc/ntpsec/ntp.d/dhcp.conf" 20 file_is /etc/ntpsec/ntp.d/dhcp.conf "server 10.77.0.1 iburst"
 check "debian: the exit hook wrote /run/ntpsec/ntp.conf.dhcp" 5 file_is /run/ntpsec/ntp.conf.dhcp "server 10.77.0.1 iburst"
@@ -73,7 +75,7 @@ expect_eq "dhcpcd: bond-up restarts $D4 with dhcpcd" "exit $rc" "exit 0"
 runs_dhcpcd() { systemctl show -p ExecStart --value "$D4" | grep -q '/dhcpcd ' || { systemctl show -p ExecStart --value "$D4"; return 1; }; }
 check "dhcpcd: $D4 runs dhcpcd" 30 runs_dhcpcd
 check "dhcpcd: DHCPv4 address on bond0" 60 has_dhcp4 bond0
-check "dhcpcd: its 20-resolv.conf hook wrote the DNS server into /etc/resolv.conf" 30 resolv_has "nameserver 10.77.0.1"
+check "dhcpcd: the lease's DNS server is in /etc/resolv.conf (our 21-bond-hotplug hook; 20-resolv.conf off with --nohook, issue 17.3)" 30 resolv_has "nameserver 10.77.0.1"
 ts=/run/systemd/timesyncd.conf.d/01-dhcpcd.ipv4.bond0.conf
 ts_has() { grep -qx 'NTP=10.77.0.1' "$ts" 2>/dev/null || { echo "$ts: $(cat "$ts" 2>&1 | tr '\n' '|')"; return 1; }; }
 check "dhcpcd: its 64-timesyncd.conf hook wrote $ts" 20 ts_has
@@ -94,9 +96,12 @@ expect_eq "resolvconf: bond-up restarts $D4 with dhclient" "exit $rc" "exit 0"
 runs_dhclient() { systemctl show -p ExecStart --value "$D4" | grep -q '/dhclient ' || { systemctl show -p ExecStart --value "$D4"; return 1; }; }
 check "resolvconf: $D4 runs dhclient" 30 runs_dhclient
 check "resolvconf: DHCPv4 address on bond0" 60 has_dhcp4 bond0
-rec=/run/resolvconf/interface/bond0.dhclient
+# The record is bond-hotplug's, one per protocol (issue 17.3): bond0.dhcp, not the
+# bond0.dhclient of resolvconf's own dhclient hook, whose make_resolv_conf ours replaces.
+rec=/run/resolvconf/interface/bond0.dhcp
 rec_has() { grep -qx 'nameserver 10.77.0.1' "$rec" 2>/dev/null || { echo "$rec: $(cat "$rec" 2>&1 | tr '\n' '|')"; return 1; }; }
-check "resolvconf: dhclient-script gave resolvconf bond0's record ($rec)" 30 rec_has
+check "resolvconf: the lease reached resolvconf as bond0's DHCPv4 record ($rec)" 30 rec_has
+check "resolvconf: no record of resolvconf's own dhclient hook" 5 bash -c "[ ! -e /run/resolvconf/interface/bond0.dhclient ]"
 linked() { [ "$(readlink -f /etc/resolv.conf)" = /run/resolvconf/resolv.conf ] || { echo "/etc/resolv.conf -> $(readlink -f /etc/resolv.conf)"; return 1; }; }
 check "resolvconf: /etc/resolv.conf is resolvconf's" 5 linked
 check "resolvconf: /etc/resolv.conf names the lease's DNS server" 20 resolv_has "nameserver 10.77.0.1"

@@ -332,6 +332,12 @@ never held up.
                         units: a crashed client is restarted and keeps its
                         lease); a dhcpcd COMMAND is run once more if it has
                         not finished after 2 s
+  --dns-update MASTER   hand the DNS servers and search domains of a DHCP
+                        lease to systemd-resolved, resolvconf or
+                        /etc/resolv.conf, merged with MASTER's other lease
+                        (run by the DHCP client's script, which passes the
+                        lease in its environment: dhclient's enter hook
+                        zz-bond-hotplug)
 ` + commonHelp
 
 // dhcpUnit is the environment of the DHCP units' process (lib/dhcpunit).
@@ -341,7 +347,7 @@ func (e *Env) dhcpUnit() *dhcpunit.Env {
 
 // MainHotplug is bond-hotplug.
 func MainHotplug(args []string, stderr io.Writer) int {
-	var wait, supervise, waitThen, release, rfkill string
+	var wait, supervise, waitThen, release, rfkill, dnsUpdate string
 	return verb{name: "bond-hotplug", usage: hotplugUsage,
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&wait, "wait-active", "", "")
@@ -349,6 +355,7 @@ func MainHotplug(args []string, stderr io.Writer) int {
 			fs.StringVar(&waitThen, "wait-then", "", "")
 			fs.StringVar(&release, "release", "", "")
 			fs.StringVar(&rfkill, "rfkill", "", "")
+			fs.StringVar(&dnsUpdate, "dns-update", "", "")
 		},
 		run: func(ctx context.Context, e *Env, pos []string) error {
 			if rfkill != "" {
@@ -366,6 +373,11 @@ func MainHotplug(args []string, stderr io.Writer) int {
 				return d.Supervise(ctx, waitThen, pos, false)
 			case release != "":
 				return d.Release(ctx, release, pos)
+			case dnsUpdate != "":
+				if len(pos) > 0 {
+					return usagef("--dns-update takes no other arguments (got %q)", pos)
+				}
+				return d.DNSUpdate(dnsUpdate)
 			case wait != "":
 				if len(pos) > 0 {
 					return usagef("--wait-active takes no other arguments (got %q)", pos)

@@ -33,6 +33,8 @@ func (e *Env) Supervise(ctx context.Context, master string, argv []string, resta
 	if len(argv) == 0 || !filepath.IsAbs(argv[0]) {
 		return usagef("supervising %s needs an absolute command after --", master)
 	}
+	// However it ends, nothing of its client's DNS stays behind (dns.go).
+	defer e.dnsTeardown(master, restartOnMAC)
 	// The unit's ExecStop (--release) sends SIGUSR1 before it releases the lease;
 	// caught from the start, so that it never ends this process (Go's default).
 	usr1 := make(chan os.Signal, 1)

@@ -54,8 +54,11 @@ var dhcpClients = map[dhcpKey]dhcpClient{
 		// supervisor starts the client once, when the link is up and its MAC has
 		// settled, so there is no crowd of clients to spread out (dhclient waits
 		// none either).
+		// --nohook resolv.conf: its 20-resolv.conf hook does not write DNS itself;
+		// bond-hotplug's hook (21-bond-hotplug) hands it to --dns-update, merged with
+		// the DHCPv6 lease's (lib/dns).
 		start: func(path, master, _ string) []string {
-			return []string{path, "-4", "--noarp", "--nodelay", "-B", master}
+			return []string{path, "-4", "--noarp", "--nodelay", "--nohook", "resolv.conf", "-B", master}
 		},
 		stop:    func(path, master, _ string) [][]string { return [][]string{{path, "-4", "-k", master}} },
 		sandbox: dhcpcdSandbox,
@@ -84,7 +87,7 @@ var dhcpClients = map[dhcpKey]dhcpClient{
 		// Solicitation and the first Solicit; --wait-then starts the client once
 		// the link-local address is usable.
 		start: func(path, master, _ string) []string {
-			return []string{path, "-6", "--nodelay", "-B", master}
+			return []string{path, "-6", "--nodelay", "--nohook", "resolv.conf", "-B", master}
 		},
 		stop:    func(path, master, _ string) [][]string { return [][]string{{path, "-6", "-k", master}} },
 		sandbox: dhcpcdSandbox,
