@@ -228,7 +228,10 @@ func DHCP4(p Programs, master string, d config.DHCP) (Spec, error) {
 		// supervisor starts the client once, when the link is up and its MAC has
 		// settled, so there is no crowd of clients to spread out (dhclient waits
 		// none either).
-		start, err := supervised(p, master, "--supervise", []string{p.Dhcpcd, "-4", "--noarp", "--nodelay", "-B", master})
+		// --persistent: its exit leaves the address (dhcpcd's default removes it),
+		// so that the supervisor's restart after a move (INIT-REBOOT from the lease
+		// file) costs no outage on the same network; -k still releases and removes.
+		start, err := supervised(p, master, "--supervise", []string{p.Dhcpcd, "-4", "--noarp", "--nodelay", "--persistent", "-B", master})
 		if err != nil {
 			return Spec{}, err
 		}
@@ -273,8 +276,9 @@ func DHCP6(p Programs, master string, d config.DHCP) (Spec, error) {
 		}
 		// --nodelay: no random wait (up to 1 s each) before the first Router
 		// Solicitation and the first Solicit; --wait-then starts the client once
-		// the link-local address is usable.
-		start, err := supervised(p, master, "--wait-then", []string{p.Dhcpcd, "-6", "--nodelay", "-B", master})
+		// the link-local address is usable. --persistent as for DHCPv4: the restart
+		// after a move Confirms the lease with the address in place.
+		start, err := supervised(p, master, "--wait-then", []string{p.Dhcpcd, "-6", "--nodelay", "--persistent", "-B", master})
 		if err != nil {
 			return Spec{}, err
 		}
