@@ -59,7 +59,7 @@ same_since() { [ "$(same_count)" -gt "$1" ] || { echo "same-network answers: $(s
 # no echo request lost, the addresses never leave bond0; the supervisor asked the
 # router (same network) and left the client alone.
 roam_failover_home() {
-	local wl=$1 t h4 h6 v n lost
+	local wl=$1 t h4 h6 v n lost gap
 	h4=$(ipv4_of bond0)
 	h6=$(ipv6_of bond0)
 	v=$(verify_count)
@@ -74,12 +74,14 @@ roam_failover_home() {
 	check "the ping continues" 20 ping_ok_since "$t"
 	check "the router answered on the new path: same network (journal)" 30 same_since "$n"
 	sleep 5
+	# Both before the ping stops: ping_gap counts up to now.
+	gap=$(ping_gap "$t")
+	lost=$(ping_lost "$t")
 	ping_stop "$GW4"
 	addr_watch_stop
-	lost=$(ping_lost "$t")
-	note "failover at home: $lost echo requests lost, longest gap $(ping_gap "$t") s"
+	note "failover at home: $lost echo requests lost, longest gap $gap s"
 	expect_eq "failover at home: no echo request lost (ping every 0.2 s)" "$lost lost" "0 lost"
-	measure "failover at home: longest ping gap" "$(ping_gap "$t")"
+	measure "failover at home: longest ping gap" "$gap"
 	check "IPv4 address $h4 never left bond0" 1 addr_never_deleted failover "${h4%/*}/"
 	check "DHCPv6 address $h6 never left bond0" 1 addr_never_deleted failover "${h6%/*}/"
 	check "IPv4 address $h4 still on bond0" 1 has_addr bond0 " inet $h4 "
