@@ -300,8 +300,18 @@ func (e *Env) watchMAC(ctx context.Context, r *netdev.Reader, s *session,
 				if !held {
 					continue // the client's exchange in progress continues on the new path
 				}
-				if e.sameNetwork(r, s, why) {
+				same, known := e.sameNetwork(r, s, why)
+				if same {
 					continue
+				}
+				if known && !s.restartOnMAC && filepath.Base(cmd.Path) == "dhcpcd" {
+					// Another network for sure: dhcpcd's Confirm would get NotOnLink
+					// and a new address, but a new dhcpcd never removes the address
+					// its --persistent predecessor left. Its release removes it.
+					e.Log.Info("%s: %s: %s releases the old network's lease, a new one solicits", master, why, cmd.Path)
+					e.releaseThenStop(cmd, exited, master)
+					s.verifying = true
+					return true, why, nil
 				}
 				e.Log.Info("%s: %s with a lease held: restarting %s to verify it", master, why, cmd.Path)
 				if s.restartOnMAC {
@@ -327,18 +337,19 @@ func (e *Env) watchMAC(ctx context.Context, r *netdev.Reader, s *session,
 
 // sameNetwork asks master's IPv4 default router whether the network is the same
 // (gateway.go); false when it cannot tell (no router or MAC known, no answer).
-func (e *Env) sameNetwork(r *netdev.Reader, s *session, why string) bool {
+// known is true when a router was known and did not answer from its MAC.
+func (e *Env) sameNetwork(r *netdev.Reader, s *session, why string) (same, known bool) {
 	master := s.master
 	g, ok := readGateway(r.H, master, s.neigh)
 	if !ok {
-		return false
+		return false, false
 	}
 	l, err := r.H.LinkByName(master)
 	if err != nil {
-		return false
+		return false, false
 	}
 	t := time.Now()
-	same, err := sameGateway(l.Attrs().Index, l.Attrs().HardwareAddr, g, gatewayBound)
+	same, err = sameGateway(l.Attrs().Index, l.Attrs().HardwareAddr, g, gatewayBound)
 	switch {
 	case err != nil:
 		e.Log.Warn("%s: %s: cannot ask the router %s (%v)", master, why, g, err)
@@ -347,7 +358,25 @@ func (e *Env) sameNetwork(r *netdev.Reader, s *session, why string) bool {
 	default:
 		e.Log.Info("%s: %s: the router %s did not answer in %.1f s: another network", master, why, g, time.Since(t).Seconds())
 	}
-	return same
+	return same, err == nil && !same
+}
+
+// releaseThenStop has dhcpcd release its DHCPv6 lease (`dhcpcd -6 -k MASTER`, as the
+// unit's ExecStop does), which removes the address, and waits for the client to exit.
+func (e *Env) releaseThenStop(cmd *exec.Cmd, exited <-chan error, master string) {
+	rel := exec.Command(cmd.Path, "-6", "-k", master)
+	rel.Stdout, rel.Stderr = os.Stdout, os.Stderr
+	if err := rel.Start(); err == nil {
+		done := make(chan error, 1)
+		go func() { done <- rel.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(releaseAgainAfter):
+			_ = rel.Process.Kill()
+			<-done
+		}
+	}
+	stopClient(cmd, exited)
 }
 
 // stopClient ends the client for a restart: SIGTERM, and SIGKILL if it has not
