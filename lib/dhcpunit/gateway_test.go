@@ -100,13 +100,9 @@ func TestTheSameRouterAnswersFromItsMAC(t *testing.T) {
 			t.Fatalf("readGateway: %v %+v, want 10.1.0.1 at %s from 10.1.0.2", ok, g, routerMAC)
 		}
 		l, _ := h.LinkByName("v0")
-		start := time.Now()
 		same, err := sameGateway(l.Attrs().Index, l.Attrs().HardwareAddr, g, gatewayBound)
 		if err != nil || !same {
 			t.Fatalf("the router itself: same %v, err %v", same, err)
-		}
-		if d := time.Since(start); d > gatewayBound/2 {
-			t.Errorf("the answer took %v", d)
 		}
 		// Another network whose router has the same address (192.168.1.1 in every
 		// home): the answer comes from another MAC.
@@ -151,7 +147,9 @@ func TestTheSameRouterAnswersFromItsMAC(t *testing.T) {
 		if err != nil || same {
 			t.Fatalf("a router gone: same %v, err %v", same, err)
 		}
-		if d := time.Since(start); d < gatewayBound || d > 2*gatewayBound {
+		// Not before the bound (a slow router still counts); the upper limit only
+		// catches a wait that never ends (generous: the host may be loaded).
+		if d := time.Since(start); d < gatewayBound || d > 5*gatewayBound {
 			t.Errorf("gave up after %v, want about %v", d, gatewayBound)
 		}
 	})
