@@ -19,6 +19,7 @@ import (
 	"github.com/bond-hotplug/bond-hotplug/lib/config"
 	"github.com/bond-hotplug/bond-hotplug/lib/netdev"
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // Supervise is the main process of the DHCP units. It waits until master has an
@@ -307,8 +308,8 @@ func (e *Env) watchMAC(ctx context.Context, r *netdev.Reader, s *session,
 				if known && !s.restartOnMAC && filepath.Base(cmd.Path) == "dhcpcd" {
 					// Another network for sure: dhcpcd's Confirm would get NotOnLink
 					// and a new address, but a new dhcpcd never removes the address
-					// its --persistent predecessor left. Its release removes it.
-					e.Log.Info("%s: %s: %s releases the old network's lease, a new one solicits", master, why, cmd.Path)
+					// its --persistent predecessor left.
+					e.Log.Info("%s: %s: the old network's DHCPv6 addresses go, a new %s solicits", master, why, cmd.Path)
 					e.releaseThenStop(cmd, exited, master)
 					s.verifying = true
 					return true, why, nil
@@ -361,22 +362,31 @@ func (e *Env) sameNetwork(r *netdev.Reader, s *session, why string) (same, known
 	return same, err == nil && !same
 }
 
-// releaseThenStop has dhcpcd release its DHCPv6 lease (`dhcpcd -6 -k MASTER`, as the
-// unit's ExecStop does), which removes the address, and waits for the client to exit.
+// releaseThenStop stops dhcpcd and removes the old network's DHCPv6 addresses (the
+// master's global addresses with a lifetime: all from the network left) itself:
+// `dhcpcd -6 -k` does not always reach the process (dhcpcd 9.4.1, lab 82: "waiting
+// for pid ..." until killed), and --persistent leaves them at its exit.
 func (e *Env) releaseThenStop(cmd *exec.Cmd, exited <-chan error, master string) {
-	rel := exec.Command(cmd.Path, "-6", "-k", master)
-	rel.Stdout, rel.Stderr = os.Stdout, os.Stderr
-	if err := rel.Start(); err == nil {
-		done := make(chan error, 1)
-		go func() { done <- rel.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(releaseAgainAfter):
-			_ = rel.Process.Kill()
-			<-done
-		}
-	}
 	stopClient(cmd, exited)
+	h := e.Handle
+	l, err := h.LinkByName(master)
+	if err != nil {
+		return
+	}
+	as, err := h.AddrList(l, netlink.FAMILY_V6)
+	if err != nil {
+		return
+	}
+	for _, a := range as {
+		if a.IP.IsLinkLocalUnicast() || a.Flags&unix.IFA_F_PERMANENT != 0 {
+			continue
+		}
+		if err := h.AddrDel(l, &a); err != nil {
+			e.Log.Warn("%s: removing the old network's %s: %v", master, a.IPNet, err)
+			continue
+		}
+		e.Log.Info("%s: removed the old network's %s", master, a.IPNet)
+	}
 }
 
 // stopClient ends the client for a restart: SIGTERM, and SIGKILL if it has not
