@@ -4,6 +4,9 @@ package lab
 
 import (
 	"context"
+	"crypto/pbkdf2"
+	"crypto/sha1"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -222,6 +225,42 @@ func TestTheImageRunsTheSeedsOwnFiles(t *testing.T) {
 		{"psk=404fe69d94ef522ba8e7a0c456a67a583c8f39ba0b29a3ac22ebe9494cf9992b", "\nwpa_psk=404fe69d94ef522ba8e7a0c456a67a583c8f39ba0b29a3ac22ebe9494cf9992b\n"}} {
 		if !strings.Contains(string(seed), pair[0]) || !strings.Contains(string(ap), pair[1]) {
 			t.Errorf("the seed's file has %q, the access point must have %q", pair[0], strings.TrimSpace(pair[1]))
+		}
+	}
+}
+
+// The café's access point (hostapd-cafe.conf, a passphrase) and the network block
+// wpa_conf_with_cafe adds to the user's file (the seed's format: the 64-hex PSK)
+// must agree, or the café scenarios fail on an association that cannot happen.
+func TestTheCafesPSKMatchesItsAccessPoint(t *testing.T) {
+	ap, err := os.ReadFile("guest/hostapd-cafe.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib, err := os.ReadFile("guest/lib.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ssid, pass string
+	for _, l := range strings.Split(string(ap), "\n") {
+		if v, ok := strings.CutPrefix(l, "ssid="); ok {
+			ssid = v
+		}
+		if v, ok := strings.CutPrefix(l, "wpa_passphrase="); ok {
+			pass = v
+		}
+	}
+	if ssid == "" || pass == "" {
+		t.Fatalf("hostapd-cafe.conf: ssid %q, wpa_passphrase %q", ssid, pass)
+	}
+	// IEEE 802.11i: PSK = PBKDF2-HMAC-SHA1(passphrase, SSID, 4096 rounds, 256 bits).
+	key, err := pbkdf2.Key(sha1.New, pass, []byte(ssid), 4096, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"ssid=\"" + ssid + "\"", "psk=" + hex.EncodeToString(key), "#psk=\"" + pass + "\""} {
+		if !strings.Contains(string(lib), want) {
+			t.Errorf("lib.sh's café network block lacks %s", want)
 		}
 	}
 }

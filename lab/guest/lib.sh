@@ -290,3 +290,130 @@ unblock_wifi() { echo 0 >"$(rfkill_of "$1")/soft"; }
 is_blocked() { [ "$(cat "$(rfkill_of "$1")/soft")" = 1 ] || { echo "$1 radio not blocked"; return 1; }; }
 is_down() { ! ip -o link show dev "$1" | grep -q '[<,]UP[,>]' || { ip -o link show dev "$1"; return 1; }; }
 no_active_slave() { local a; a=$(active_slave "${1:-bond0}"); [ -z "$a" ] || { echo "active slave: $a"; return 1; }; }
+
+## A second network: the café (issue 17). Another access point (SSID Cafe, WPA2-PSK,
+## channel 6), another subnet (10.66.0.0/24, fd66::/64) and its own dnsmasq (DHCPv4,
+## DHCPv6, router advertisements; hostapd-cafe.conf, dnsmasq-cafe.conf) in its own
+## namespace. Shared by the roaming scenarios (80-84) and the DNS scenarios' café
+## check: keep these functions' names and what they leave behind stable.
+# shellcheck disable=SC2034
+{
+	CAFE_NS=cafe
+	CAFE_BR=cafebr
+	CAFE_BR_MAC=02:1a:b0:00:00:66
+	CAFE_GW4=10.66.0.1
+	CAFE_GW6=fd66::1
+	CAFE_SSID=Cafe
+	# The routers' link-local addresses (EUI-64 of the bridges' fixed MACs): the source
+	# of their router advertisements, so the IPv6 default route's next hop.
+	HOME_RTR6=fe80::1a:b0ff:fe00:1
+	CAFE_RTR6=fe80::1a:b0ff:fe00:66
+}
+
+# cafe_up: the café's namespace, bridge and radio (made once), then its access point
+# and dnsmasq (started if not running). The radio is created from the root namespace,
+# like the home AP's in early.sh (hwsim radios hear only radios created in the same
+# namespace group), then moved into the café's.
+cafe_up() {
+	local t
+	t=$(now)
+	if ! ip netns list | grep -qw "$CAFE_NS"; then
+		ip netns add "$CAFE_NS"
+		ip -n "$CAFE_NS" link set lo up
+		ip -n "$CAFE_NS" link add "$CAFE_BR" address "$CAFE_BR_MAC" type bridge forward_delay 0 stp_state 0
+		ip netns exec "$CAFE_NS" sysctl -qw net.ipv6.conf.all.forwarding=1
+		ip -n "$CAFE_NS" addr add "$CAFE_GW4/24" dev "$CAFE_BR"
+		ip -n "$CAFE_NS" addr add "$CAFE_GW6/64" dev "$CAFE_BR" nodad
+		ip -n "$CAFE_NS" link set "$CAFE_BR" up
+		hwsimctl new --custom-reg --no-vif --name labcafe >/dev/null
+		iw phy labcafe set netns name "$CAFE_NS"
+		ip netns exec "$CAFE_NS" iw phy labcafe interface add cap0 type managed
+		: >"$LAB_RUN/dnsmasq-cafe.leases"
+	fi
+	if ! kill -0 "$(cat "$LAB_RUN/dnsmasq-cafe.pid" 2>/dev/null)" 2>/dev/null; then
+		ip netns exec "$CAFE_NS" dnsmasq --conf-file="$LAB/guest/dnsmasq-cafe.conf" \
+			--pid-file="$LAB_RUN/dnsmasq-cafe.pid" --dhcp-leasefile="$LAB_RUN/dnsmasq-cafe.leases" \
+			--log-facility="$LAB_OUT/dnsmasq-cafe.log"
+	fi
+	cafe_ap_up
+	note "cafe: access point $CAFE_SSID and dnsmasq up after $(since "$t") s"
+}
+# cafe_ap_up / cafe_ap_down: the café's access point comes into reach / goes out of
+# reach (hostapd started / stopped: its stations are deauthenticated at once).
+cafe_ap_up() { ap_start "$CAFE_NS" "$LAB/guest/hostapd-cafe.conf" cafe; }
+cafe_ap_down() { ap_stop cafe; }
+# home_ap_down / home_ap_up: the same for the home access point that lan.sh started.
+home_ap_down() { ap_stop home; }
+home_ap_up() { ap_start "$LAN_NS" "$LAB/guest/hostapd.conf" home; }
+# ap_start NS CONF NAME / ap_stop NAME: hostapd for one access point, its log in
+# $LAB_OUT/hostapd-NAME.log; ap_start returns once the AP is enabled. The home AP's
+# first hostapd is lan.sh's (hostapd.pid).
+ap_pidfiles() {
+	echo "$LAB_RUN/hostapd-$1.pid"
+	if [ "$1" = home ]; then
+		echo "$LAB_RUN/hostapd.pid"
+	fi
+}
+ap_start() {
+	local ns=$1 conf=$2 name=$3 log f
+	log=$LAB_OUT/hostapd-$name.log
+	for f in $(ap_pidfiles "$name"); do
+		if kill -0 "$(cat "$f" 2>/dev/null)" 2>/dev/null; then
+			return 0
+		fi
+	done
+	: >"$log"
+	ip netns exec "$ns" hostapd -B -P "$LAB_RUN/hostapd-$name.pid" -f "$log" "$conf"
+	wait_for 30 grep -q AP-ENABLED "$log" || { note "hostapd $name did not come up"; tail -n 20 "$log"; return 1; }
+}
+ap_stop() {
+	local pid f
+	for f in $(ap_pidfiles "$1"); do
+		pid=$(cat "$f" 2>/dev/null) || continue
+		kill "$pid" 2>/dev/null || true
+		wait_for 10 pid_gone "$pid" || true
+		rm -f "$f"
+	done
+}
+pid_gone() { ! kill -0 "$1" 2>/dev/null; }
+
+# wpa_conf_with_cafe: the user's /etc/wpa_supplicant/wpa_supplicant.conf holds both
+# networks, in the seed's format (home first, with its higher priority). Takes
+# effect for supplicants started afterwards (add_wifi after it, or a restart).
+wpa_conf_with_cafe() {
+	grep -q "ssid=\"$CAFE_SSID\"" /etc/wpa_supplicant/wpa_supplicant.conf && return 0
+	cat >>/etc/wpa_supplicant/wpa_supplicant.conf <<-'CONF'
+
+	network={
+	        ssid="Cafe"
+	        priority=1
+	        proto=RSN
+	        group=CCMP
+	        pairwise=CCMP
+	        key_mgmt=WPA-PSK
+	        #psk="CoffeeTime"
+	        psk=082a9995f612df83390cd41edd08d2b306f0dd8eb786b8c37da66d1e28e72a03
+	}
+	CONF
+}
+
+# associated_to SSID IF: IF is associated to the access point of SSID.
+associated_to() { iw dev "$2" link 2>&1 | grep -q "SSID: $1\$" || { iw dev "$2" link 2>&1 | head -n 2; return 1; }; }
+# The café's leases on bond0 (its DHCP pools), and the home ones.
+has_cafe4() { has_addr "${1:-bond0}" ' inet 10\.66\.0\.(1[0-9][0-9])/24'; }
+has_cafe6() { has_addr "${1:-bond0}" ' inet6 fd66::1[0-9a-f][0-9a-f]/'; }
+no_home4() { no_addr "${1:-bond0}" ' inet 10\.77\.0\.'; }
+no_home6() { no_addr "${1:-bond0}" ' inet6 fd77::1[0-9a-f][0-9a-f]/'; }
+no_cafe4() { no_addr "${1:-bond0}" ' inet 10\.66\.0\.'; }
+no_cafe6() { no_addr "${1:-bond0}" ' inet6 fd66::1[0-9a-f][0-9a-f]/'; }
+# default_via GW [DEV]: the (only or first) default route goes via GW (IPv4 or IPv6).
+default_via() {
+	local fam=-4
+	case "$1" in *:*) fam=-6 ;; esac
+	ip "$fam" route show default dev "${2:-bond0}" 2>&1 | grep -q "via $1 " || { ip "$fam" route show default 2>&1 | tr '\n' ' '; return 1; }
+}
+no_default_via() {
+	local fam=-4
+	case "$1" in *:*) fam=-6 ;; esac
+	! ip "$fam" route show default 2>/dev/null | grep -q "via $1 " || { ip "$fam" route show default | tr '\n' ' '; return 1; }
+}

@@ -60,3 +60,10 @@ func (e *UsageError) Error() string { return e.Msg }
 func usagef(format string, args ...any) error {
 	return &UsageError{Msg: fmt.Sprintf(format, args...)}
 }
+
+func (e *Env) sysRoot() string {
+	if e.Sys == "" {
+		return "/sys"
+	}
+	return e.Sys
+}

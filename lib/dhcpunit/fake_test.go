@@ -260,7 +260,9 @@ func superviseSleep(t *testing.T, e *Env, k *kernel, mac *string, updates chan n
 	s := &supervised{done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
-		s.restart, s.why, s.err = e.watchMAC(ctx, k, "bond0", mac, true, updates, nil, exited, cmd)
+		// No path to watch (no such master in this sysfs): only the MAC matters here.
+		sess := &session{master: "bond0", mac: *mac, restartOnMAC: true, paths: &pathWatch{sys: t.TempDir(), master: "bond0"}}
+		s.restart, s.why, s.err = e.watchMAC(ctx, k, sess, updates, nil, exited, cmd)
 	}()
 	t.Cleanup(func() {
 		cancel()

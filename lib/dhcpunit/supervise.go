@@ -7,16 +7,19 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/netip"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/bond-hotplug/bond-hotplug/lib/config"
 	"github.com/bond-hotplug/bond-hotplug/lib/netdev"
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // Supervise is the main process of the DHCP units. It waits until master has an
@@ -25,7 +28,8 @@ import (
 // lease: with fail_over_mac=active the bond takes the MAC of whichever slave becomes
 // active, and a client that started with the old MAC keeps asking with it and never
 // hears the answer (the seed's problem). Once a lease is held, a MAC change is left to
-// the client (it renews with the new MAC by itself).
+// the client (it renews with the new MAC by itself), but a new path (roam.go: another
+// active slave, or another association of it) has the client verify its lease.
 func (e *Env) Supervise(ctx context.Context, master string, argv []string, restartOnMAC bool) error {
 	if err := config.CheckName(master); err != nil {
 		return usagef("supervising %q: %v", master, err)
@@ -67,7 +71,7 @@ func (e *Env) Supervise(ctx context.Context, master string, argv []string, resta
 	if ctx.Err() != nil {
 		return nil
 	}
-	mac := "" // the MAC the client started with; only watched with restartOnMAC
+	mac := ""
 	if restartOnMAC {
 		if l, err := h.LinkByName(master); err == nil {
 			mac = l.Attrs().HardwareAddr.String()
@@ -78,9 +82,24 @@ func (e *Env) Supervise(ctx context.Context, master string, argv []string, resta
 	// someone ran `ip addr flush`) is noticed at once; the client would otherwise not
 	// notice before its renewal, minutes later. Not while the unit stops: the
 	// release (ExecStop) deletes it on purpose, and tells us first (SIGUSR1).
+	s := &session{
+		master: master, mac: mac, restartOnMAC: restartOnMAC,
+		mode:  verifyModeFor(argv[0]),
+		paths: &pathWatch{sys: e.sysRoot(), master: master},
+	}
+	if l, err := h.LinkByName(master); err == nil {
+		s.index = l.Attrs().Index
+	}
+	s.paths.moved() // the path the client starts on
+	if s.mode == verifyRestart && s.index != 0 {
+		s.neigh = watchNeighbours(ctx, h, s.index)
+	}
 	var lost <-chan struct{}
 	if restartOnMAC {
-		lost = e.watchLease(ctx, h, r, master, usr1)
+		lost = e.watchLease(ctx, h, r, master, usr1, &s.quietUntil)
+	} else if s.mode == verifyByIPv4 {
+		s.newV4 = e.watchNewLeases4(ctx, h, master)
+		s.v4Known = leaseSubnets(addrInfos(r, master))
 	}
 	restarts := 0
 	for {
@@ -91,9 +110,15 @@ func (e *Env) Supervise(ctx context.Context, master string, argv []string, resta
 		}
 		exited := make(chan error, 1)
 		go func() { exited <- cmd.Wait() }()
-		restart, why, err := e.watchMAC(ctx, r, master, &mac, restartOnMAC, updates, lost, exited, cmd)
+		restart, why, err := e.watchMAC(ctx, r, s, updates, lost, exited, cmd)
 		if !restart {
 			return err
+		}
+		if s.verifying {
+			// Not a lost first exchange: not counted with those (the lab's
+			// benchmark counts "client restart #").
+			e.Log.Info("%s: client started again to verify its lease (%s)", master, why)
+			continue
 		}
 		// Counted, so that the journal shows whether the first exchange was lost
 		// (the lab's benchmark reads this line).
@@ -101,6 +126,32 @@ func (e *Env) Supervise(ctx context.Context, master string, argv []string, resta
 		e.Log.Info("%s: client restart #%d (%s)", master, restarts, why)
 	}
 }
+
+// session is what the supervisor keeps across the client's restarts.
+type session struct {
+	master       string
+	mac          string // the MAC the client started with; only watched with restartOnMAC
+	restartOnMAC bool
+	mode         verifyMode
+	index        int // the master's ifindex (a new master is a new unit: BindsTo)
+	paths        *pathWatch
+	neigh        *neighbours // the router's MAC as last resolved (gateway.go)
+	// verifying: the last restart was to verify the lease after a move.
+	verifying bool
+	// quietUntil (unix ns): until then a vanished DHCPv4 lease is the verifying
+	// client's own doing (a DHCPNAK: the client removes the old network's address
+	// and discovers), not a loss to restart it for.
+	quietUntil atomic.Int64
+	// verifyByIPv4: the subnets of the master's DHCPv4 leases when the path changed
+	// (nil: no move pending), and the leases added since.
+	pending []netip.Prefix
+	newV4   <-chan netip.Prefix
+	// v4Known: the subnets of the master's DHCPv4 leases, as last seen.
+	v4Known []netip.Prefix
+}
+
+// verifyQuiet bounds how long a verifying client may take to replace a refused lease.
+const verifyQuiet = 30 * time.Second
 
 // leaseGrace is how long a vanished lease may stay away before the client is
 // restarted: a client that replaces its own address (a new lease) deletes the old
@@ -110,7 +161,7 @@ const leaseGrace = time.Second
 // watchLease reports (on the returned channel) each time master's last DHCPv4 lease
 // address vanished and did not come back within leaseGrace. SIGUSR1 (sent by the
 // unit's ExecStop, bond-hotplug --release) turns it off for good.
-func (e *Env) watchLease(ctx context.Context, h *netlink.Handle, r netdev.Source, master string, usr1 <-chan os.Signal) <-chan struct{} {
+func (e *Env) watchLease(ctx context.Context, h *netlink.Handle, r netdev.Source, master string, usr1 <-chan os.Signal, quietUntil *atomic.Int64) <-chan struct{} {
 	out := make(chan struct{}, 1)
 	ch := make(chan netlink.AddrUpdate, 64)
 	done := make(chan struct{})
@@ -132,9 +183,16 @@ func (e *Env) watchLease(ctx context.Context, h *netlink.Handle, r netdev.Source
 					return
 				}
 				l, err := h.LinkByName(master)
-				if err != nil || u.NewAddr || u.LinkIndex != l.Attrs().Index || u.LinkAddress.IP.To4() == nil ||
+				if err != nil || u.LinkIndex != l.Attrs().Index || u.LinkAddress.IP.To4() == nil ||
 					u.ValidLft <= 0 || u.ValidLft == math.MaxUint32 {
-					continue // not the loss of a lease (a static address, another link)
+					continue // not a lease (a static address, another link)
+				}
+				if u.NewAddr {
+					quietUntil.Store(0) // a lease is bound again: losses count again
+					continue
+				}
+				if time.Now().UnixNano() < quietUntil.Load() {
+					continue // the verifying client replaces a refused lease
 				}
 				select {
 				case <-ctx.Done():
@@ -158,10 +216,13 @@ func (e *Env) watchLease(ctx context.Context, h *netlink.Handle, r netdev.Source
 	return out
 }
 
-// watchMAC waits for the child to exit, the context to end, or the MAC to change
-// without a lease; it reports whether the client must be started again.
-func (e *Env) watchMAC(ctx context.Context, r netdev.Source, master string, mac *string, restartOnMAC bool,
+// watchMAC waits for the child to exit, the context to end, the MAC to change
+// without a lease, or the master to move with a lease held (roam.go); it reports
+// whether the client must be started again.
+func (e *Env) watchMAC(ctx context.Context, r netdev.Source, s *session,
 	updates <-chan netlink.LinkUpdate, lost <-chan struct{}, exited <-chan error, cmd *exec.Cmd) (bool, string, error) {
+	master := s.master
+	s.verifying = false
 	for {
 		select {
 		case <-lost:
@@ -184,27 +245,166 @@ func (e *Env) watchMAC(ctx context.Context, r netdev.Source, master string, mac 
 			_ = cmd.Process.Signal(syscall.SIGTERM)
 			<-exited
 			return false, "", nil
+		case a := <-s.newV4:
+			known := s.v4Known
+			s.v4Known = leaseSubnets(addrInfos(r, master))
+			if len(s.v4Known) == 0 {
+				s.v4Known = []netip.Prefix{a.Masked()}
+			}
+			if s.pending == nil {
+				continue
+			}
+			if !elsewhere(a, s.pending) {
+				if !elsewhere(a, known) {
+					s.pending = nil // the lease was verified on the new path: same network
+				}
+				continue
+			}
+			why := fmt.Sprintf("moved: the DHCPv4 lease is now %s, outside %v", a, s.pending)
+			s.pending = nil
+			e.Log.Info("%s: %s: restarting %s (it releases the old network's lease)", master, why, cmd.Path)
+			stopClient(cmd, exited)
+			s.verifying = true
+			return true, why, nil
 		case u := <-updates:
-			if !restartOnMAC {
+			// The path first: a MAC change comes with a new active slave, and the
+			// restart for it starts the client on the new path too. Read only for
+			// news of the master or one of its slaves (a burst of other links'
+			// events costs nothing here).
+			var from, to path
+			moved := false
+			if isResync(u) || u.Attrs().Index == s.index || (s.index != 0 && u.Attrs().MasterIndex == s.index) {
+				from, to, moved = s.paths.moved()
+			}
+			if s.restartOnMAC {
+				now, ok := masterMAC(r, master, u)
+				if ok && now != s.mac {
+					was := s.mac
+					s.mac = now
+					if !hasLease4(r, master) {
+						e.Log.Info("%s: MAC %s -> %s before a lease: restarting %s", master, was, now, cmd.Path)
+						_ = cmd.Process.Signal(syscall.SIGTERM)
+						<-exited
+						return true, "the MAC changed before a lease", nil
+					}
+					e.Log.Info("%s: MAC %s -> %s with a lease held", master, was, now)
+				}
+			}
+			if !moved {
 				continue
 			}
-			now, ok := masterMAC(r, master, u)
-			if !ok || now == *mac {
-				continue
+			why := fmt.Sprintf("%s now on %s, was %s", master, to, from)
+			switch s.mode {
+			case verifyRestart:
+				held := hasLease4(r, master)
+				if !s.restartOnMAC {
+					held = hasLease6(r, master)
+				}
+				if !held {
+					continue // the client's exchange in progress continues on the new path
+				}
+				same, known := e.sameNetwork(s, why)
+				if same {
+					continue
+				}
+				if known && !s.restartOnMAC && filepath.Base(cmd.Path) == "dhcpcd" {
+					// Another network for sure: dhcpcd's Confirm would get NotOnLink
+					// and a new address, but a new dhcpcd never removes the address
+					// its --persistent predecessor left.
+					e.Log.Info("%s: %s: the old network's DHCPv6 addresses go, a new %s solicits", master, why, cmd.Path)
+					e.releaseThenStop(cmd, exited, master)
+					s.verifying = true
+					return true, why, nil
+				}
+				e.Log.Info("%s: %s with a lease held: restarting %s to verify it", master, why, cmd.Path)
+				if s.restartOnMAC {
+					s.quietUntil.Store(time.Now().Add(verifyQuiet).UnixNano())
+				}
+				stopClient(cmd, exited)
+				s.verifying = true
+				return true, why, nil
+			case verifyByIPv4:
+				// dhcp6c's addresses have no lifetime (it keeps its own timers), so
+				// no lease check. The subnets of the DHCPv4 leases as last seen, not
+				// read now: the DHCPv4 client may already have removed the refused one.
+				s.pending = s.v4Known
+				if s.pending == nil {
+					e.Log.Info("%s: %s: no DHCPv4 lease to tell whether the network changed: %s keeps its lease until its renewal", master, why, cmd.Path)
+					continue
+				}
+				e.Log.Info("%s: %s: %s is restarted if the DHCPv4 lease moves out of %v", master, why, cmd.Path, s.pending)
 			}
-			was := *mac
-			*mac = now
-			if hasLease4(r, master) {
-				e.Log.Info("%s: MAC %s -> %s with a lease held: client keeps running", master, was, now)
-				continue
-			}
-			e.Log.Info("%s: MAC %s -> %s before a lease: restarting %s", master, was, now, cmd.Path)
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			<-exited
-			return true, "the MAC changed before a lease", nil
 		}
 	}
 }
+
+// sameNetwork asks master's IPv4 default router whether the network is the same
+// (gateway.go); false when it cannot tell (no router or MAC known, no answer).
+// known is true when a router was known and did not answer from its MAC.
+func (e *Env) sameNetwork(s *session, why string) (same, known bool) {
+	master := s.master
+	g, ok := readGateway(e.Handle, master, s.neigh)
+	if !ok {
+		return false, false
+	}
+	l, err := e.Handle.LinkByName(master)
+	if err != nil {
+		return false, false
+	}
+	t := time.Now()
+	same, err = sameGateway(l.Attrs().Index, l.Attrs().HardwareAddr, g, gatewayBound)
+	switch {
+	case err != nil:
+		e.Log.Warn("%s: %s: cannot ask the router %s (%v)", master, why, g, err)
+	case same:
+		e.Log.Info("%s: %s: the router %s answered in %.3f s: same network, lease kept", master, why, g, time.Since(t).Seconds())
+	default:
+		e.Log.Info("%s: %s: the router %s did not answer in %.1f s: another network", master, why, g, time.Since(t).Seconds())
+	}
+	return same, err == nil && !same
+}
+
+// releaseThenStop stops dhcpcd and removes the old network's DHCPv6 addresses (the
+// master's global addresses with a lifetime: all from the network left) itself:
+// `dhcpcd -6 -k` does not always reach the process (dhcpcd 9.4.1, lab 82: "waiting
+// for pid ..." until killed), and --persistent leaves them at its exit.
+func (e *Env) releaseThenStop(cmd *exec.Cmd, exited <-chan error, master string) {
+	stopClient(cmd, exited)
+	h := e.Handle
+	l, err := h.LinkByName(master)
+	if err != nil {
+		return
+	}
+	as, err := h.AddrList(l, netlink.FAMILY_V6)
+	if err != nil {
+		return
+	}
+	for _, a := range as {
+		if a.IP.IsLinkLocalUnicast() || a.Flags&unix.IFA_F_PERMANENT != 0 {
+			continue
+		}
+		if err := h.AddrDel(l, &a); err != nil {
+			e.Log.Warn("%s: removing the old network's %s: %v", master, a.IPNet, err)
+			continue
+		}
+		e.Log.Info("%s: removed the old network's %s", master, a.IPNet)
+	}
+}
+
+// stopClient ends the client for a restart: SIGTERM, and SIGKILL if it has not
+// exited within clientStopBound (dhcp6c retransmits its Release for ~20 s when no
+// server answers it).
+func stopClient(cmd *exec.Cmd, exited <-chan error) {
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(clientStopBound):
+		_ = cmd.Process.Kill()
+		<-exited
+	}
+}
+
+const clientStopBound = 3 * time.Second
 
 // masterMAC is the master's MAC after update u: from u when it is about the master,
 // read again after a resync (updates were lost); ok is false for other links.
@@ -238,4 +438,70 @@ func hasLease4(r netdev.Source, master string) bool {
 		}
 	}
 	return false
+}
+
+// hasLease6 reports a dynamic (finite lifetime) IPv6 address on the master other than
+// a link-local one: a DHCPv6 lease or an autoconfigured address.
+func hasLease6(r netdev.Source, master string) bool {
+	as, err := r.Addrs(master)
+	if err != nil {
+		return false
+	}
+	for _, a := range as {
+		if a.Dynamic && a.Prefix.Addr().Is6() && !a.Prefix.Addr().IsLinkLocalUnicast() {
+			return true
+		}
+	}
+	return false
+}
+
+// addrInfos reads master's addresses for the move logic (nil when they cannot be read).
+func addrInfos(r netdev.Source, master string) []addrInfo {
+	as, err := r.Addrs(master)
+	if err != nil {
+		return nil
+	}
+	out := make([]addrInfo, 0, len(as))
+	for _, a := range as {
+		out = append(out, addrInfo{prefix: a.Prefix, dynamic: a.Dynamic})
+	}
+	return out
+}
+
+// watchNewLeases4 sends each DHCPv4 lease (a dynamic IPv4 address) added to master.
+func (e *Env) watchNewLeases4(ctx context.Context, h *netlink.Handle, master string) <-chan netip.Prefix {
+	out := make(chan netip.Prefix, 8)
+	ch := make(chan netlink.AddrUpdate, 64)
+	done := make(chan struct{})
+	if err := netlink.AddrSubscribeWithOptions(ch, done, netlink.AddrSubscribeOptions{}); err != nil {
+		e.Log.Warn("%s: cannot watch addresses (%v): a move to another network is noticed at the client's renewal", master, err)
+		return out
+	}
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case u, ok := <-ch:
+				if !ok {
+					return
+				}
+				if !u.NewAddr || u.LinkAddress.IP.To4() == nil || u.ValidLft <= 0 || u.ValidLft == math.MaxUint32 {
+					continue
+				}
+				l, err := h.LinkByName(master)
+				if err != nil || u.LinkIndex != l.Attrs().Index {
+					continue
+				}
+				ip, _ := netip.AddrFromSlice(u.LinkAddress.IP.To4())
+				ones, _ := u.LinkAddress.Mask.Size()
+				select {
+				case out <- netip.PrefixFrom(ip, ones):
+				default:
+				}
+			}
+		}
+	}()
+	return out
 }

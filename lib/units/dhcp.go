@@ -57,8 +57,11 @@ var dhcpClients = map[dhcpKey]dhcpClient{
 		// --nohook resolv.conf: its 20-resolv.conf hook does not write DNS itself;
 		// bond-hotplug's hook (21-bond-hotplug) hands it to --dns-update, merged with
 		// the DHCPv6 lease's (lib/dns).
+		// --persistent: its exit leaves the address (dhcpcd's default removes it),
+		// so that the supervisor's restart after a move (INIT-REBOOT from the lease
+		// file) costs no outage on the same network; -k still releases and removes.
 		start: func(path, master, _ string) []string {
-			return []string{path, "-4", "--noarp", "--nodelay", "--nohook", "resolv.conf", "-B", master}
+			return []string{path, "-4", "--noarp", "--nodelay", "--nohook", "resolv.conf", "--persistent", "-B", master}
 		},
 		stop:    func(path, master, _ string) [][]string { return [][]string{{path, "-4", "-k", master}} },
 		sandbox: dhcpcdSandbox,
@@ -85,9 +88,10 @@ var dhcpClients = map[dhcpKey]dhcpClient{
 		path: func(p Programs) string { return p.Dhcpcd },
 		// --nodelay: no random wait (up to 1 s each) before the first Router
 		// Solicitation and the first Solicit; --wait-then starts the client once
-		// the link-local address is usable.
+		// the link-local address is usable. --persistent as for DHCPv4: the restart
+		// after a move Confirms the lease with the address in place.
 		start: func(path, master, _ string) []string {
-			return []string{path, "-6", "--nodelay", "--nohook", "resolv.conf", "-B", master}
+			return []string{path, "-6", "--nodelay", "--nohook", "resolv.conf", "--persistent", "-B", master}
 		},
 		stop:    func(path, master, _ string) [][]string { return [][]string{{path, "-6", "-k", master}} },
 		sandbox: dhcpcdSandbox,

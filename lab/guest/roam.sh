@@ -1,0 +1,172 @@
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash
+# The moves of the roaming scenarios (80-82, issue 17 item 2), over the café of
+# lib.sh (cafe_up, home_ap_down, ...). Sourced by the scenarios; sources lib.sh.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. /lab/guest/lib.sh
+
+both_home() { has_dhcp4 bond0 && has_dhcp6 bond0; }
+
+# path_up WLAN: WLAN is the active slave and carries data (operstate up:
+# associated, its keys set).
+path_up() {
+	is_active "$1" && [ "$(cat "/sys/class/net/$1/operstate")" = up ] || { echo "$1: $(cat "/sys/class/net/$1/operstate")"; return 1; }
+}
+
+# roam_wifi_at_home: the user's supplicant file with both networks, the café's AP in
+# the air, a Wi-Fi card added: associated to home (its priority), with both leases.
+# Prints the card's name.
+roam_wifi_at_home() {
+	local wl
+	wpa_conf_with_cafe
+	cafe_up >&2
+	wl=$(add_wifi)
+	require "$wl associated to the home AP (preferred)" 60 associated_to "$SSID" "$wl" >&2
+	require "$wl enslaved and up" 30 slave_mii_up "$wl" >&2
+	require "home DHCPv4 and DHCPv6 on bond0" 90 both_home >&2
+	echo "$wl"
+}
+
+# addr_watch_start / addr_deleted ADDR: the kernel's address events on bond0 from
+# now on, and whether ADDR was deleted among them (the address left bond0).
+addr_watch_start() {
+	ip -o monitor address dev bond0 >"$LAB_OUT/addr-events-$1.log" 2>&1 &
+	echo $! >"$LAB_RUN/addr-watch.pid"
+}
+addr_watch_stop() { kill "$(cat "$LAB_RUN/addr-watch.pid")" 2>/dev/null || true; }
+addr_never_deleted() {
+	! grep -F "Deleted" "$LAB_OUT/addr-events-$1.log" | grep -qF " $2" || { grep -F "Deleted" "$LAB_OUT/addr-events-$1.log" | head -n 3; return 1; }
+}
+
+# ping_lost T [ADDR]: echo requests without a reply since T, from the sequence
+# numbers of the replies (ping_start's log) from 1 s before T on; the last second's
+# are still in flight.
+ping_lost() {
+	grep -o '^\[[0-9.]*\] .* icmp_seq=[0-9]*' "$LAB_OUT/ping-${2:-$GW4}.log" | tr -d '[]' |
+		awk -v t="$1" -v n="$(now)" '$1 + 0 >= t - 1 && $1 + 0 < n - 1 { s = $NF; sub(/icmp_seq=/, "", s); s += 0
+			if (min == "" || s < min) min = s; if (s > max) max = s; seen[s] = 1 }
+			END { c = 0; for (k in seen) c++; print (min == "" ? "no replies" : max - min + 1 - c) }'
+}
+
+# verify_count: how many times the DHCPv4 supervisor restarted its client to verify
+# the lease in this boot; same_count: how many times the router answered on a new
+# path (same network, client left alone); same_since N: more than N of those.
+verify_count() { journalctl -b --no-pager -o cat -u bond-dhcp4@bond0.service 2>/dev/null | grep -c 'client started again to verify' || true; }
+same_count() { journalctl -b --no-pager -o cat -u bond-dhcp4@bond0.service 2>/dev/null | grep -c 'same network, lease kept' || true; }
+same_since() { [ "$(same_count)" -gt "$1" ] || { echo "same-network answers: $(same_count)"; return 1; }; }
+
+# roam_failover_home WLAN: cable out at home, Wi-Fi on the same network takes over:
+# no echo request lost, the addresses never leave bond0; the supervisor asked the
+# router (same network) and left the client alone.
+roam_failover_home() {
+	local wl=$1 t h4 h6 v n lost gap
+	h4=$(ipv4_of bond0)
+	h6=$(ipv6_of bond0)
+	v=$(verify_count)
+	n=$(same_count)
+	addr_watch_start failover
+	ping_start "$GW4"
+	sleep 2
+	t=$(now)
+	note "failover at home: cable out of eth0"
+	cable_out eth0
+	check "active slave becomes $wl" 15 path_up "$wl"
+	check "the ping continues" 20 ping_ok_since "$t"
+	check "the router answered on the new path: same network (journal)" 30 same_since "$n"
+	sleep 5
+	# Both before the ping stops: ping_gap counts up to now.
+	gap=$(ping_gap "$t")
+	lost=$(ping_lost "$t")
+	ping_stop "$GW4"
+	addr_watch_stop
+	note "failover at home: $lost echo requests lost, longest gap $gap s"
+	expect_eq "failover at home: no echo request lost (ping every 0.2 s)" "$lost lost" "0 lost"
+	measure "failover at home: longest ping gap" "$gap"
+	check "IPv4 address $h4 never left bond0" 1 addr_never_deleted failover "${h4%/*}/"
+	check "DHCPv6 address $h6 never left bond0" 1 addr_never_deleted failover "${h6%/*}/"
+	check "IPv4 address $h4 still on bond0" 1 has_addr bond0 " inet $h4 "
+	check "DHCPv6 address $h6 still on bond0" 1 has_addr bond0 " inet6 $h6 "
+	expect_eq "failover at home: the client was left alone (no restart to verify)" "$(verify_count)" "$v"
+}
+
+# roam_to_cafe WLAN HOW...: run HOW (the home AP goes away, or the cable goes out
+# with WLAN already at the café), then: WLAN at the café (associated and the active
+# slave), and the café's leases and routes within one exchange, measured from the
+# moment the Wi-Fi path carries traffic (associated, keys set: operstate up).
+roam_to_cafe() {
+	local wl=$1 t ta
+	shift
+	t=$(now)
+	note "to the café: $*"
+	"$@"
+	check "$wl associated to the café's AP" 60 associated_to "$CAFE_SSID" "$wl"
+	check "$wl active slave at the café" 30 path_up "$wl"
+	ta=$(now)
+	measure "to the café: $* until $wl carries traffic there" "$(since "$t")"
+	check "café DHCPv4 address on bond0" 30 has_cafe4 bond0
+	measure "to the café: path up to the café's IPv4 lease" "$(since "$ta")"
+	check "café DHCPv6 address on bond0" 30 has_cafe6 bond0
+	measure "to the café: path up to the café's IPv6 lease" "$(since "$ta")"
+	check "home IPv4 address gone" 15 no_home4 bond0
+	check "home DHCPv6 address gone" 15 no_home6 bond0
+	check "IPv4 default route via the café's router" 15 default_via "$CAFE_GW4"
+	check "no IPv4 default route via home's router" 15 no_default_via "$GW4"
+	check "IPv6 default route via the café's router" 30 default_via "$CAFE_RTR6"
+	check "IPv4 ping to the café's router" 15 pings "$CAFE_GW4"
+	check "IPv6 ping to the café's router" 20 pings "$CAFE_GW6"
+	note "café dnsmasq so far: $(grep -c DHCPNAK "$LAB_OUT/dnsmasq-cafe.log" || true) DHCPNAK, $(grep -c DHCPACK "$LAB_OUT/dnsmasq-cafe.log" || true) DHCPACK"
+}
+
+# roam_home_wifi WLAN HOME4: back home on Wi-Fi: the café's AP out of reach, home's
+# in reach: the home lease back (the same address), the café's gone.
+roam_home_wifi() {
+	local wl=$1 home4=$2
+	home_ap_up
+	roam_home "$wl" "$home4" "the café's AP out of reach" cafe_ap_down
+}
+# roam_home PATH HOME4 WHAT HOW...: run HOW, PATH (a slave) carries traffic at home,
+# then a home lease is back (HOME4, the one before, is noted) and the café's gone.
+roam_home() {
+	local via=$1 home4=$2 what=$3 ta
+	shift 3
+	note "back home: $what"
+	"$@"
+	if [ -e "/sys/class/net/$via/phy80211" ]; then
+		check "$via associated to the home AP again" 60 associated_to "$SSID" "$via"
+	fi
+	check "$via carries traffic at home" 30 path_up "$via"
+	ta=$(now)
+	# A home lease: the same address when the server knows the MAC (a server that
+	# tells clients apart by MAC gives the Wi-Fi card's MAC its own address).
+	check "a home DHCPv4 address again" 30 has_dhcp4 bond0
+	note "home DHCPv4 address $(ipv4_of bond0) (before the move: $home4)"
+	measure "back home ($what): path up to the home IPv4 lease" "$(since "$ta")"
+	check "home DHCPv6 address again" 30 has_dhcp6 bond0
+	measure "back home ($what): path up to the home IPv6 lease" "$(since "$ta")"
+	check "café IPv4 address gone" 15 no_cafe4 bond0
+	check "café DHCPv6 address gone" 15 no_cafe6 bond0
+	check "IPv4 default route via home's router" 15 default_via "$GW4"
+	check "IPv4 ping to home's router" 15 pings "$GW4"
+	check "IPv6 ping to home's router" 20 pings "$GW6"
+}
+
+# roam_wifi_elsewhere WLAN: the cable is active at home while the Wi-Fi leaves home
+# and joins the café: the lease does not change (the active slave decides).
+roam_wifi_elsewhere() {
+	local wl=$1 h4 v n
+	h4=$(ipv4_of bond0)
+	v=$(verify_count)
+	n=$(same_count)
+	addr_watch_start elsewhere
+	note "cable active at home; the Wi-Fi leaves home's AP for the café's"
+	home_ap_down
+	check "$wl associated to the café's AP" 60 associated_to "$CAFE_SSID" "$wl"
+	check "$wl up as the backup" 30 slave_mii_up "$wl"
+	check "eth0 still the active slave" 1 is_active eth0
+	sleep 8
+	addr_watch_stop
+	check "the home IPv4 address $h4 stays (8 s after the Wi-Fi joined the café)" 1 addr_never_deleted elsewhere "${h4%/*}/"
+	check "no café address" 1 no_cafe4 bond0
+	expect_eq "no lease verification for a backup's association" "$(verify_count)" "$v"
+	expect_eq "no router question for a backup's association" "$(same_count)" "$n"
+}

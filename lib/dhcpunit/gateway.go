@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package dhcpunit
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// On a new path the first question is whether the network is still the same, asked of
+// the IPv4 default router the way RFC 4436 (Detecting Network Attachment in IPv4)
+// does: an ARP request for the router's address, unicast to the MAC the kernel last
+// resolved it to. An answer from that MAC means the same network: the client is left
+// alone, exactly as before the move (no exchange; a DHCP server that tells clients
+// apart by MAC, as dnsmasq does for dhclient without a client identifier, would
+// refuse the address to the bond's new MAC under fail_over_mac=active, lab 81). No
+// answer within gatewayBound, or an answer from another MAC, means another network:
+// the client verifies its lease (INIT-REBOOT, Confirm).
+
+// gatewayBound is how long the router may take to answer: the time a move to another
+// network costs before the client asks (three requests, 250 ms apart).
+const (
+	gatewayBound = time.Second
+	gatewayRetry = 250 * time.Millisecond
+)
+
+// gateway is master's IPv4 default router as the kernel knows it before the move.
+type gateway struct {
+	ip  netip.Addr
+	mac net.HardwareAddr
+	src netip.Addr // our lease address, the ARP request's sender
+}
+
+func (g gateway) String() string { return g.ip.String() + " at " + g.mac.String() }
+
+// neighbours remembers the MAC each IPv4 neighbour of the master last resolved to,
+// from the kernel's notifications: the kernel forgets them at the very moment that
+// matters (a new MAC under fail_over_mac=active flushes the master's ARP entries, so
+// does a carrier loss), the supervisor must not.
+type neighbours struct {
+	mu  sync.Mutex
+	mac map[netip.Addr]net.HardwareAddr
+}
+
+func (n *neighbours) get(ip netip.Addr) net.HardwareAddr {
+	if n == nil {
+		return nil
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.mac[ip]
+}
+
+func (n *neighbours) note(ip net.IP, mac net.HardwareAddr, state int) {
+	a, ok := netip.AddrFromSlice(ip.To4())
+	if !ok || len(mac) != 6 || state&(netlink.NUD_INCOMPLETE|netlink.NUD_FAILED) != 0 {
+		return
+	}
+	n.mu.Lock()
+	n.mac[a] = bytes.Clone(mac)
+	n.mu.Unlock()
+}
+
+// watchNeighbours follows master's IPv4 neighbour entries until ctx ends (deletions
+// are not news: the last MAC stays). nil when the kernel refuses the subscription.
+func watchNeighbours(ctx context.Context, h *netlink.Handle, index int) *neighbours {
+	n := &neighbours{mac: map[netip.Addr]net.HardwareAddr{}}
+	ch := make(chan netlink.NeighUpdate, 64)
+	done := make(chan struct{})
+	if err := netlink.NeighSubscribe(ch, done); err != nil {
+		return nil
+	}
+	if ns, err := h.NeighList(index, netlink.FAMILY_V4); err == nil {
+		for _, e := range ns {
+			n.note(e.IP, e.HardwareAddr, e.State)
+		}
+	}
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case u, ok := <-ch:
+				if !ok {
+					return
+				}
+				if u.Type == unix.RTM_NEWNEIGH && u.LinkIndex == index && u.Family == unix.AF_INET {
+					n.note(u.IP, u.HardwareAddr, u.State)
+				}
+			}
+		}
+	}()
+	return n
+}
+
+// readGateway finds master's IPv4 default route's router, its MAC (the kernel's
+// neighbour entry, or the last one known) and our address in its subnet; ok is false
+// when any of them is missing.
+func readGateway(h *netlink.Handle, master string, known *neighbours) (gateway, bool) {
+	l, err := h.LinkByName(master)
+	if err != nil {
+		return gateway{}, false
+	}
+	rs, err := h.RouteList(l, netlink.FAMILY_V4)
+	if err != nil {
+		return gateway{}, false
+	}
+	var g gateway
+	for _, r := range rs {
+		if (r.Dst == nil || r.Dst.IP.IsUnspecified()) && r.Gw != nil {
+			g.ip, _ = netip.AddrFromSlice(r.Gw.To4())
+			break
+		}
+	}
+	if !g.ip.IsValid() {
+		return gateway{}, false
+	}
+	ns, err := h.NeighList(l.Attrs().Index, netlink.FAMILY_V4)
+	if err != nil {
+		return gateway{}, false
+	}
+	for _, n := range ns {
+		if ip, ok := netip.AddrFromSlice(n.IP.To4()); ok && ip == g.ip && len(n.HardwareAddr) == 6 &&
+			n.State&(netlink.NUD_INCOMPLETE|netlink.NUD_FAILED) == 0 {
+			g.mac = n.HardwareAddr
+		}
+	}
+	if g.mac == nil {
+		g.mac = known.get(g.ip)
+	}
+	as, err := h.AddrList(l, netlink.FAMILY_V4)
+	if err != nil || g.mac == nil {
+		return gateway{}, false
+	}
+	for _, a := range as {
+		ip, _ := netip.AddrFromSlice(a.IP.To4())
+		ones, _ := a.Mask.Size()
+		if netip.PrefixFrom(ip, ones).Masked().Contains(g.ip) {
+			g.src = ip
+			break
+		}
+	}
+	return g, g.src.IsValid()
+}
+
+// sameGateway reports whether g answers, from its MAC, an ARP request sent on the
+// link with index ifindex from mac (the master's). An error means it could not ask.
+func sameGateway(ifindex int, mac net.HardwareAddr, g gateway, bound time.Duration) (bool, error) {
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_ARP)))
+	if err != nil {
+		return false, fmt.Errorf("ARP socket: %w", err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ARP), Ifindex: ifindex}); err != nil {
+		return false, fmt.Errorf("ARP socket: bind: %w", err)
+	}
+	req := arpRequest(mac, g.src, g.ip)
+	to := &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ARP), Ifindex: ifindex, Halen: 6}
+	copy(to.Addr[:], g.mac)
+	deadline := time.Now().Add(bound)
+	buf := make([]byte, 128)
+	for next := time.Now(); ; {
+		now := time.Now()
+		if !now.Before(deadline) {
+			return false, nil
+		}
+		if !now.Before(next) {
+			if err := unix.Sendto(fd, req, 0, to); err != nil {
+				return false, fmt.Errorf("ARP request to %s: %w", g, err)
+			}
+			next = now.Add(gatewayRetry)
+		}
+		until := next
+		if deadline.Before(until) {
+			until = deadline
+		}
+		wait := until.Sub(now)
+		tv := unix.NsecToTimeval(max(wait, time.Millisecond).Nanoseconds())
+		if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+			return false, fmt.Errorf("ARP socket: %w", err)
+		}
+		n, _, err := unix.Recvfrom(fd, buf, 0)
+		if err != nil {
+			if err == unix.EAGAIN || err == unix.EINTR {
+				continue
+			}
+			return false, fmt.Errorf("ARP reply from %s: %w", g.ip, err)
+		}
+		sha, spa, ok := arpReply(buf[:n])
+		if ok && spa == g.ip {
+			if bytes.Equal(sha, g.mac) {
+				return true, nil
+			}
+			return false, nil // the address answers from another MAC: another network
+		}
+	}
+}
+
+func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+// arpRequest is an Ethernet/IPv4 ARP request (RFC 826) for tpa from sha/spa.
+func arpRequest(sha net.HardwareAddr, spa, tpa netip.Addr) []byte {
+	b := make([]byte, 28)
+	binary.BigEndian.PutUint16(b[0:], 1)      // hardware: Ethernet
+	binary.BigEndian.PutUint16(b[2:], 0x0800) // protocol: IPv4
+	b[4], b[5] = 6, 4
+	binary.BigEndian.PutUint16(b[6:], 1) // request
+	copy(b[8:14], sha)
+	s := spa.As4()
+	copy(b[14:18], s[:])
+	t := tpa.As4()
+	copy(b[24:28], t[:])
+	return b
+}
+
+// arpReply parses an Ethernet/IPv4 ARP reply: the sender's MAC and address.
+func arpReply(b []byte) (net.HardwareAddr, netip.Addr, bool) {
+	if len(b) < 28 || binary.BigEndian.Uint16(b[0:]) != 1 || binary.BigEndian.Uint16(b[2:]) != 0x0800 ||
+		b[4] != 6 || b[5] != 4 || binary.BigEndian.Uint16(b[6:]) != 2 {
+		return nil, netip.Addr{}, false
+	}
+	spa := netip.AddrFrom4([4]byte(b[14:18]))
+	return net.HardwareAddr(bytes.Clone(b[8:14])), spa, true
+}
