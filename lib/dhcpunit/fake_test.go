@@ -263,6 +263,7 @@ func superviseSleep(t *testing.T, e *Env, k *kernel, mac *string, updates chan n
 		// No path to watch (no such master in this sysfs): only the MAC matters here.
 		sess := &session{master: "bond0", mac: *mac, restartOnMAC: true, paths: &pathWatch{sys: t.TempDir(), master: "bond0"}}
 		s.restart, s.why, s.err = e.watchMAC(ctx, k, sess, updates, nil, exited, cmd)
+		*mac = sess.mac // the MAC it watches from now on (read after done)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -305,7 +306,7 @@ func TestTheClientKeepsRunningWhenTheMACChangesWithALeaseHeld(t *testing.T) {
 	s := superviseSleep(t, e, k, &mac, updates)
 	notify(updates, update("bond0", "02:00:00:00:00:a0"), s.done)
 	notYet(t, "a MAC change with a lease", s.done)
-	if got := log.String(); !strings.Contains(got, "with a lease held: client keeps running") {
+	if got := log.String(); !strings.Contains(got, "02:00:00:00:00:e0 -> 02:00:00:00:00:a0 with a lease held") {
 		t.Errorf("log %q does not say the client keeps running", got)
 	}
 }
