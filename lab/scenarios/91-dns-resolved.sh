@@ -86,9 +86,14 @@ rm -f /var/lib/dhcp/dhclient6-bond-hotplug-bond0.leases
 systemctl unmask systemd-resolved.service
 dpkg -i /usr/local/share/lab/debs-resolved/*.deb >"$LAB_RUN/resolved-install.out" 2>&1 ||
 	fail "resolved: dpkg -i" "$(tail -n 3 "$LAB_RUN/resolved-install.out" | tr '\n' '|')"
-# The package enables the service; a user starts it (or reboots).
+# The package starts the service from its postinst, but dbus-daemon read the
+# package's bus policy (unpacked first) before the postinst made the user
+# systemd-resolve ("Unknown username" in the journal), so resolved was refused its
+# bus name and serves without it. What a user does then (or a reboot): dbus reloads
+# its policy, resolved is restarted.
 systemctl daemon-reload
-systemctl start systemd-resolved.service || true
+systemctl reload dbus.service || true
+systemctl restart systemd-resolved.service || true
 check "resolved: systemd-resolved runs" 30 unit_active systemd-resolved.service
 check "resolved: /etc/resolv.conf is resolved's stub" 10 bash -c "readlink /etc/resolv.conf | grep -q stub-resolv.conf"
 link_dns() { resolvectl dns bond0 2>&1; }

@@ -309,11 +309,11 @@ needs one); on remove, the device's units are stopped and nothing else is
 touched. It never waits for carrier, association or unit start-up, so udev is
 never held up.
 
-  --rfkill RFKILL      the radio of rfkill device RFKILL (rfkill0) was unblocked
-                        (airplane mode off): converge the master of each of its
-                        interfaces that is a slave of ours, which sets it up again
-                        (run by udev for the unblock of a wlan radio, only while
-                        a master is up)
+  --rfkill RFKILL       the radio of rfkill device RFKILL (rfkill0) was
+                        unblocked (airplane mode off): converge the master of
+                        each of its interfaces that is a slave of ours, which
+                        sets it up again (run by udev for the unblock of a
+                        wlan radio, only while a master is up)
   --wait-active MASTER  block until MASTER has an active slave with carrier
   --supervise MASTER -- COMMAND...
                         wait as --wait-active and until MASTER's MAC has
