@@ -4,8 +4,9 @@
 // measures 1-3 and 5-10) and prints one table: bond-hotplug ("ours"), the seed's
 // units and Debian's ifupdown + ifenslave, side by side, with ratios. The contender
 // "ours-dhcpcd" is bond-hotplug installed exactly as "ours", configured with dhcpcd
-// as its DHCPv4 and DHCPv6 client instead of dhclient and dhcp6c (its scenarios
-// differ from ours' only in their config, lab/bench/scenarios/conf/bench-dhcpcd.conf);
+// as its DHCPv4 and DHCPv6 client instead of dhclient and dhcp6c (its scripts,
+// written by scenarios.go, differ from ours' only in their config,
+// lab/bench/scenarios/conf/bench-dhcpcd.conf);
 // "ours-dhcpcd4" is the same with dhcpcd for DHCPv4 only and dhcp6c for DHCPv6
 // (conf/bench-dhcpcd4.conf).
 //
@@ -125,9 +126,14 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "bench/lab:", err)
 		return 1
 	}
+	scenarios := filepath.Join(runDir, "bench-scenarios")
+	if err := writeScenarios(root, scenarios); err != nil {
+		fmt.Fprintln(os.Stderr, "bench/lab:", err)
+		return 1
+	}
 	cfg := lab.Config{Repo: root, RunDir: runDir, Log: os.Stderr, ShareExtra: map[string]string{
 		"bench":     share,
-		"scenarios": filepath.Join(root, "lab", "bench", "scenarios"),
+		"scenarios": scenarios,
 	}}
 	status := 0
 	labs := map[bool]*lab.Lab{}

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # Guest side of the lab benchmarks (docs/BENCHMARKS.md, measures 1-3, 5, 6), sourced
-# by scenarios/bench-CONTENDER.sh with CONTENDER set to ours, seed or ifupdown (the
+# by the scenario bench/lab writes for each contender and part (bench/lab/scenarios.go,
+# scenarios/bench-CONTENDER-PART.sh in the share) with CONTENDER set to ours, seed or ifupdown (the
 # contender ours-dhcpcd is ours with another config: CONTENDER=ours, BENCH_AS names
 # it). One contender is active per boot. Samples go to $LAB_OUT/bench.tsv as
 # "KEY<TAB>VALUE" lines (seconds, or counts); bench/lab on the host aggregates them.
