@@ -40,7 +40,12 @@ type gateway struct {
 	src netip.Addr // our lease address, the ARP request's sender
 }
 
-func (g gateway) String() string { return g.ip.String() + " at " + g.mac.String() }
+func (g gateway) String() string {
+	if g.mac == nil {
+		return g.ip.String() + " (not yet resolved)"
+	}
+	return g.ip.String() + " at " + g.mac.String()
+}
 
 // neighbours remembers the MAC each IPv4 neighbour of the master last resolved to,
 // from the kernel's notifications: the kernel forgets them at the very moment that
@@ -138,8 +143,13 @@ func readGateway(h *netlink.Handle, master string, known *neighbours) (gateway, 
 	if g.mac == nil {
 		g.mac = known.get(g.ip)
 	}
+	// g.mac may still be nil: the router was not resolved yet (a path change seconds
+	// after the lease). Then the probe asks by broadcast, and an answer from the
+	// router's address counts: weaker than its MAC (another network may use the same
+	// router address), but restarting the client there would cost the address at home
+	// with a server that tells clients apart by MAC (CI run 20261207-130937, lab 04).
 	as, err := h.AddrList(l, netlink.FAMILY_V4)
-	if err != nil || g.mac == nil {
+	if err != nil {
 		return gateway{}, false
 	}
 	for _, a := range as {
@@ -167,6 +177,9 @@ func sameGateway(ifindex int, mac net.HardwareAddr, g gateway, bound time.Durati
 	req := arpRequest(mac, g.src, g.ip)
 	to := &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ARP), Ifindex: ifindex, Halen: 6}
 	copy(to.Addr[:], g.mac)
+	if g.mac == nil {
+		copy(to.Addr[:], []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+	}
 	deadline := time.Now().Add(bound)
 	buf := make([]byte, 128)
 	for next := time.Now(); ; {
@@ -198,7 +211,7 @@ func sameGateway(ifindex int, mac net.HardwareAddr, g gateway, bound time.Durati
 		}
 		sha, spa, ok := arpReply(buf[:n])
 		if ok && spa == g.ip {
-			if bytes.Equal(sha, g.mac) {
+			if g.mac == nil || bytes.Equal(sha, g.mac) {
 				return true, nil
 			}
 			return false, nil // the address answers from another MAC: another network
