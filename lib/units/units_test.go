@@ -82,6 +82,29 @@ func TestDHCPUnitsWaitForAnActiveSlaveAndBindToTheMaster(t *testing.T) {
 	if s.Name != `bond-dhcp4@my\x2dbond.service` {
 		t.Errorf("name %s", s.Name)
 	}
+	// Not ordered after the master's device unit: the supervisor waits for the link
+	// itself, and udev's announcement of a new master cost seconds of the cold start.
+	if strings.Contains(props["After"], ".device") {
+		t.Errorf("After = %s: the DHCP unit waits for the master's device unit", props["After"])
+	}
+}
+
+// wpa_supplicant opens its interface at once: its unit starts when udev has
+// announced the card.
+func TestSupplicantUnitIsOrderedAfterItsCard(t *testing.T) {
+	s, err := WPA(progs, "wlp2s0", "/etc/wpa_supplicant/wpa_supplicant.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	props := map[string]string{}
+	for _, p := range mustProps(t, s) {
+		props[p.Name] = p.Value.String()
+	}
+	for _, name := range []string{"BindsTo", "After"} {
+		if !strings.Contains(props[name], "sys-subsystem-net-devices-wlp2s0.device") {
+			t.Errorf("%s = %s, want the card's device unit", name, props[name])
+		}
+	}
 }
 
 func TestSupplicantUnitRunsTheSeedsCommandAsArgv(t *testing.T) {
