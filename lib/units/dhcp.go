@@ -148,11 +148,8 @@ func dhcpSpec(role Role, master, what string, start []string, stop [][]string) S
 		Name:        Name(role, master),
 		Description: what + " on " + master + " (bond-hotplug)",
 		Device:      master,
-		// The supervisor waits for an active slave, reading the kernel's state
-		// (lib/dhcpunit), not udev's.
-		WaitsForLink: true,
-		ExecStart:    start,
-		ExecStop:     stop,
+		ExecStart:   start,
+		ExecStop:    stop,
 		// on-failure, not on-abnormal: the supervisor is the main process, and a
 		// client that crashed (SIGSEGV, SIGKILL) reaches systemd as the supervisor's
 		// exit 1, which on-abnormal ignores. At most 5 starts a minute.

@@ -128,25 +128,15 @@ func listProp(name string, v []string) sd.Property {
 // Properties turns a Spec into transient-unit properties.
 func Properties(s Spec) ([]sd.Property, error) {
 	dev := DeviceUnit(s.Device)
-	after := s.After
-	if !s.WaitsForLink {
-		// After= keeps systemd from starting the unit before the device unit is
-		// active (udev has announced the device).
-		after = append([]string{dev}, after...)
-	}
 	props := []sd.Property{
 		sd.PropDescription(s.Description),
-		// Pulling the card or deleting the master stops the unit. Without After= the
-		// start pulls in a start job for the device unit that waits for udev, and
-		// systemd does not stop a bound unit while that job is pending
-		// (systemd.unit(5), BindsTo=; lab 23 deletes a master under running units).
+		// Pulling the card stops the unit; After= keeps systemd from starting it before
+		// the device unit exists.
 		listProp("BindsTo", []string{dev}),
+		listProp("After", append([]string{dev}, s.After...)),
 		execProp("ExecStart", [][]string{s.ExecStart}),
 		// A failed transient unit would otherwise stay loaded and block the next start.
 		strProp("CollectMode", "inactive-or-failed"),
-	}
-	if len(after) > 0 {
-		props = append(props, listProp("After", after))
 	}
 	if len(s.Before) > 0 {
 		props = append(props, listProp("Before", s.Before))

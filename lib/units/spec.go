@@ -17,15 +17,9 @@ type Spec struct {
 	Name        string
 	Description string
 	Device      string // the interface whose device unit the service binds to
-	// WaitsForLink: the program waits for its link itself (the DHCP supervisor waits
-	// for an active slave), so the unit is not ordered after the device unit and
-	// starts at once; BindsTo= still stops it when the device goes. A master's device
-	// unit becomes active only when udev has run every rule for its add event, seconds
-	// after the master exists under TCG (docs/BENCHMARKS.md, issue 20, third session).
-	WaitsForLink bool
-	ExecStart    []string
-	ExecStop     [][]string
-	Restart      string // systemd Restart= value
+	ExecStart   []string
+	ExecStop    [][]string
+	Restart     string // systemd Restart= value
 	// RestartDelay and the start limit (StartLimitBurst starts within
 	// StartLimitInterval) bound a restarting client (0: systemd's defaults).
 	RestartDelay       time.Duration
