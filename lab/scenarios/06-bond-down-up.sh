@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # 6. bond-down bond0: dnsmasq sees the DHCP release, static routes and addresses
 # go, slaves are free, bond0 is deleted, no DHCP unit remains. bond-up bond0
-# brings it all back; a second bond-up has nothing to do. bond-down
-# --supplicants leaves no bond-hotplug unit at all.
+# brings it all back; a second bond-up has nothing to do. bond0 deleted by hand
+# stops its DHCP units (BindsTo=). bond-down --supplicants then leaves no
+# bond-hotplug unit at all.
 # lab-devices: eth0 wifi
 # lab-config: laptop.conf
 set -euo pipefail
@@ -61,6 +62,12 @@ if [ "$rc" = 0 ] && echo "$out" | grep -q "nothing to do"; then
 else
 	fail "a second bond-up reports nothing to do" "exit $rc, output: $(echo "$out" | tail -n 3 | tr '\n' ' ')"
 fi
+
+# The DHCP units are bound to bond0's device unit (BindsTo=) without waiting for it
+# (no After=, issue 20): a master deleted under them still stops them.
+ip link del bond0
+check "bond0 deleted by hand: bond-dhcp4@bond0 stops (BindsTo)" 15 unit_inactive bond-dhcp4@bond0.service
+check "bond0 deleted by hand: bond-dhcp6@bond0 stops (BindsTo)" 15 unit_inactive bond-dhcp6@bond0.service
 
 run_timed "bond-down --supplicants bond0 exits 0" bond-down --supplicants bond0
 check "no bond-hotplug unit remains" 15 no_product_units
