@@ -23,37 +23,51 @@ import (
 )
 
 // The supervisors run for as long as the laptop is up, through thousands of path
-// changes (issue 17.7, the soak). This runs both of them (DHCPv4 with restartOnMAC,
-// DHCPv6) through many moves that each cost a router probe, a MAC change and a
-// renewed lease, on real netlink in a throw-away namespace, and checks that what each
-// move leaves behind does not pile up: goroutines, open files and the heap that is
-// still live after a collection (OS threads and RSS are printed, not bounded: Go's
-// runtime takes a thread more when it wants one, and the RSS follows the garbage). The host has no bonding driver, so the
-// master is a bridge and the bond's sysfs files (active_slave, the slaves' operstate
-// and carrier_changes: what a path is made of, roam.go) are a directory of this
-// test's; every move is announced by a real link notification about a port.
+// changes (issue 17.7, the soak). This runs three of them through many moves, on
+// real netlink in a throw-away namespace: DHCPv4 (restartOnMAC), DHCPv6 with a
+// client verified by a restart, and DHCPv6 with dhcp6c (the default, verified by the
+// DHCPv4 lease). Each move costs a router probe, a MAC change and a renewed lease.
+// The test checks that what a move leaves behind does not pile up: goroutines, open
+// files and the heap still live after a collection. OS threads and RSS are printed,
+// not bounded: Go's runtime takes another thread when it wants one, and the RSS
+// follows the garbage (the netlink library allocates 64 KiB per receive). The host has
+// no bonding driver, so the master is a bridge and the bond's sysfs files
+// (active_slave, the slaves' operstate and carrier_changes: what a path is made of,
+// roam.go) are a directory of this test's; every move is announced by a real link
+// notification about a port.
 //
 // BOND_HOTPLUG_STEADY_CYCLES=N runs N moves (default 60) and prints the figures
 // every N/10 (go test -run Steady -v ./lib/dhcpunit).
 
-// countingLog counts the lines containing want, and those containing ready, and
-// keeps nothing else: the supervisors' log over a long run must not be the heap
-// growth this test looks for.
+// countingLog counts the lines containing each of its patterns and keeps nothing
+// else: the supervisors' log over a long run must not be the heap growth this test
+// looks for.
 type countingLog struct {
-	want, ready []byte
-	n, nReady   atomic.Int64
-	mu          sync.Mutex
-	last        string // the last line, for a failure's message
+	patterns [][]byte
+	n        []atomic.Int64
+	mu       sync.Mutex
+	last     string // the last line, for a failure's message
+}
+
+func newCountingLog(patterns ...string) *countingLog {
+	c := &countingLog{n: make([]atomic.Int64, len(patterns))}
+	for _, p := range patterns {
+		c.patterns = append(c.patterns, []byte(p))
+	}
+	return c
 }
 
 func (c *countingLog) Write(p []byte) (int, error) {
-	c.n.Add(int64(bytes.Count(p, c.want)))
-	c.nReady.Add(int64(bytes.Count(p, c.ready)))
+	for i, pat := range c.patterns {
+		c.n[i].Add(int64(bytes.Count(p, pat)))
+	}
 	c.mu.Lock()
 	c.last = string(p)
 	c.mu.Unlock()
 	return len(p), nil
 }
+
+func (c *countingLog) count(i int) int64 { return c.n[i].Load() }
 
 func (c *countingLog) lastLine() string {
 	c.mu.Lock()
@@ -170,26 +184,33 @@ func TestSupervisorsSteadyThroughMoves(t *testing.T) {
 
 	sys := t.TempDir()
 	fakeBondSys(t, sys, "eth0", 1)
-	// The clients: sleep under the names the supervisor verifies by restarting.
+	// The clients: sleep under the names the supervisor knows.
 	bin := t.TempDir()
 	sleep, err := exec.LookPath("sleep")
 	if err != nil {
 		t.Skip("no sleep(1)")
 	}
-	for _, name := range []string{"dhclient", "dhcpcd"} {
+	for _, name := range []string{"dhclient", "dhcpcd", "dhcp6c"} {
 		if err := os.Symlink(sleep, filepath.Join(bin, name)); err != nil {
 			t.Fatal(err)
 		}
 	}
 
-	// Each probe that finds the router logs "same network"; both supervisors probe
-	// on each move. Each is ready for the first move once its client's first
-	// exchange can start: the DHCPv4 one at the active master (the bridge's MAC is
-	// settled at once), the DHCPv6 one at a usable link-local address.
-	log := &countingLog{want: []byte("same network, lease kept"), ready: []byte("br0: active (")}
+	// Each move is noticed by the three supervisors: the two whose client verifies
+	// by a restart (dhclient, dhcpcd) ask the router, which answers ("same network"),
+	// dhcp6c's (the default DHCPv6 client) waits for the next DHCPv4 lease. Each is
+	// ready for the first move once its client's first exchange can start: at the
+	// active master (the bridge's MAC is settled at once), and the DHCPv6 ones at a
+	// usable link-local address.
+	const (
+		probed = iota
+		watched
+		active
+	)
+	log := newCountingLog("same network, lease kept", "is restarted if the DHCPv4 lease moves out of", "br0: active (")
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	errs := make(chan error, 2)
+	errs := make(chan error, 3)
 	supervise := func(restartOnMAC bool, argv []string) {
 		wg.Add(1)
 		go func() {
@@ -220,6 +241,7 @@ func TestSupervisorsSteadyThroughMoves(t *testing.T) {
 	}
 	supervise(true, []string{filepath.Join(bin, "dhclient"), "infinity"})
 	supervise(false, []string{filepath.Join(bin, "dhcpcd"), "infinity"})
+	supervise(false, []string{filepath.Join(bin, "dhcp6c"), "infinity"})
 	defer func() {
 		cancel()
 		wg.Wait()
@@ -230,7 +252,7 @@ func TestSupervisorsSteadyThroughMoves(t *testing.T) {
 	slaves := []string{"eth0", "wlan0"}
 	move := func(i int) {
 		t.Helper()
-		want := log.n.Load() + 2
+		wantProbed, wantWatched := log.count(probed)+2, log.count(watched)+1
 		fakeBondSys(t, sys, slaves[i%2], i+1)
 		ip("-n", laptop, "link", "set", "br0", "address", fmt.Sprintf("02:00:00:00:%02x:%02x", i%2, 0xb0))
 		state := "down"
@@ -239,17 +261,17 @@ func TestSupervisorsSteadyThroughMoves(t *testing.T) {
 		}
 		ip("-n", laptop, "link", "set", "d0", state)
 		deadline := time.Now().Add(10 * time.Second)
-		for log.n.Load() < want {
+		for log.count(probed) < wantProbed || log.count(watched) < wantWatched {
 			if time.Now().After(deadline) {
-				t.Fatalf("move %d: the supervisors did not both find the router within 10 s (%d of %d probes; last log line %q)",
-					i, log.n.Load(), want, log.lastLine())
+				t.Fatalf("move %d: not noticed by all three supervisors within 10 s (routers found %d of %d, DHCPv4 watches %d of %d; last log line %q)",
+					i, log.count(probed), wantProbed, log.count(watched), wantWatched, log.lastLine())
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
 		lease()
 	}
 	deadline := time.Now().Add(15 * time.Second)
-	for !usableLinkLocalIn(t, laptop) || log.nReady.Load() < 2 {
+	for !usableLinkLocalIn(t, laptop) || log.count(active) < 3 {
 		if time.Now().After(deadline) {
 			t.Fatalf("the supervisors not waiting for moves within 15 s (last log line %q)", log.lastLine())
 		}
