@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -136,9 +137,6 @@ func fakeBondSys(t *testing.T, sys, active string, changes int) {
 }
 
 func TestSupervisorsSteadyThroughMoves(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: creates network namespaces")
-	}
 	cycles := 60
 	if v := os.Getenv("BOND_HOTPLUG_STEADY_CYCLES"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -147,54 +145,7 @@ func TestSupervisorsSteadyThroughMoves(t *testing.T) {
 		}
 		cycles = n
 	}
-	id := time.Now().UnixNano() % 1e9
-	laptop, router := fmt.Sprintf("bhstl%d", id), fmt.Sprintf("bhstr%d", id)
-	for _, ns := range []string{laptop, router} {
-		if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
-			t.Fatalf("ip netns add %s: %v %s", ns, err, out)
-		}
-		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
-	}
-	ip := func(args ...string) {
-		t.Helper()
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %v: %v %s", args, err, out)
-		}
-	}
-	// br0 (the "bond") with a port cabled to the router and a port (a veth) whose
-	// up/down is each move's link notification; our lease addresses, with a
-	// lifetime, and the default route via the router.
-	ip("-n", laptop, "link", "add", "br0", "type", "bridge")
-	ip("-n", laptop, "link", "add", "v0", "type", "veth", "peer", "name", "v1", "netns", router)
-	ip("-n", laptop, "link", "add", "d0", "type", "veth", "peer", "name", "d1")
-	ip("-n", laptop, "link", "set", "v0", "master", "br0")
-	ip("-n", laptop, "link", "set", "d0", "master", "br0")
-	for _, l := range []string{"v0", "d0", "br0"} {
-		ip("-n", laptop, "link", "set", l, "up")
-	}
-	ip("-n", router, "addr", "add", "10.1.0.1/24", "dev", "v1")
-	ip("-n", router, "addr", "add", "fd01::1/64", "dev", "v1", "nodad")
-	ip("-n", router, "link", "set", "v1", "up")
-	lease := func() {
-		ip("-n", laptop, "addr", "replace", "10.1.0.2/24", "dev", "br0", "valid_lft", "3600", "preferred_lft", "3600")
-		ip("-n", laptop, "addr", "replace", "fd01::2/64", "dev", "br0", "nodad", "valid_lft", "3600", "preferred_lft", "3600")
-	}
-	lease()
-	ip("-n", laptop, "route", "replace", "default", "via", "10.1.0.1", "dev", "br0")
-
-	sys := t.TempDir()
-	fakeBondSys(t, sys, "eth0", 1)
-	// The clients: sleep under the names the supervisor knows.
-	bin := t.TempDir()
-	sleep, err := exec.LookPath("sleep")
-	if err != nil {
-		t.Skip("no sleep(1)")
-	}
-	for _, name := range []string{"dhclient", "dhcpcd", "dhcp6c"} {
-		if err := os.Symlink(sleep, filepath.Join(bin, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	laptop, _, sys, bin, ip, lease := bridgeNets(t)
 
 	// Each move is noticed by the three supervisors: the two whose client verifies
 	// by a restart (dhclient, dhcpcd) ask the router, which answers ("same network"),
@@ -215,28 +166,7 @@ func TestSupervisorsSteadyThroughMoves(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// The whole supervisor on one thread in the laptop's namespace: its
-			// subscriptions, its ARP socket and its client are made there. The
-			// thread is never unlocked: it dies with the goroutine.
-			runtime.LockOSThread()
-			ns, err := netns.GetFromName(laptop)
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer ns.Close()
-			if err := netns.Set(ns); err != nil {
-				errs <- err
-				return
-			}
-			h, err := netlink.NewHandleAt(ns)
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer h.Close()
-			e := &Env{Log: &logx.Logger{ID: "bond-hotplug", Out: log}, Sys: sys, Handle: h}
-			errs <- e.Supervise(ctx, "br0", argv, restartOnMAC)
+			errs <- superviseIn(ctx, laptop, sys, log, restartOnMAC, argv)
 		}()
 	}
 	supervise(true, []string{filepath.Join(bin, "dhclient"), "infinity"})
@@ -332,4 +262,84 @@ func usableLinkLocalIn(t *testing.T, ns string) bool {
 	}
 	defer h.Close()
 	return usableLinkLocal(h, "br0")
+}
+
+// bridgeNets is a throw-away "laptop" namespace whose br0 (the "bond") has a port
+// cabled to a "router" namespace (10.1.0.1, fd01::1) and a port (a veth, d0) whose
+// up/down announces a move; br0 holds our leases (addresses with a lifetime, renewed
+// by lease()) and the default route via the router. sys is the bond's part of sysfs
+// (fakeBondSys: eth0 active), bin the clients: sleep under the names the supervisor
+// knows (dhclient, dhcpcd, dhcp6c).
+func bridgeNets(t *testing.T) (laptop, router, sys, bin string, ip func(args ...string), lease func()) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: creates network namespaces")
+	}
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skip("no sleep(1)")
+	}
+	id := time.Now().UnixNano() % 1e9
+	laptop, router = fmt.Sprintf("bhstl%d", id), fmt.Sprintf("bhstr%d", id)
+	for _, ns := range []string{laptop, router} {
+		if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
+			t.Fatalf("ip netns add %s: %v %s", ns, err, out)
+		}
+		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
+	}
+	ip = func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %v: %v %s", args, err, out)
+		}
+	}
+	ip("-n", laptop, "link", "add", "br0", "type", "bridge")
+	ip("-n", laptop, "link", "add", "v0", "type", "veth", "peer", "name", "v1", "netns", router)
+	ip("-n", laptop, "link", "add", "d0", "type", "veth", "peer", "name", "d1")
+	ip("-n", laptop, "link", "set", "v0", "master", "br0")
+	ip("-n", laptop, "link", "set", "d0", "master", "br0")
+	for _, l := range []string{"v0", "d0", "br0"} {
+		ip("-n", laptop, "link", "set", l, "up")
+	}
+	ip("-n", router, "addr", "add", "10.1.0.1/24", "dev", "v1")
+	ip("-n", router, "addr", "add", "fd01::1/64", "dev", "v1", "nodad")
+	ip("-n", router, "link", "set", "v1", "up")
+	lease = func() {
+		ip("-n", laptop, "addr", "replace", "10.1.0.2/24", "dev", "br0", "valid_lft", "3600", "preferred_lft", "3600")
+		ip("-n", laptop, "addr", "replace", "fd01::2/64", "dev", "br0", "nodad", "valid_lft", "3600", "preferred_lft", "3600")
+	}
+	lease()
+	ip("-n", laptop, "route", "replace", "default", "via", "10.1.0.1", "dev", "br0")
+	sys = t.TempDir()
+	fakeBondSys(t, sys, "eth0", 1)
+	bin = t.TempDir()
+	for _, name := range []string{"dhclient", "dhcpcd", "dhcp6c"} {
+		if err := os.Symlink(sleep, filepath.Join(bin, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return laptop, router, sys, bin, ip, lease
+}
+
+// superviseIn runs Supervise on br0 of namespace ns until ctx ends. The whole
+// supervisor runs on one thread in that namespace: its subscriptions, its ARP socket
+// and its client are made there. The thread is never unlocked: it dies with the
+// goroutine.
+func superviseIn(ctx context.Context, ns, sys string, log io.Writer, restartOnMAC bool, argv []string) error {
+	runtime.LockOSThread()
+	n, err := netns.GetFromName(ns)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	if err := netns.Set(n); err != nil {
+		return err
+	}
+	h, err := netlink.NewHandleAt(n)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	e := &Env{Log: &logx.Logger{ID: "bond-hotplug", Out: log}, Sys: sys, Handle: h}
+	return e.Supervise(ctx, "br0", argv, restartOnMAC)
 }
