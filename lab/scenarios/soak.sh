@@ -80,9 +80,16 @@ for i in $(seq "$wifi"); do
 		ip netns exec "$LAN_NS" hostapd_cli -p /run/hostapd -i ap0 enable >/dev/null
 		;;
 	2)
+		# The same card out and in again: a real card keeps its MAC. (A new MAC is
+		# another client to a DHCP server that leases by MAC, as dnsmasq does for
+		# the seed's dhclient.conf, which loses its client identifier: the next
+		# exchange, a renewal or a verification, gets another address. The full
+		# run at 25f01c3 pulled a new card each time: docs/BENCHMARKS.md.)
+		mac=$(cat "/sys/class/net/$w/address")
 		del_wifi "$w"
 		step "w$i" "card gone" 20 absent "$w"
-		w=$(add_wifi)
+		w=$(add_wifi "$mac")
+		[ "$(cat "/sys/class/net/$w/address")" = "$mac" ] || note "cycle w$i: the card came back as $(cat "/sys/class/net/$w/address"), not $mac"
 		;;
 	esac
 	step "w$i" "$w active again" 60 is_active "$w"
@@ -97,7 +104,15 @@ expect_eq "cycles that missed a bound" "$cycle_fail" 0
 expect_eq "cycles that found the address lost" "$lost" 0
 failed=$(systemctl --failed --plain --no-legend | awk '{print $1}' | tr '\n' ' ')
 expect_eq "failed units" "$failed" ""
-errors=$(journalctl -b -p err --since "@$since_epoch" --no-pager -o cat | grep -vc '^-- ' || true)
-result "INFO journal errors during the cycles: $errors"
-journalctl -b -p err --since "@$since_epoch" --no-pager -o short-monotonic | tail -n 40 >"$LAB_OUT/journal-errors.txt" || true
+# Each start of dhclient (a verification after a move, a restart for a MAC before a
+# lease) logs the seed's dhclient.conf again at priority err: its NO-BREAK SPACE
+# (docs/RELIABILITY.md; not ours to change). Those lines are counted apart, the
+# starts with them.
+journalctl -b -p err --since "@$since_epoch" --no-pager -o short-monotonic | grep -v '^-- ' >"$LAB_OUT/journal-errors-all.txt" || true
+seedconf=$(grep -cE ' dhclient\[[0-9]+\]: (/etc/dhcp/dhclient\.conf line [0-9]+: .*|[[:space:]]*\^?[[:space:]]*|\[[0-9]+B blob data\]|send dhcp-client-identifier .*)$' "$LAB_OUT/journal-errors-all.txt" || true)
+errors=$(($(wc -l <"$LAB_OUT/journal-errors-all.txt") - seedconf))
+starts=$(journalctl -b --since "@$since_epoch" --no-pager -o cat -t dhclient | grep -c '^Internet Systems Consortium DHCP Client' || true)
+verifies=$(journalctl -b --since "@$since_epoch" --no-pager -o cat | grep -c 'to verify it$' || true)
+result "INFO dhclient starts during the cycles: $starts (verifications of the lease after a move: $verifies); their complaints about the seed's dhclient.conf: $seedconf lines"
+result "INFO journal errors during the cycles, those apart: $errors"
 expect_eq "journal errors (priority err and above)" "$errors" 0
