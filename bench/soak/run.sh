@@ -14,7 +14,7 @@ env=lab/scenarios/soak.env
 trap 'rm -f "$env"' EXIT
 printf 'cable=%d\nwifi=%d\n' "$cable" "$wifi" >"$env"
 rc=0
-go run ./lab/cmd/lab -timeout 60m run soak || rc=$?
+go run ./lab/cmd/lab -timeout 95m run soak || rc=$?
 run=$(ls -1dt /var/tmp/bond-hotplug-lab/*/soak 2>/dev/null | head -n 1)
 if [ -n "$run" ]; then
 	echo "== $run/share/out/results"

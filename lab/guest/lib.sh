@@ -196,14 +196,16 @@ unplug_wired() { ip link del "$1"; }
 cable_out() { ip -n "$LAN_NS" link set "w-$1" down; }
 cable_in() { ip -n "$LAN_NS" link set "w-$1" up; }
 
-# add_wifi: insert a new Wi-Fi card (an hwsim radio with the custom regulatory
-# domain, in the root namespace) and print the name the kernel gave it.
+# add_wifi [MAC]: insert a new Wi-Fi card (an hwsim radio with the custom regulatory
+# domain, in the root namespace) and print the name the kernel gave it. With MAC,
+# the card has that permanent address (the same card inserted again); without,
+# the kernel gives each radio another.
 add_wifi() {
 	local n phy dev
 	n=$(($(cat "$LAB_RUN/radios" 2>/dev/null || echo 0) + 1))
 	echo "$n" >"$LAB_RUN/radios"
 	phy=labwifi$n
-	hwsimctl new --custom-reg --name "$phy" >/dev/null
+	hwsimctl new --custom-reg --name "$phy" ${1:+--perm-addr "$1"} >/dev/null
 	for _ in $(seq 50); do
 		for dev in /sys/class/net/*; do
 			if [ "$(cat "$dev/phy80211/name" 2>/dev/null)" = "$phy" ]; then

@@ -71,6 +71,9 @@ type pathWatch struct {
 	have        bool
 }
 
+// current reads the path now, without taking it as known.
+func (w *pathWatch) current() (path, bool) { return currentPath(w.sys, w.master) }
+
 // moved reads the path again and reports a new one (from is the one before). The
 // first path seen is the client's own: nothing to verify.
 func (w *pathWatch) moved() (from, to path, ok bool) {

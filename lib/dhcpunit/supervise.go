@@ -307,6 +307,14 @@ func (e *Env) watchMAC(ctx context.Context, r netdev.Source, s *session,
 				if same {
 					continue
 				}
+				if now, up := s.paths.current(); !up || now != to {
+					// The path went away while the probe waited (the soak, run
+					// 20261207-143709: the radio blocked 15 ms after the association):
+					// nothing could answer, so the silence says nothing. The lease
+					// stays; the next path is probed when it comes.
+					e.Log.Info("%s: %s: the path changed during the router probe: no verdict, lease kept", master, why)
+					continue
+				}
 				if known && !s.restartOnMAC && filepath.Base(cmd.Path) == "dhcpcd" {
 					// Another network for sure: dhcpcd's Confirm would get NotOnLink
 					// and a new address, but a new dhcpcd never removes the address

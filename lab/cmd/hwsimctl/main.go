@@ -3,7 +3,7 @@
 // Command hwsimctl plugs and pulls simulated Wi-Fi cards (mac80211_hwsim
 // radios) in the current network namespace, for the VM lab.
 //
-//	hwsimctl new [--name NAME] [--custom-reg] [--reg-index N] [--no-vif] [--channels N]
+//	hwsimctl new [--name NAME] [--custom-reg] [--reg-index N] [--no-vif] [--channels N] [--perm-addr MAC]
 //	    prints the new radio's id
 //	hwsimctl del ID|NAME
 //	hwsimctl list
@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strconv"
 
@@ -34,7 +35,7 @@ func main() {
 	case err == nil:
 	case errors.As(err, &ue):
 		fmt.Fprintln(os.Stderr, "hwsimctl:", err)
-		fmt.Fprintln(os.Stderr, "usage: hwsimctl new [--name NAME] [--custom-reg] [--reg-index N] [--no-vif] [--channels N] | del ID|NAME | list")
+		fmt.Fprintln(os.Stderr, "usage: hwsimctl new [--name NAME] [--custom-reg] [--reg-index N] [--no-vif] [--channels N] [--perm-addr MAC] | del ID|NAME | list")
 		os.Exit(2)
 	default:
 		fmt.Fprintln(os.Stderr, "hwsimctl:", err)
@@ -55,11 +56,21 @@ func run(args []string, stdout, stderr io.Writer) error {
 		regIndex := fs.Uint("reg-index", 0, "index of the custom regulatory domain")
 		noVIF := fs.Bool("no-vif", false, "create no wlanN interface")
 		channels := fs.Uint("channels", 0, "concurrent channels (default: the kernel's)")
+		// The card pulled and inserted again (the soak): a real card keeps its MAC,
+		// and a DHCP server that tells clients apart by MAC must see the same one.
+		permAddr := fs.String("perm-addr", "", "the radio's permanent MAC (default: the kernel's, new for each radio)")
 		if err := fs.Parse(args[1:]); err != nil {
 			return usageError{err.Error()}
 		}
 		if fs.NArg() != 0 {
 			return usageError{"new takes no arguments"}
+		}
+		var perm net.HardwareAddr
+		if *permAddr != "" {
+			var err error
+			if perm, err = net.ParseMAC(*permAddr); err != nil || len(perm) != 6 {
+				return usageError{fmt.Sprintf("--perm-addr %q: want a 6-byte MAC such as 02:00:00:00:01:00", *permAddr)}
+			}
 		}
 		c, err := hwsim.Open()
 		if err != nil {
@@ -68,7 +79,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		defer c.Close()
 		id, err := c.NewRadio(hwsim.RadioConfig{
 			Name: *name, UseCustomReg: *custom, CustomReg: uint32(*regIndex),
-			NoVIF: *noVIF, Channels: uint32(*channels),
+			NoVIF: *noVIF, Channels: uint32(*channels), PermAddr: perm,
 		})
 		if err != nil {
 			return err
