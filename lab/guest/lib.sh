@@ -313,7 +313,8 @@ no_active_slave() { local a; a=$(active_slave "${1:-bond0}"); [ -z "$a" ] || { e
 }
 
 # cafe_up: the café's namespace, bridge and radio (made once), then its access point
-# and dnsmasq (started if not running). The radio is created from the root namespace,
+# and dnsmasq (started if not running; with $LAB_RUN/dnsmasq-cafe.conf when a scenario
+# wrote one, as the DNS scenarios do: guest/dns.sh). The radio is created from the root namespace,
 # like the home AP's in early.sh (hwsim radios hear only radios created in the same
 # namespace group), then moved into the café's.
 cafe_up() {
@@ -333,12 +334,23 @@ cafe_up() {
 		: >"$LAB_RUN/dnsmasq-cafe.leases"
 	fi
 	if ! kill -0 "$(cat "$LAB_RUN/dnsmasq-cafe.pid" 2>/dev/null)" 2>/dev/null; then
-		ip netns exec "$CAFE_NS" dnsmasq --conf-file="$LAB/guest/dnsmasq-cafe.conf" \
+		ip netns exec "$CAFE_NS" dnsmasq --conf-file="$(dnsmasq_conf cafe)" \
 			--pid-file="$LAB_RUN/dnsmasq-cafe.pid" --dhcp-leasefile="$LAB_RUN/dnsmasq-cafe.leases" \
 			--log-facility="$LAB_OUT/dnsmasq-cafe.log"
 	fi
 	cafe_ap_up
 	note "cafe: access point $CAFE_SSID and dnsmasq up after $(since "$t") s"
+}
+# dnsmasq_conf lan|cafe: that network's dnsmasq configuration: the scenario's own
+# ($LAB_RUN/dnsmasq-NAME.conf, e.g. with DNS: guest/dns.sh) or the lab's.
+dnsmasq_conf() {
+	if [ -f "$LAB_RUN/dnsmasq-$1.conf" ]; then
+		echo "$LAB_RUN/dnsmasq-$1.conf"
+	elif [ "$1" = lan ]; then
+		echo "$LAB/guest/dnsmasq.conf"
+	else
+		echo "$LAB/guest/dnsmasq-$1.conf"
+	fi
 }
 # cafe_ap_up / cafe_ap_down: the café's access point comes into reach / goes out of
 # reach (hostapd started / stopped: its stations are deauthenticated at once).

@@ -205,7 +205,7 @@ dnsmasq_stop() {
 	rm -f "$LAB_RUN/dnsmasq.pid"
 }
 dnsmasq_start() {
-	ip netns exec "$LAN_NS" dnsmasq --conf-file="$LAB/guest/dnsmasq.conf" --pid-file="$LAB_RUN/dnsmasq.pid" \
+	ip netns exec "$LAN_NS" dnsmasq --conf-file="$(dnsmasq_conf lan)" --pid-file="$LAB_RUN/dnsmasq.pid" \
 		--dhcp-leasefile="$LAB_RUN/dnsmasq.leases" --log-facility="$LAB_OUT/dnsmasq.log"
 	wait_for 10 dnsmasq_running
 }

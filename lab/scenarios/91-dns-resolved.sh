@@ -1,11 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # 91. DNS from the leases with systemd-resolved (issue 17.3; the other resolver
-# managers: scenario 90, whose helpers this one repeats):
+# managers: scenario 90; the helpers of both: guest/dns.sh):
 #   4. systemd-resolved: per-link servers and search domain over D-Bus, reverted
 #      when the clients stop; its resolvconf shim (a link to resolvectl, which
 #      ignores the record's protocol: systemd issue 25032) is never used as
 #      resolvconf: with resolved stopped, our own resolv.conf again.
+# resolved also after a move to the café (cable out, the Wi-Fi there: guest/dns.sh
+# to_cafe): the café's servers and domain on bond0, home's gone.
 # Each time: the lan's name server answers a name only it knows, asked by its short
 # name (the lease's search domain); the DHCPv4 and DHCPv6 leases' servers are merged
 # (neither client overwrites the other); stopping the DHCPv6 client leaves DHCPv4's
@@ -15,71 +17,14 @@
 # lab-config: dns.conf
 # lab-timeout: 600
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR source=../guest/reliability.sh
-. /lab/guest/reliability.sh
-
-D4=bond-dhcp4@bond0.service
-D6=bond-dhcp6@bond0.service
-NAME=home.lab.test
-ADDR=10.77.0.10
+# shellcheck source-path=SCRIPTDIR source=../guest/dns.sh
+. /lab/guest/dns.sh
 
 require "boot: DHCPv4 lease on bond0" 120 has_dhcp4 bond0
 require "boot: DHCPv6 lease on bond0 (dhclient -6)" 90 has_dhcp6 bond0
 
-note "the lan's dnsmasq answers DNS on $GW4 and [$GW6]: $NAME (only it knows it), both leases name it and the search domain lab.test"
-sed 's/^port=0$/port=53/' "$LAB/guest/dnsmasq.conf" >"$LAB_RUN/dnsmasq-dns.conf"
-dnsmasq_stop
-ip netns exec "$LAN_NS" dnsmasq --conf-file="$LAB_RUN/dnsmasq-dns.conf" --pid-file="$LAB_RUN/dnsmasq.pid" \
-	--dhcp-leasefile="$LAB_RUN/dnsmasq.leases" --log-facility="$LAB_OUT/dnsmasq.log" \
-	--host-record="$NAME,$ADDR" \
-	--dhcp-option=option:dns-server,"$GW4" --dhcp-option=option:domain-name,lab.test \
-	--dhcp-option=option6:dns-server,"[$GW6]" --dhcp-option=option6:domain-search,lab.test
-wait_for 10 dnsmasq_running
-
-# resolves: the short name through the system's resolver (nsswitch, resolv.conf).
-resolves() {
-	local got
-	# No bound on a try, as in scenario 90: resolved's first answer (its probes of
-	# the new server) took longer than 1 s a try for 30 s under load (run
-	# 20261207-130111-*): the PASS time is an upper bound.
-	got=$(getent hosts home | awk '{ print $1 }') || true
-	[ "$got" = "$ADDR" ] || { echo "getent hosts home: '$got'; resolv.conf: $(tr '\n' '|' </etc/resolv.conf 2>&1)"; return 1; }
-}
-not_resolves() { ! getent hosts home >/dev/null || { echo "still resolves: $(getent hosts home)"; return 1; }; }
-ours_left() {
-	local f left=""
-	for f in /run/bond-hotplug/bond-dhcp4-bond0/dns /run/bond-hotplug/bond-dhcp6-bond0/dns /etc/resolv.conf.bond-hotplug-saved /etc/resolv.conf.bond-hotplug-new; do
-		[ ! -e "$f" ] || left="$left $f"
-	done
-	if grep -q bond-hotplug /etc/resolv.conf 2>/dev/null; then left="$left /etc/resolv.conf(ours)"; fi
-	[ -z "$left" ] || { echo "left:$left"; return 1; }
-}
-no_ours_left() { ours_left; }
-file_has() { grep -qx -- "$2" "$1" 2>/dev/null || { echo "$1: $(tr '\n' '|' <"$1" 2>&1)"; return 1; }; }
-file_lacks() { ! grep -qx -- "$2" "$1" 2>/dev/null || { echo "$1: $(tr '\n' '|' <"$1" 2>&1)"; return 1; }; }
-gone() { [ ! -e "$1" ] || { echo "$1: $(tr '\n' '|' <"$1" 2>&1)"; return 1; }; }
-down() {
-	local rc=0
-	bond-down bond0 >"$LAB_RUN/down.out" 2>&1 || rc=$?
-	expect_eq "$1: bond-down" "exit $rc" "exit 0"
-}
-# up PART: bond-up, then the figures: bond-up -> DHCPv4 address -> name resolvable.
-up() {
-	local rc=0
-	bond-up bond0 >"$LAB_RUN/up.out" 2>&1 || rc=$?
-	expect_eq "$1: bond-up" "exit $rc" "exit 0"
-	check "$1: DHCPv4 address (from bond-up)" 60 has_dhcp4 bond0
-	check "$1: $NAME by its short name through the lan's name server (from the DHCPv4 address)" 30 resolves
-	check "$1: DHCPv6 address" 60 has_dhcp6 bond0
-}
-# backend PART WHICH: the journal of the DHCP units names the backend used.
-# By the line's identifier, not its unit: --dns-update is a short-lived process that
-# journald may fail to attribute to the unit (it reads the sender's cgroup after the
-# sender has exited: the check failed so once, with the line in the journal).
-backend() {
-	journalctl -b --no-pager -o cat -t bond-hotplug --since "@$T0" | grep -q "DNS via $2 " ||
-		{ echo "journal: $(journalctl -b --no-pager -o cat -t bond-hotplug --since "@$T0" | grep 'DNS via' | tail -n 2 | tr '\n' '|')"; return 1; }
-}
+note "the lan's dnsmasq answers DNS on $GW4 and [$GW6]: home.lab.test (only it knows it), both leases name it and the search domain lab.test"
+dns_lan_restart
 
 note "4. systemd-resolved: per-link DNS over D-Bus"
 down "resolved (before)"
@@ -108,17 +53,27 @@ up "resolved"
 both_servers() { link_has "$GW4" && link_has "$GW6"; }
 check "resolved: bond0's servers are DHCPv4's and DHCPv6's, merged" 20 both_servers
 check "resolved: bond0's search domain is lab.test" 10 bash -c "resolvectl domain bond0 | grep -qw lab.test"
-check "resolved: resolvectl query $NAME" 20 bash -c "resolvectl query $NAME | grep -qw $ADDR"
-check "resolved: the backend is systemd-resolved" 5 backend resolved systemd-resolved
+query() { resolvectl query --cache=no "$1" | grep -qw "$2" || { resolvectl query --cache=no "$1" 2>&1 | head -n 2; return 1; }; }
+check "resolved: resolvectl query home.lab.test" 20 query home.lab.test "$HOME_ADDR"
+check "resolved: the backend is systemd-resolved" 5 backend systemd-resolved
+to_cafe "resolved"
+cafe_servers() { link_has "$CAFE_GW4" && link_has "$CAFE_GW6" && link_lacks "$GW4" && link_lacks "$GW6"; }
+check "resolved at the café: bond0's servers are the café's, merged, none of home's" 20 cafe_servers
+cafe_domain() { resolvectl domain bond0 | grep -qw cafe.test && ! resolvectl domain bond0 | grep -qw lab.test || { resolvectl domain bond0; return 1; }; }
+check "resolved at the café: bond0's search domain is cafe.test, not lab.test" 10 cafe_domain
+check "resolved at the café: resolvectl query menu.cafe.test" 20 query menu.cafe.test "$CAFE_ADDR"
+no_home_name() { ! resolvectl query --cache=no home.lab.test >/dev/null 2>&1 || { resolvectl query --cache=no home.lab.test 2>&1 | head -n 2; return 1; }; }
+check "resolved at the café: home.lab.test no longer resolves (uncached)" 30 no_home_name
 systemctl stop "$D6"
-v4_only() { link_lacks "$GW6" && link_has "$GW4"; }
-check "resolved: $D6 stopped: its server gone, DHCPv4's kept (no RevertLink of the link)" 10 v4_only
+v4_only() { link_lacks "$CAFE_GW6" && link_has "$CAFE_GW4"; }
+check "resolved at the café: $D6 stopped: its server gone, DHCPv4's kept (no RevertLink of the link)" 10 v4_only
 systemctl stop "$D4"
 check "resolved: $D4 stopped too: bond0 reverted (no server, no domain)" 10 bash -c \
-	"[ -z \"\$(resolvectl dns bond0 | sed 's/^Link [0-9]* (bond0)://' | tr -d ' ')\" ] && ! resolvectl domain bond0 | grep -qw lab.test"
+	"[ -z \"\$(resolvectl dns bond0 | sed 's/^Link [0-9]* (bond0)://' | tr -d ' ')\" ] && ! resolvectl domain bond0 | grep -qw cafe.test"
 down "resolved"
-check "resolved: no lan server anywhere in resolved" 5 bash -c "! resolvectl dns | grep -qw $GW4"
+check "resolved: no lan or café server anywhere in resolved" 5 bash -c "! resolvectl dns | grep -qwE '$GW4|$CAFE_GW4'"
 check "resolved: nothing of ours left" 5 no_ours_left
+back_home
 shim=$(readlink -f "$(command -v resolvconf)" 2>&1 || true)
 note "resolved: resolvconf is $(command -v resolvconf || echo none) -> $shim"
 if [ "${shim##*/}" = resolvectl ]; then
@@ -127,7 +82,7 @@ if [ "${shim##*/}" = resolvectl ]; then
 	systemctl stop systemd-resolved.service
 	T0=$(date +%s)
 	up "shim"
-	check "shim: the backend is resolv.conf" 10 backend shim resolv.conf
+	check "shim: the backend is resolv.conf" 10 backend resolv.conf
 	check "shim: /etc/resolv.conf names the lease's server" 10 file_has /etc/resolv.conf "nameserver $GW4"
 	down "shim"
 	check "shim: nothing of ours left" 5 no_ours_left

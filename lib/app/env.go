@@ -20,6 +20,7 @@ import (
 	"github.com/bond-hotplug/bond-hotplug/lib/coexist"
 	"github.com/bond-hotplug/bond-hotplug/lib/config"
 	"github.com/bond-hotplug/bond-hotplug/lib/dhcpunit"
+	"github.com/bond-hotplug/bond-hotplug/lib/dns"
 	"github.com/bond-hotplug/bond-hotplug/lib/lock"
 	"github.com/bond-hotplug/bond-hotplug/lib/logx"
 	"github.com/bond-hotplug/bond-hotplug/lib/netdev"
@@ -96,6 +97,10 @@ type Env struct {
 	// Units connects to the unit manager; called at most once, and only when a run
 	// needs it (a device that belongs to no master never pays for it).
 	Units func(ctx context.Context) (units.Manager, error)
+	// PrepareDNS runs before a unit whose sandbox hands DNS to resolvconf starts, and
+	// reports what it made (dns.PrepareOpenresolv: openresolv's state directory);
+	// nil: nothing (tests).
+	PrepareDNS func() (made string, err error)
 
 	// UnitFailure reads how a unit's last run failed (--status); nil: the journal
 	// (units.LastFailure).
@@ -129,7 +134,16 @@ func Default(id string) *Env {
 		Info:         netdev.NewUdev(),
 		FindPrograms: units.FindPrograms,
 		Units:        UnitsFromEnv,
+		PrepareDNS:   prepareOpenresolv,
 	}
+}
+
+func prepareOpenresolv() (string, error) {
+	made, err := dns.PrepareOpenresolv(dns.LookPath, dns.OpenresolvDir)
+	if made {
+		return dns.OpenresolvDir, err
+	}
+	return "", err
 }
 
 func envOr(k, def string) string {

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -340,5 +341,48 @@ func TestRenumberedMasterKeepsItsRoutes(t *testing.T) {
 	}
 	if got := len(k.RoutesOf["br0"]); got != 1 {
 		t.Errorf("br0 has %d routes after the renumbering, want 1; writes:\n%s", got, k.Transcript())
+	}
+}
+
+// openresolv's state directory is prepared before each DHCP unit starts (its sandbox
+// can write /run/resolvconf only if it exists then) and the run says what it made;
+// a failure to make it is said and the unit starts all the same.
+func TestDHCPUnitsStartAfterResolvconfsDirectoryIsPrepared(t *testing.T) {
+	conf := "bond0SLAVES='eth0'\n"
+	for _, c := range []struct {
+		name    string
+		made    string
+		err     error
+		wantLog string
+	}{
+		{"made", "/run/resolvconf", nil, "bond-dhcp4@bond0.service: made /run/resolvconf"},
+		{"failed", "", os.ErrPermission, "bond-dhcp4@bond0.service: DNS may not reach resolvconf: permission denied"},
+		{"nothing to make", "", nil, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e, k, rec, log := fakeEnv(t, conf)
+			k.AddLink("eth0", "device")
+			var order []string
+			e.PrepareDNS = func() (string, error) {
+				order = append(order, "prepare before "+strconv.Itoa(len(rec.Calls))+" starts")
+				return c.made, c.err
+			}
+			if err := e.Up(context.Background(), nil); err != nil {
+				t.Fatalf("bond-up: %v\n%s", err, log)
+			}
+			want := []string{"prepare before 0 starts", "prepare before 1 starts"}
+			if strings.Join(order, "; ") != strings.Join(want, "; ") {
+				t.Errorf("prepared %q; units started: %s; want %q", order, rec.Transcript(), want)
+			}
+			if n := strings.Count(rec.Transcript(), "start bond-dhcp"); n != 2 {
+				t.Errorf("%d DHCP units started, want 2:\n%s", n, rec.Transcript())
+			}
+			if c.wantLog != "" && !strings.Contains(log.String(), c.wantLog) {
+				t.Errorf("log lacks %q:\n%s", c.wantLog, log)
+			}
+			if c.wantLog == "" && strings.Contains(log.String(), "resolvconf") {
+				t.Errorf("log speaks of resolvconf with nothing made:\n%s", log)
+			}
+		})
 	}
 }

@@ -608,6 +608,14 @@ func (f effects) StartUnit(ctx context.Context, s units.Spec) error {
 	if err != nil {
 		return err
 	}
+	if s.Sandbox != nil && s.Sandbox.Resolvconf && f.e.PrepareDNS != nil {
+		// Without it the lease's DNS is lost, not the lease: said, and the unit starts.
+		if made, err := f.e.PrepareDNS(); err != nil {
+			f.e.Log.Warn("%s: DNS may not reach resolvconf: %v", s.Name, err)
+		} else if made != "" {
+			f.e.Log.Info("%s: made %s, where resolvconf keeps its records, before the unit starts: its sandbox can write only what exists (bond-hotplug(8), DNS)", s.Name, made)
+		}
+	}
 	return mgr.Start(ctx, s)
 }
 

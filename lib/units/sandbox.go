@@ -65,6 +65,11 @@ type Sandbox struct {
 	// units): systemd creates them and keeps them when the unit stops
 	// (RuntimeDirectoryPreserve), as /run is read-only in the sandbox.
 	SharedRuntimeDirs []string
+	// Resolvconf: the program hands DNS to resolvconf(8) (bond-hotplug --dns-update
+	// from the client's script), which writes under /run/resolvconf. openresolv makes
+	// that directory at its first run, which this sandbox forbids, and nothing makes
+	// it at boot: the unit's starter makes it first (lib/app, dns.PrepareOpenresolv).
+	Resolvconf bool
 }
 
 // dhcpcdSandbox amends a DHCP sandbox for dhcpcd, whose privilege separation drops
@@ -157,8 +162,9 @@ var (
 		Families: []string{"AF_NETLINK", "AF_PACKET", "AF_INET", "AF_INET6"},
 		ReadWrite: []string{"/etc", "-/var/lib/dhcp", "-/var/lib/dhcpcd", "-/run/dhcpcd",
 			"-/run/resolvconf", "-/run/systemd/resolve"},
-		UMask: 0o022,
-		Chown: true,
+		UMask:      0o022,
+		Chown:      true,
+		Resolvconf: true,
 	}
 	// DHCPv6 (dhcp6c, dhclient -6 or dhcpcd): UDP 546 (CAP_NET_BIND_SERVICE), addresses
 	// set through ioctl/netlink (CAP_NET_ADMIN). dhcp6c keeps its DUID in
@@ -171,9 +177,10 @@ var (
 		Families: []string{"AF_NETLINK", "AF_PACKET", "AF_INET", "AF_INET6"},
 		ReadWrite: []string{"/etc", "-/var/lib/dhcp", "-/var/lib/dhcpv6", "-/var/lib/dhcpcd", "-/run/dhcpcd",
 			"-/run/resolvconf", "-/run/systemd/resolve"},
-		IPAllow: []string{"localhost", "link-local", "multicast"},
-		UMask:   0o022,
-		Chown:   true,
+		IPAllow:    []string{"localhost", "link-local", "multicast"},
+		UMask:      0o022,
+		Chown:      true,
+		Resolvconf: true,
 	}
 )
 
