@@ -329,12 +329,18 @@ func (e *Env) watchMAC(ctx context.Context, r netdev.Source, s *session,
 				return true, why, nil
 			case verifyByIPv4:
 				// dhcp6c's addresses have no lifetime (it keeps its own timers), so
-				// no lease check. The subnets of the DHCPv4 leases as last seen, not
-				// read now: the DHCPv4 client may already have removed the refused one.
-				s.pending = s.v4Known
+				// no lease check. With a DHCPv4 lease on the master, its subnets as
+				// last seen, not read now: the DHCPv4 client may already have
+				// removed the refused one (and then no lease is there either,
+				// which the routers' answer below covers).
+				s.pending = nil
+				if len(leaseSubnets(addrInfos(r, master))) > 0 {
+					s.pending = s.v4Known
+				}
 				if s.pending == nil {
-					// No DHCPv4 lease to compare (DHCPv6 alone): the routers
-					// answer, the IPv6 one as RFC 6059 has it.
+					// No DHCPv4 lease to compare (DHCPv6 alone, or DHCPv4 switched
+					// off since): the routers answer, with no IPv4 one known the
+					// IPv6 router as RFC 6059 has it.
 					same, known := e.sameNetwork(s, why)
 					if same {
 						continue
