@@ -217,7 +217,7 @@ resume_card() { add_wifi >"$LAB_RUN/new-wifi"; }
 ## DHCPv6 alone (dhcp6c, DHCP=no): the same-network question goes to the IPv6 router
 ## (RFC 6059); the DHCPv6 supervisor's journal says what it found.
 dhcp6_journal() { journalctl -b --no-pager -o cat -u bond-dhcp6@bond0.service 2>/dev/null; }
-same6_count() { dhcp6_journal | grep -c 'same network, lease kept' || true; }
+same6_count() { dhcp6_journal | grep -c 'the router fe80::.* same network, lease kept' || true; }
 same6_since() { [ "$(same6_count)" -gt "$1" ] || { echo "same-network answers (DHCPv6): $(same6_count)"; return 1; }; }
 verify6_count() { dhcp6_journal | grep -c 'client started again to verify' || true; }
 

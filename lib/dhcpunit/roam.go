@@ -104,9 +104,10 @@ const (
 	verifyRestart
 	// verifyByIPv4: dhcp6c (WIDE) keeps no lease across a restart and has no Confirm;
 	// its exit releases the lease and removes the address. So it is restarted only
-	// once the master is known to be on another network: its DHCPv4 lease was
-	// replaced by one in another subnet. With no DHCPv4 lease on the master to
-	// compare, a move is noticed at dhcp6c's renewal.
+	// once the master is known to be on another network: the router (IPv4, or IPv6
+	// with none) did not answer from its MAC, or with no router known, its DHCPv4
+	// lease was replaced by one in another subnet. With neither, a move is noticed
+	// at dhcp6c's renewal.
 	verifyByIPv4
 )
 

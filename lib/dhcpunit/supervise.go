@@ -329,31 +329,29 @@ func (e *Env) watchMAC(ctx context.Context, r netdev.Source, s *session,
 				return true, why, nil
 			case verifyByIPv4:
 				// dhcp6c's addresses have no lifetime (it keeps its own timers), so
-				// no lease check. With a DHCPv4 lease on the master, its subnets as
-				// last seen, not read now: the DHCPv4 client may already have
-				// removed the refused one (and then no lease is there either,
-				// which the routers' answer below covers).
+				// no lease check. The routers first, as for the other clients (with
+				// no IPv4 one known the IPv6 router, RFC 6059): another network for
+				// sure restarts it now, whether or not DHCPv4 runs (and its lease
+				// moves) on the master.
 				s.pending = nil
-				if len(leaseSubnets(addrInfos(r, master))) > 0 {
-					s.pending = s.v4Known
+				same, known := e.sameNetwork(s, why)
+				if same {
+					continue
 				}
-				if s.pending == nil {
-					// No DHCPv4 lease to compare (DHCPv6 alone, or DHCPv4 switched
-					// off since): the routers answer, with no IPv4 one known the
-					// IPv6 router as RFC 6059 has it.
-					same, known := e.sameNetwork(s, why)
-					if same {
-						continue
-					}
-					e.refreshRA(s, ra, known)
-					if !known {
-						e.Log.Info("%s: %s: no router known to tell whether the network changed: %s keeps its lease until its renewal", master, why, cmd.Path)
-						continue
-					}
+				e.refreshRA(s, ra, known)
+				if known {
 					e.Log.Info("%s: %s: another network: restarting %s (it releases the old network's lease)", master, why, cmd.Path)
 					stopClient(cmd, exited)
 					s.verifying = true
 					return true, why, nil
+				}
+				// No router to ask: the DHCPv4 lease tells, once it moves. Its
+				// subnets as last seen, not read now: the DHCPv4 client may
+				// already have removed the refused one.
+				s.pending = s.v4Known
+				if s.pending == nil {
+					e.Log.Info("%s: %s: no router nor DHCPv4 lease to tell whether the network changed: %s keeps its lease until its renewal", master, why, cmd.Path)
+					continue
 				}
 				e.Log.Info("%s: %s: %s is restarted if the DHCPv4 lease moves out of %v", master, why, cmd.Path, s.pending)
 			}
