@@ -146,6 +146,7 @@ roam_to_cafe() {
 	measure "to the café: path up to the café's IPv6 default route" "$(route6_after cafe "$ta")"
 	check "the café's router heard a router solicitation after the move" 1 eval '[ "$(rs_count)" -gt '"$rs"' ]'
 	check "no IPv6 default route via home's router" 15 no_default_via "$HOME_RTR6"
+	check "no on-link route for home's prefix" 15 no_route6 fd77::/64
 	check "IPv4 ping to the café's router" 15 pings "$CAFE_GW4"
 	check "IPv6 ping to the café's router" 20 pings "$CAFE_GW6"
 	note "café dnsmasq so far: $(grep -c DHCPNAK "$LAB_OUT/dnsmasq-cafe.log" || true) DHCPNAK, $(grep -c DHCPACK "$LAB_OUT/dnsmasq-cafe.log" || true) DHCPACK"
@@ -185,6 +186,7 @@ roam_home() {
 	route6_watch_stop home
 	measure "back home ($what): path up to the home IPv6 default route" "$(route6_after home "$ta")"
 	check "no IPv6 default route via the café's router" 15 no_default_via "$CAFE_RTR6"
+	check "no on-link route for the café's prefix" 15 no_route6 fd66::/64
 	check "IPv4 ping to home's router" 15 pings "$GW4"
 	check "IPv6 ping to home's router" 20 pings "$GW6"
 }
@@ -266,6 +268,7 @@ roam6_to_cafe() {
 	route6_watch_stop cafe6
 	measure "DHCPv6 alone, to the café: path up to the café's IPv6 default route" "$(route6_after cafe6 "$ta")"
 	check "no IPv6 default route via home's router" 15 no_default_via "$HOME_RTR6"
+	check "no on-link route for home's prefix" 15 no_route6 fd77::/64
 	check "IPv6 ping to the café's router" 20 pings "$CAFE_GW6"
 }
 roam6_home() {
@@ -282,5 +285,6 @@ roam6_home() {
 	route6_watch_stop home6
 	measure "DHCPv6 alone, back home: path up to the home IPv6 default route" "$(route6_after home6 "$ta")"
 	check "no IPv6 default route via the café's router" 15 no_default_via "$CAFE_RTR6"
+	check "no on-link route for the café's prefix" 15 no_route6 fd66::/64
 	check "IPv6 ping to home's router" 20 pings "$GW6"
 }

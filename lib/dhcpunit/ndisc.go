@@ -249,10 +249,11 @@ func (s raState) String() string {
 }
 
 // readRAState reads the master's state from advertisements. On-link prefix routes
-// are told from the others by what they hold: a route the kernel made (proto kernel)
-// for a prefix shorter than /128 that is not link-local and holds none of the
-// master's permanent (static) addresses; an address from SLAAC is a dynamic global
-// one with such a prefix (a DHCPv6 lease is a /128: its client's business).
+// are told from the others by what they are: a route the kernel made (proto kernel)
+// for a prefix shorter than /128, not link-local, and not the prefix route of one of
+// the master's permanent (static) addresses; an address from SLAAC is a dynamic
+// one with such a prefix. A DHCPv6 lease is a /128 (dhcp6c's even permanent, with
+// no lifetime): its client's business.
 func readRAState(h *netlink.Handle, link netlink.Link) (raState, error) {
 	rs, err := h.RouteList(link, netlink.FAMILY_V6)
 	if err != nil {
@@ -287,7 +288,7 @@ func onesOf(n *net.IPNet) int {
 
 func holdsStatic(p *net.IPNet, as []netlink.Addr) bool {
 	for _, a := range as {
-		if a.Flags&unix.IFA_F_PERMANENT != 0 && p.Contains(a.IP) {
+		if a.Flags&unix.IFA_F_PERMANENT != 0 && onesOf(a.IPNet) == onesOf(p) && p.Contains(a.IP) {
 			return true
 		}
 	}

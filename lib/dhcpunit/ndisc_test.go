@@ -238,6 +238,8 @@ func TestAMoveForgetsTheOldRoutersAndSolicitsTheNew(t *testing.T) {
 	old, cafe := netip.MustParsePrefix("2001:db8:77::/64"), netip.MustParsePrefix("2001:db8:66::/64")
 	ipIn(t, laptop, "-6", "addr", "add", "fd00:1::2/64", "dev", "v0", "nodad")
 	ipIn(t, laptop, "-6", "addr", "add", "2001:db8:77::102/128", "dev", "v0", "nodad", "valid_lft", "3600", "preferred_lft", "3600")
+	// dhcp6c's lease: a /128 with no lifetime (permanent), in the advertised prefix.
+	ipIn(t, laptop, "-6", "addr", "add", "2001:db8:77::103/128", "dev", "v0", "nodad")
 	var laptopMAC net.HardwareAddr
 	inNS(t, laptop, func(h *netlink.Handle) {
 		l, _ := h.LinkByName("v0")
@@ -274,7 +276,8 @@ func TestAMoveForgetsTheOldRoutersAndSolicitsTheNew(t *testing.T) {
 		}
 		s := st.String()
 		if !strings.Contains(s, "default via "+routerLL.String()) || !strings.Contains(s, "prefix "+old.String()) ||
-			!strings.Contains(s, "address 2001:db8:77:") || strings.Contains(s, "fd00:1::") || strings.Contains(s, "::102/128") {
+			!strings.Contains(s, "address 2001:db8:77:") || strings.Contains(s, "fd00:1::") || strings.Contains(s, "::102/128") ||
+			strings.Contains(s, "::103/128") {
 			t.Fatalf("the old network's state: %s, want its default route via %s, prefix %s and SLAAC address only", s, routerLL, old)
 		}
 		done, err := dropRAState(h, l, st)
@@ -289,7 +292,7 @@ func TestAMoveForgetsTheOldRoutersAndSolicitsTheNew(t *testing.T) {
 			t.Fatalf("left: %s", after)
 		}
 		out, _ := exec.Command("ip", "-n", laptop, "-6", "addr", "show", "dev", "v0").Output()
-		for _, keep := range []string{"fd00:1::2/64", "2001:db8:77::102/128"} {
+		for _, keep := range []string{"fd00:1::2/64", "2001:db8:77::102/128", "2001:db8:77::103/128"} {
 			if !strings.Contains(string(out), keep) {
 				t.Errorf("%s removed: %s", keep, out)
 			}
