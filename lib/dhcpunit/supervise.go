@@ -425,6 +425,9 @@ func (e *Env) refreshRA(s *session, old raState, elsewhere bool) {
 			e.Log.Info("%s: removed the old network's router advertisement state: %s", master, done)
 		}
 	}
+	if as, err := e.Handle.AddrList(l, netlink.FAMILY_V6); err == nil && len(as) == 0 {
+		return // IPv6 off on the master (disable_ipv6): nobody to ask, nothing to say
+	}
 	if err := solicitRouters(l.Attrs().Index, l.Attrs().HardwareAddr); err != nil {
 		e.Log.Warn("%s: %v: the new network's IPv6 routes wait for its next advertisement", master, err)
 		return
