@@ -234,6 +234,10 @@ roam6_failover_home() {
 	addr_watch_start failover6
 	ping_start "$GW6"
 	sleep 2
+	# The failover's premise: a backup that is up. Under load the home AP may drop the
+	# Wi-Fi (4-way handshake time-out) just before (run 20261207-153010-4063781821:
+	# deauthenticated 1 s before the cable out, no slave for 3 s, 11 echo requests).
+	check "$wl up as the backup before the cable goes" 30 slave_mii_up "$wl"
 	t=$(now)
 	note "DHCPv6 alone, failover at home: cable out of eth0"
 	cable_out eth0
