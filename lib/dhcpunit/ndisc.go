@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"time"
 
@@ -318,4 +319,12 @@ func dropRAState(h *netlink.Handle, link netlink.Link, st raState) (raState, err
 		return done, fmt.Errorf("removing the old network's IPv6 state from %s: %s", link.Attrs().Name, strings.Join(errs, "; "))
 	}
 	return done, nil
+}
+
+// kernelTakesRA reports whether the kernel learns from router advertisements on
+// master (its accept_ra is not 0; the file is read in the caller's network
+// namespace). A master it cannot read is taken as the kernel's default, on.
+func kernelTakesRA(master string) bool {
+	b, err := os.ReadFile("/proc/sys/net/ipv6/conf/" + master + "/accept_ra")
+	return err != nil || strings.TrimSpace(string(b)) != "0"
 }

@@ -328,3 +328,20 @@ func TestAMoveForgetsTheOldRoutersAndSolicitsTheNew(t *testing.T) {
 		}
 	})
 }
+
+// dhcpcd -6 sets accept_ra to 0 and does router discovery itself: the supervisor
+// leaves the advertisements' state to it.
+func TestTheKernelTakesRouterAdvertisementsUnlessTurnedOff(t *testing.T) {
+	laptop, _ := twoNets(t)
+	inNS(t, laptop, func(h *netlink.Handle) {
+		if !kernelTakesRA("v0") {
+			t.Fatal("accept_ra 1 (the default): the kernel takes them")
+		}
+		if out, err := exec.Command("ip", "netns", "exec", laptop, "sysctl", "-qw", "net.ipv6.conf.v0.accept_ra=0").CombinedOutput(); err != nil {
+			t.Fatalf("%v %s", err, out)
+		}
+		if kernelTakesRA("v0") {
+			t.Fatal("accept_ra 0 (dhcpcd's doing): the kernel does not")
+		}
+	})
+}

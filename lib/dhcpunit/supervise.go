@@ -416,6 +416,13 @@ func (e *Env) refreshRA(s *session, old raState, elsewhere bool) {
 	if err != nil {
 		return
 	}
+	if !kernelTakesRA(master) {
+		// dhcpcd -6 does router discovery itself (it sets accept_ra to 0) and puts
+		// back the routes someone else deletes (lab 82, run
+		// 20261207-153010-4063781821: "pid 269 deleted route", then "adding
+		// route" at its exit): its advertisements, its business.
+		return
+	}
 	if elsewhere && (len(old.routes) > 0 || len(old.addrs) > 0) {
 		done, err := dropRAState(e.Handle, l, old)
 		if err != nil {
