@@ -6,7 +6,10 @@
 # Wi-Fi with a lease; the home AP goes away and the café's is in reach: after the
 # association, within one DHCP exchange, the café's IPv4 and IPv6 addresses, the
 # default routes via the café's router, the home addresses gone. Back home: the home
-# lease again, the café's gone.
+# lease again, the café's gone. Then resume elsewhere (issue 17, item 5): the card's
+# driver reloaded (the NIC gone and back, as across a suspend, lab 70) while only the
+# café is in reach: the bond back, associated to the café, the lease verified: the
+# café's.
 # lab-devices:
 # lab-config: laptop.conf
 # lab-timeout: 600
@@ -20,3 +23,9 @@ home4=$(ipv4_of bond0)
 note "home leases: $home4 $(ipv6_of bond0)"
 roam_to_cafe "$wl" home_ap_down
 roam_home_wifi "$wl" "$home4"
+note "resume elsewhere: the card's driver reloaded while only the café is in reach"
+del_wifi "$wl"
+check "$wl gone, its supplicant stopped" 15 eval "absent $wl && unit_inactive bond-wpa@$wl.service"
+home_ap_down
+cafe_ap_up
+roam_to_cafe - resume_card

@@ -9,6 +9,7 @@
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../guest/roam.sh
 . /lab/guest/roam.sh
+ROAM_KERNEL_RA=0
 
 require "boot: eth0 active" 90 is_active eth0
 wl=$(roam_wifi_at_home)

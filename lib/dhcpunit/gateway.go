@@ -47,7 +47,7 @@ func (g gateway) String() string {
 	return g.ip.String() + " at " + g.mac.String()
 }
 
-// neighbours remembers the MAC each IPv4 neighbour of the master last resolved to,
+// neighbours remembers the MAC each neighbour of the master last resolved to,
 // from the kernel's notifications: the kernel forgets them at the very moment that
 // matters (a new MAC under fail_over_mac=active flushes the master's ARP entries, so
 // does a carrier loss), the supervisor must not.
@@ -66,7 +66,8 @@ func (n *neighbours) get(ip netip.Addr) net.HardwareAddr {
 }
 
 func (n *neighbours) note(ip net.IP, mac net.HardwareAddr, state int) {
-	a, ok := netip.AddrFromSlice(ip.To4())
+	a, ok := netip.AddrFromSlice(ip)
+	a = a.Unmap()
 	if !ok || len(mac) != 6 || state&(netlink.NUD_INCOMPLETE|netlink.NUD_FAILED) != 0 {
 		return
 	}
@@ -75,8 +76,9 @@ func (n *neighbours) note(ip net.IP, mac net.HardwareAddr, state int) {
 	n.mu.Unlock()
 }
 
-// watchNeighbours follows master's IPv4 neighbour entries until ctx ends (deletions
-// are not news: the last MAC stays). nil when the kernel refuses the subscription.
+// watchNeighbours follows master's neighbour entries (the IPv4 router's, and the
+// IPv6 router's for ndisc.go) until ctx ends (deletions are not news: the last MAC
+// stays). nil when the kernel refuses the subscription.
 func watchNeighbours(ctx context.Context, h *netlink.Handle, index int) *neighbours {
 	n := &neighbours{mac: map[netip.Addr]net.HardwareAddr{}}
 	ch := make(chan netlink.NeighUpdate, 64)
@@ -84,9 +86,11 @@ func watchNeighbours(ctx context.Context, h *netlink.Handle, index int) *neighbo
 	if err := netlink.NeighSubscribe(ch, done); err != nil {
 		return nil
 	}
-	if ns, err := h.NeighList(index, netlink.FAMILY_V4); err == nil {
-		for _, e := range ns {
-			n.note(e.IP, e.HardwareAddr, e.State)
+	for _, fam := range []int{netlink.FAMILY_V4, netlink.FAMILY_V6} {
+		if ns, err := h.NeighList(index, fam); err == nil {
+			for _, e := range ns {
+				n.note(e.IP, e.HardwareAddr, e.State)
+			}
 		}
 	}
 	go func() {
@@ -99,7 +103,7 @@ func watchNeighbours(ctx context.Context, h *netlink.Handle, index int) *neighbo
 				if !ok {
 					return
 				}
-				if u.Type == unix.RTM_NEWNEIGH && u.LinkIndex == index && u.Family == unix.AF_INET {
+				if u.Type == unix.RTM_NEWNEIGH && u.LinkIndex == index && (u.Family == unix.AF_INET || u.Family == unix.AF_INET6) {
 					n.note(u.IP, u.HardwareAddr, u.State)
 				}
 			}
@@ -180,8 +184,23 @@ func sameGateway(ifindex int, mac net.HardwareAddr, g gateway, bound time.Durati
 	if g.mac == nil {
 		copy(to.Addr[:], []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
 	}
+	return probe(fd, req, to, bound, func(b []byte, _ *unix.SockaddrLinklayer) (bool, bool) {
+		sha, spa, ok := arpReply(b)
+		if !ok || spa != g.ip {
+			return false, false
+		}
+		// From another MAC: the address answers on another network.
+		return true, g.mac == nil || bytes.Equal(sha, g.mac)
+	}, fmt.Sprintf("ARP request to %s", g))
+}
+
+// probe sends req to `to` on the packet socket fd every gatewayRetry until answer
+// accepts a packet (answered) or bound has passed (false); answer's second result
+// is the probe's.
+func probe(fd int, req []byte, to *unix.SockaddrLinklayer, bound time.Duration,
+	answer func([]byte, *unix.SockaddrLinklayer) (answered, same bool), what string) (bool, error) {
 	deadline := time.Now().Add(bound)
-	buf := make([]byte, 128)
+	buf := make([]byte, 1500)
 	for next := time.Now(); ; {
 		now := time.Now()
 		if !now.Before(deadline) {
@@ -189,7 +208,7 @@ func sameGateway(ifindex int, mac net.HardwareAddr, g gateway, bound time.Durati
 		}
 		if !now.Before(next) {
 			if err := unix.Sendto(fd, req, 0, to); err != nil {
-				return false, fmt.Errorf("ARP request to %s: %w", g, err)
+				return false, fmt.Errorf("%s: %w", what, err)
 			}
 			next = now.Add(gatewayRetry)
 		}
@@ -200,21 +219,21 @@ func sameGateway(ifindex int, mac net.HardwareAddr, g gateway, bound time.Durati
 		wait := until.Sub(now)
 		tv := unix.NsecToTimeval(max(wait, time.Millisecond).Nanoseconds())
 		if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
-			return false, fmt.Errorf("ARP socket: %w", err)
+			return false, fmt.Errorf("%s: %w", what, err)
 		}
-		n, _, err := unix.Recvfrom(fd, buf, 0)
+		n, from, err := unix.Recvfrom(fd, buf, 0)
 		if err != nil {
 			if err == unix.EAGAIN || err == unix.EINTR {
 				continue
 			}
-			return false, fmt.Errorf("ARP reply from %s: %w", g.ip, err)
+			return false, fmt.Errorf("%s: answer: %w", what, err)
 		}
-		sha, spa, ok := arpReply(buf[:n])
-		if ok && spa == g.ip {
-			if g.mac == nil || bytes.Equal(sha, g.mac) {
-				return true, nil
-			}
-			return false, nil // the address answers from another MAC: another network
+		ll, _ := from.(*unix.SockaddrLinklayer)
+		if ll == nil {
+			continue
+		}
+		if answered, same := answer(buf[:n], ll); answered {
+			return same, nil
 		}
 	}
 }

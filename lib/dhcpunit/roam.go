@@ -24,9 +24,12 @@ import (
 // path is what carries the master's traffic: the active slave and how many times its
 // carrier came and went (the kernel's carrier_changes: each Wi-Fi association, each
 // cable plugged in counts). Another path may lead to another network; the same path
-// cannot.
+// cannot. The slave's ifindex tells a card that came back (its driver reloaded across
+// a suspend) from the one before, even under the same name with the same count: a
+// new device counts from zero.
 type path struct {
 	slave   string
+	index   int
 	changes uint64
 }
 
@@ -61,7 +64,11 @@ func currentPath(sys, master string) (path, bool) {
 	if err != nil {
 		return path{}, false
 	}
-	return path{slave: slave, changes: n}, true
+	p := path{slave: slave, changes: n}
+	if b, err := os.ReadFile(filepath.Join(net, slave, "ifindex")); err == nil {
+		p.index, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+	}
+	return p, true
 }
 
 // pathWatch remembers the path a client's lease was obtained or verified on.
@@ -100,9 +107,10 @@ const (
 	verifyRestart
 	// verifyByIPv4: dhcp6c (WIDE) keeps no lease across a restart and has no Confirm;
 	// its exit releases the lease and removes the address. So it is restarted only
-	// once the master is known to be on another network: its DHCPv4 lease was
-	// replaced by one in another subnet. With no DHCPv4 lease on the master to
-	// compare, a move is noticed at dhcp6c's renewal.
+	// once the master is known to be on another network: the router (IPv4, or IPv6
+	// with none) did not answer from its MAC, or with no router known, its DHCPv4
+	// lease was replaced by one in another subnet. With neither, a move is noticed
+	// at dhcp6c's renewal.
 	verifyByIPv4
 )
 

@@ -30,6 +30,9 @@ func (f fakeSys) write(rel, v string) {
 func (f fakeSys) slave(name, oper, changes string) {
 	f.write(name+"/operstate", oper)
 	f.write(name+"/carrier_changes", changes)
+	if _, err := os.Stat(filepath.Join(f.root, "class/net", name, "ifindex")); err != nil {
+		f.write(name+"/ifindex", map[string]string{"eth0": "3", "wlan0": "5"}[name])
+	}
 }
 
 func TestPathWatchMoves(t *testing.T) {
@@ -47,7 +50,7 @@ func TestPathWatchMoves(t *testing.T) {
 	// Cable out: Wi-Fi active (the failover at home, or onto the café's Wi-Fi).
 	f.write("bond0/bonding/active_slave", "wlan0")
 	from, to, ok := w.moved()
-	if !ok || from != (path{"eth0", 1}) || to != (path{"wlan0", 2}) {
+	if !ok || from != (path{"eth0", 3, 1}) || to != (path{"wlan0", 5, 2}) {
 		t.Fatalf("cable out: moved %v from %v to %v", ok, from, to)
 	}
 	// Wi-Fi leaves the home AP: no active slave: nothing to verify yet, nor when it
@@ -64,11 +67,18 @@ func TestPathWatchMoves(t *testing.T) {
 	// Associated to the café with its keys: the same slave, another association.
 	f.slave("wlan0", "up", "3")
 	from, to, ok = w.moved()
-	if !ok || from != (path{"wlan0", 2}) || to != (path{"wlan0", 3}) {
+	if !ok || from != (path{"wlan0", 5, 2}) || to != (path{"wlan0", 5, 3}) {
 		t.Fatalf("re-association: moved %v from %v to %v", ok, from, to)
 	}
 	if _, _, ok := w.moved(); ok {
 		t.Fatal("reported twice")
+	}
+	// The card's driver reloaded (a resume): the same name, a new device whose
+	// count happens to match the old one's; it may be anywhere now.
+	f.write("wlan0/ifindex", "9")
+	from, to, ok = w.moved()
+	if !ok || from != (path{"wlan0", 5, 3}) || to != (path{"wlan0", 9, 3}) {
+		t.Fatalf("card back: moved %v from %v to %v", ok, from, to)
 	}
 }
 

@@ -91,7 +91,7 @@ func (e *Env) Supervise(ctx context.Context, master string, argv []string, resta
 		s.index = l.Attrs().Index
 	}
 	s.paths.moved() // the path the client starts on
-	if s.mode == verifyRestart && s.index != 0 {
+	if s.mode != verifyNone && s.index != 0 {
 		s.neigh = watchNeighbours(ctx, h, s.index)
 	}
 	var lost <-chan struct{}
@@ -135,7 +135,7 @@ type session struct {
 	mode         verifyMode
 	index        int // the master's ifindex (a new master is a new unit: BindsTo)
 	paths        *pathWatch
-	neigh        *neighbours // the router's MAC as last resolved (gateway.go)
+	neigh        *neighbours // the routers' MACs as last resolved (gateway.go, ndisc.go)
 	// verifying: the last restart was to verify the lease after a move.
 	verifying bool
 	// quietUntil (unix ns): until then a vanished DHCPv4 lease is the verifying
@@ -294,6 +294,9 @@ func (e *Env) watchMAC(ctx context.Context, r netdev.Source, s *session,
 				continue
 			}
 			why := fmt.Sprintf("%s now on %s, was %s", master, to, from)
+			// What the old network's advertisements left, read before anyone
+			// (this supervisor or the other family's) asks the new one's routers.
+			ra := e.readRA(s)
 			switch s.mode {
 			case verifyRestart:
 				held := hasLease4(r, master)
@@ -307,14 +310,10 @@ func (e *Env) watchMAC(ctx context.Context, r netdev.Source, s *session,
 				if same {
 					continue
 				}
-				if now, up := s.paths.current(); !up || now != to {
-					// The path went away while the probe waited (the soak, run
-					// 20261207-143709: the radio blocked 15 ms after the association):
-					// nothing could answer, so the silence says nothing. The lease
-					// stays; the next path is probed when it comes.
-					e.Log.Info("%s: %s: the path changed during the router probe: no verdict, lease kept", master, why)
+				if e.pathLeft(s, to, why) {
 					continue
 				}
+				e.refreshRA(s, ra, known)
 				if known && !s.restartOnMAC && filepath.Base(cmd.Path) == "dhcpcd" {
 					// Another network for sure: dhcpcd's Confirm would get NotOnLink
 					// and a new address, but a new dhcpcd never removes the address
@@ -333,11 +332,28 @@ func (e *Env) watchMAC(ctx context.Context, r netdev.Source, s *session,
 				return true, why, nil
 			case verifyByIPv4:
 				// dhcp6c's addresses have no lifetime (it keeps its own timers), so
-				// no lease check. The subnets of the DHCPv4 leases as last seen, not
-				// read now: the DHCPv4 client may already have removed the refused one.
+				// no lease check. The routers first, as for the other clients (with
+				// no IPv4 one known the IPv6 router, RFC 6059): another network for
+				// sure restarts it now, whether or not DHCPv4 runs (and its lease
+				// moves) on the master.
+				s.pending = nil
+				same, known := e.sameNetwork(s, why)
+				if same || e.pathLeft(s, to, why) {
+					continue
+				}
+				e.refreshRA(s, ra, known)
+				if known {
+					e.Log.Info("%s: %s: another network: restarting %s (it releases the old network's lease)", master, why, cmd.Path)
+					stopClient(cmd, exited)
+					s.verifying = true
+					return true, why, nil
+				}
+				// No router to ask: the DHCPv4 lease tells, once it moves. Its
+				// subnets as last seen, not read now: the DHCPv4 client may
+				// already have removed the refused one.
 				s.pending = s.v4Known
 				if s.pending == nil {
-					e.Log.Info("%s: %s: no DHCPv4 lease to tell whether the network changed: %s keeps its lease until its renewal", master, why, cmd.Path)
+					e.Log.Info("%s: %s: no router nor DHCPv4 lease to tell whether the network changed: %s keeps its lease until its renewal", master, why, cmd.Path)
 					continue
 				}
 				e.Log.Info("%s: %s: %s is restarted if the DHCPv4 lease moves out of %v", master, why, cmd.Path, s.pending)
@@ -346,21 +362,39 @@ func (e *Env) watchMAC(ctx context.Context, r netdev.Source, s *session,
 	}
 }
 
+// pathLeft tells whether the path the router probe was for went away while it
+// waited (the soak, run 20261207-143709: the radio blocked 15 ms after the
+// association): nothing could answer there, so the silence says nothing. The lease
+// stays; the next path is probed when it comes.
+func (e *Env) pathLeft(s *session, to path, why string) bool {
+	if now, up := s.paths.current(); up && now == to {
+		return false
+	}
+	e.Log.Info("%s: %s: the path changed during the router probe: no verdict, lease kept", s.master, why)
+	return true
+}
+
 // sameNetwork asks master's IPv4 default router whether the network is the same
-// (gateway.go); false when it cannot tell (no router or MAC known, no answer).
-// known is true when a router was known and did not answer from its MAC.
+// (gateway.go), or with none known its IPv6 default router (ndisc.go); false when it
+// cannot tell (no router known, no answer). known is true when a router was known
+// and did not answer from its MAC.
 func (e *Env) sameNetwork(s *session, why string) (same, known bool) {
 	master := s.master
-	g, ok := readGateway(e.Handle, master, s.neigh)
-	if !ok {
-		return false, false
-	}
 	l, err := e.Handle.LinkByName(master)
 	if err != nil {
 		return false, false
 	}
+	var g fmt.Stringer
+	var ask func() (bool, error)
+	if g4, ok := readGateway(e.Handle, master, s.neigh); ok {
+		g, ask = g4, func() (bool, error) { return sameGateway(l.Attrs().Index, l.Attrs().HardwareAddr, g4, gatewayBound) }
+	} else if g6, ok := readGateway6(e.Handle, master, s.neigh); ok {
+		g, ask = g6, func() (bool, error) { return sameGateway6(l.Attrs().Index, l.Attrs().HardwareAddr, g6, gatewayBound) }
+	} else {
+		return false, false
+	}
 	t := time.Now()
-	same, err = sameGateway(l.Attrs().Index, l.Attrs().HardwareAddr, g, gatewayBound)
+	same, err = ask()
 	switch {
 	case err != nil:
 		e.Log.Warn("%s: %s: cannot ask the router %s (%v)", master, why, g, err)
@@ -370,6 +404,57 @@ func (e *Env) sameNetwork(s *session, why string) (same, known bool) {
 		e.Log.Info("%s: %s: the router %s did not answer in %.1f s: another network", master, why, g, time.Since(t).Seconds())
 	}
 	return same, err == nil && !same
+}
+
+// readRA reads what the routers' advertisements left on the master (ndisc.go); the
+// zero state when it cannot be read (nothing is then removed).
+func (e *Env) readRA(s *session) raState {
+	l, err := e.Handle.LinkByName(s.master)
+	if err != nil {
+		return raState{}
+	}
+	st, err := readRAState(e.Handle, l)
+	if err != nil {
+		e.Log.Warn("%s: %v", s.master, err)
+	}
+	return st
+}
+
+// refreshRA has the kernel learn the new network's routers at once after a move
+// (ndisc.go): with another network known (elsewhere), the old network's default
+// routes, on-link prefixes and SLAAC addresses (old, read before the move) go first;
+// then a router solicitation. With nothing known it only solicits: at home the
+// answer changes nothing.
+func (e *Env) refreshRA(s *session, old raState, elsewhere bool) {
+	master := s.master
+	l, err := e.Handle.LinkByName(master)
+	if err != nil {
+		return
+	}
+	if !kernelTakesRA(master) {
+		// dhcpcd -6 does router discovery itself (it sets accept_ra to 0) and puts
+		// back the routes someone else deletes (lab 82, run
+		// 20261207-153010-4063781821: "pid 269 deleted route", then "adding
+		// route" at its exit): its advertisements, its business.
+		return
+	}
+	if elsewhere && (len(old.routes) > 0 || len(old.addrs) > 0) {
+		done, err := dropRAState(e.Handle, l, old)
+		if err != nil {
+			e.Log.Warn("%s: %v", master, err)
+		}
+		if len(done.routes) > 0 || len(done.addrs) > 0 {
+			e.Log.Info("%s: removed the old network's router advertisement state: %s", master, done)
+		}
+	}
+	if as, err := e.Handle.AddrList(l, netlink.FAMILY_V6); err == nil && len(as) == 0 {
+		return // IPv6 off on the master (disable_ipv6): nobody to ask, nothing to say
+	}
+	if err := solicitRouters(l.Attrs().Index, l.Attrs().HardwareAddr); err != nil {
+		e.Log.Warn("%s: %v: the new network's IPv6 routes wait for its next advertisement", master, err)
+		return
+	}
+	e.Log.Info("%s: router solicitation sent", master)
 }
 
 // releaseThenStop stops dhcpcd and removes the old network's DHCPv6 addresses (the
