@@ -744,7 +744,7 @@ func (e *Env) source(ask func(name string) bool, eventDev string) (netdev.Source
 	if info != nil && eventDev != "" {
 		info = eventDevice{DeviceInfo: info, name: eventDev}
 	}
-	return &netdev.Reader{H: h, Info: info, Sys: e.Sys, Ask: ask}, nil
+	return &netdev.Reader{H: h, Info: info, Sys: e.Sys, Ask: ask, Reuse: true}, nil
 }
 
 // Up brings the named masters (all configured ones when none are named) to their
