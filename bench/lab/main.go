@@ -65,7 +65,7 @@ func run() int {
 	debs := flag.String("debs", "", "directory with the ifupdown, ifenslave (and adduser) .deb files for the guest")
 	reps := flag.Int("reps", 5, "repetitions of each timing within a boot (at least 5 for the report)")
 	only := flag.String("contenders", "ours,seed,ifupdown", "contenders to run: "+strings.Join(contenders, ", "))
-	partsFlag := flag.String("parts", "hot,cold,burst", "parts to run: hot (2, 5, 6), cold (1), burst (3)")
+	partsFlag := flag.String("parts", "hot,cold,burst", "parts to run: hot (2, 5, 6), cold (1), burst (3), plug (2 alone)")
 	format := flag.String("format", "text", "text or markdown")
 	timeout := flag.Duration("timeout", 12*time.Minute, "bound of one boot")
 	fromDir := flag.String("from", "", "print the table from earlier run directories (comma-separated; for each contender and part the last directory that has it wins) instead of running")

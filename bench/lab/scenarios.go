@@ -9,8 +9,9 @@ import (
 	"strings"
 )
 
-// parts are the bench's parts, each one boot per contender.
-var parts = []string{"hot", "cold", "burst"}
+// parts are the bench's parts, each one boot per contender. plug is measure 2 of hot
+// alone (and its breakdown): a short boot for comparing builds of the hot-plug path.
+var parts = []string{"hot", "cold", "burst", "plug"}
 
 // guestSide is what a contender's boot needs from its script: the configuration of
 // the lab's early boot (lab/bench/scenarios/conf; "" for none: the seed's units and

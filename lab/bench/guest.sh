@@ -470,8 +470,10 @@ foreign() {
 	done
 }
 
-# bench_main PART: cold (1), hot (2, 5, 6) or burst (3); one part per boot, so that
-# each boot stays within the lab's 300 s per scenario.
+# bench_main PART: cold (1), hot (2, 5, 6), burst (3) or plug (2 alone, with the
+# failover of 5 that unplugs eth0 between hot-plugs: a short boot for comparing
+# builds); one part per boot, so that each boot stays within the lab's 300 s per
+# scenario.
 bench_main() {
 	note "bench: contender $CONTENDER, part $1, $REPS repetitions"
 	"setup_$CONTENDER"
@@ -492,6 +494,11 @@ bench_main() {
 	burst)
 		converge
 		burst
+		;;
+	plug)
+		converge
+		hotplug_failover
+		breakdown_hot
 		;;
 	esac
 	pass "bench $CONTENDER $1 finished" 0.00

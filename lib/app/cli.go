@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bond-hotplug/bond-hotplug/lib/dhcpunit"
+	"github.com/bond-hotplug/bond-hotplug/lib/trace"
 	"github.com/bond-hotplug/bond-hotplug/lib/version"
 	"golang.org/x/sys/unix"
 )
@@ -107,6 +108,7 @@ type verb struct {
 }
 
 func (v verb) main(args []string, stderr io.Writer) int {
+	trace.Mark("main")
 	var c common
 	fs := newFlagSet(v.name, v.usage, stderr)
 	c.register(fs)
@@ -134,6 +136,9 @@ func (v verb) main(args []string, stderr io.Writer) int {
 	ctx, cancel := signalContext()
 	defer cancel()
 	err = v.run(ctx, e, pos)
+	if l := trace.Line(); l != "" {
+		e.Log.JournalOnly("trace: %s", l)
+	}
 	if errors.Is(err, errNotConverged) {
 		return ExitFailure // --status: the status printed says why
 	}

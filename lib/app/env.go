@@ -25,6 +25,7 @@ import (
 	"github.com/bond-hotplug/bond-hotplug/lib/logx"
 	"github.com/bond-hotplug/bond-hotplug/lib/netdev"
 	"github.com/bond-hotplug/bond-hotplug/lib/record"
+	"github.com/bond-hotplug/bond-hotplug/lib/trace"
 	"github.com/bond-hotplug/bond-hotplug/lib/udevrule"
 	"github.com/bond-hotplug/bond-hotplug/lib/units"
 	"github.com/vishvananda/netlink"
@@ -205,6 +206,7 @@ func (e *Env) startUnits(ctx context.Context) {
 	go func() {
 		defer close(done)
 		e.mgr, e.mgrErr = e.Units(ctx)
+		trace.Mark("dbus-connected")
 	}()
 }
 
@@ -242,6 +244,7 @@ func (e *Env) loadConfig() (*config.Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	trace.Mark("config")
 	for _, w := range c.Warnings {
 		e.Log.Warn("%s", w)
 	}

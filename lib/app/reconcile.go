@@ -18,6 +18,7 @@ import (
 	"github.com/bond-hotplug/bond-hotplug/lib/netdev"
 	"github.com/bond-hotplug/bond-hotplug/lib/plan"
 	"github.com/bond-hotplug/bond-hotplug/lib/record"
+	"github.com/bond-hotplug/bond-hotplug/lib/trace"
 	"github.com/bond-hotplug/bond-hotplug/lib/units"
 )
 
@@ -25,38 +26,70 @@ import (
 // kernel drop state (a rebuild: down, options, up; then what the down removed).
 const maxRounds = 4
 
-// readState reads what the planner needs about master m (eventDev: see job). A
-// systemd that cannot be reached leaves Units empty with its error in UnitsErr:
-// networking is still configured, and the run reports the failure.
-func (e *Env) readState(ctx context.Context, c *config.Config, m, eventDev string) (st plan.State, err error) {
-	// The unit list comes from systemd while the netlink reads run: its answer waits
-	// on another process, theirs on the kernel (issue 20). Every return waits for it,
-	// so nothing of this run uses the connection concurrently afterwards.
-	type unitList struct {
-		list []units.State
-		err  error
-	}
-	listed := make(chan unitList, 1)
+// readState reads what the planner needs about master m (eventDev: see job): the
+// kernel's state, and systemd's unit list while the netlink reads run (see
+// listUnits). A systemd that cannot be reached leaves Units empty with its error in
+// UnitsErr: networking is still configured, and the run reports the failure.
+func (e *Env) readState(ctx context.Context, c *config.Config, m, eventDev string) (plan.State, error) {
+	listed := e.listUnits(ctx)
+	st, err := e.readLinks(c, m, eventDev)
+	listed.fill(&st)
+	return st, err
+}
+
+// unitsRead is systemd's unit list, asked for in the background.
+type unitsRead struct {
+	ch  chan unitList
+	got *unitList
+}
+
+type unitList struct {
+	list []units.State
+	err  error
+}
+
+// listUnits asks systemd for the unit list while the caller reads the kernel: its
+// answer waits on another process, the netlink reads on the kernel (issue 20). The
+// caller must wait for it before it returns, so that nothing of the run uses the
+// connection concurrently afterwards (fill or wait, any number of times).
+func (e *Env) listUnits(ctx context.Context) *unitsRead {
+	u := &unitsRead{ch: make(chan unitList, 1)}
 	go func() {
 		mgr, err := e.units(ctx)
 		if err != nil {
-			listed <- unitList{err: err}
+			u.ch <- unitList{err: err}
 			return
 		}
 		l, err := mgr.List(ctx)
-		listed <- unitList{list: l, err: err}
+		trace.Mark("units-listed")
+		u.ch <- unitList{list: l, err: err}
 	}()
-	defer func() {
-		u := <-listed
-		if err != nil {
-			return
-		}
-		st.Units = map[string]units.State{}
-		for _, s := range u.list {
-			st.Units[s.Name] = s
-		}
-		st.UnitsErr = u.err
-	}()
+	return u
+}
+
+// wait waits for the list.
+func (u *unitsRead) wait() unitList {
+	if u.got == nil {
+		l := <-u.ch
+		u.got = &l
+	}
+	return *u.got
+}
+
+// fill waits for the list and puts it into st.
+func (u *unitsRead) fill(st *plan.State) {
+	l := u.wait()
+	st.Units = map[string]units.State{}
+	for _, s := range l.list {
+		st.Units[s.Name] = s
+	}
+	st.UnitsErr = l.err
+	trace.Mark("units")
+}
+
+// readLinks reads the kernel's side of the state of master m: links, and the
+// master's bond options, slave prios, addresses and routes.
+func (e *Env) readLinks(c *config.Config, m, eventDev string) (st plan.State, err error) {
 	// Only links the configuration gives to this master need udev's answers.
 	r, err := e.source(func(name string) bool { return c.SlaveOf(name, m) }, eventDev)
 	if err != nil {
@@ -65,6 +98,7 @@ func (e *Env) readState(ctx context.Context, c *config.Config, m, eventDev strin
 	if st.Links, err = r.Links(); err != nil {
 		return st, err
 	}
+	trace.Mark("links")
 	if l, ok := st.Links.Get(m); ok {
 		if l.Kind == "bond" {
 			b, err := r.Bond(m)
@@ -72,6 +106,7 @@ func (e *Env) readState(ctx context.Context, c *config.Config, m, eventDev strin
 				return st, err
 			}
 			st.Bond = &b
+			trace.Mark("bond")
 		}
 		if ps, ok := r.(netdev.PrioSource); ok && st.Bond != nil && plan.PrioApplies(cmOf(c, m)) {
 			st.SlavePrio = map[string]int{}
@@ -81,6 +116,7 @@ func (e *Env) readState(ctx context.Context, c *config.Config, m, eventDev strin
 					st.SlavePrio[s.Name] = prio
 				}
 			}
+			trace.Mark("prio")
 		}
 		if st.Addrs, err = r.Addrs(m); err != nil {
 			return st, err
@@ -88,6 +124,7 @@ func (e *Env) readState(ctx context.Context, c *config.Config, m, eventDev strin
 		if st.Routes, err = r.Routes(m); err != nil {
 			return st, err
 		}
+		trace.Mark("addrs-routes")
 	}
 	return st, nil
 }
@@ -119,6 +156,9 @@ type job struct {
 	// programs after it renamed the device, so it is final even if another reader of
 	// the udev database could not tell yet.
 	eventDev string
+	// linksFirst: the run applies the kernel steps of its plan before systemd's unit
+	// list is in (applyLinks): a hot-plugged NIC is enslaved without waiting for D-Bus.
+	linksFirst bool
 }
 
 type mark int
@@ -182,7 +222,7 @@ func (e *Env) downJob(master string, stopSupplicants bool) job {
 // hotplugJob handles one udev event for master. A run that may only stop units
 // neither coalesces nor lets others coalesce with it.
 func (e *Env) hotplugJob(master string, ev plan.Event, onlyStops bool) job {
-	return job{master: master, coalesce: !onlyStops, eventDev: ev.Ifname, prepare: func(c *config.Config) (work, error) {
+	return job{master: master, coalesce: !onlyStops, eventDev: ev.Ifname, linksFirst: true, prepare: func(c *config.Config) (work, error) {
 		m, ok := plan.EventMaster(c, ev.Ifname)
 		if !ok || m.Name != master {
 			return work{skip: fmt.Sprintf("%s is no longer %s's in %s (edited while this run waited): %s %s left alone",
@@ -215,6 +255,7 @@ func (e *Env) converge(ctx context.Context, seen *config.Config, j job) (err err
 	if err != nil {
 		return err
 	}
+	trace.Mark("lock")
 	if coalesced {
 		e.Log.JournalOnly("%s: converged by a concurrent run", j.master)
 		fmt.Fprintf(e.Out, "%s: nothing to do (converged by a concurrent run)\n", j.master)
@@ -227,6 +268,7 @@ func (e *Env) converge(ctx context.Context, seen *config.Config, j job) (err err
 	if err != nil {
 		return err
 	}
+	trace.Mark("config-again")
 	w, err := j.prepare(c)
 	if err != nil {
 		return err
@@ -239,17 +281,28 @@ func (e *Env) converge(ctx context.Context, seen *config.Config, j job) (err err
 	if err != nil {
 		return err
 	}
+	trace.Mark("record")
 	defer func() {
 		if serr := s.close(w.unconfigured, err); serr != nil {
 			err = errors.Join(err, serr)
 		}
 	}()
 	var unitErr error
+	appliedLinks := false // by applyLinks, before the unit list was in
 	for round := 0; round < maxRounds; round++ {
 		if err := ctx.Err(); err != nil {
 			return errors.Join(unitErr, fmt.Errorf("%w: stopped before reading %s's state again", context.Cause(ctx), j.master))
 		}
-		st, err := e.readState(ctx, c, j.master, j.eventDev)
+		listed := e.listUnits(ctx)
+		st, err := e.readLinks(c, j.master, j.eventDev)
+		if err == nil && round == 0 && j.linksFirst {
+			appliedLinks, err = e.applyLinks(ctx, w, s, st)
+			if appliedLinks && err == nil {
+				// What the steps changed; the unit list read meanwhile still holds.
+				st, err = e.readLinks(c, j.master, j.eventDev)
+			}
+		}
+		listed.fill(&st)
 		if err != nil {
 			return err
 		}
@@ -259,10 +312,11 @@ func (e *Env) converge(ctx context.Context, seen *config.Config, j job) (err err
 		if err != nil {
 			return err
 		}
+		trace.Mark("plan")
 		e.report(c, st, p)
 		problems := errors.Join(p.Problems...)
 		if p.Empty() {
-			if round == 0 && problems == nil {
+			if round == 0 && !appliedLinks && problems == nil {
 				// On stdout too: scripts and people ask "did it do anything?", and
 				// the log reaches only the journal unless stderr is a terminal.
 				fmt.Fprintf(e.Out, "%s: nothing to do\n", j.master)
@@ -281,6 +335,42 @@ func (e *Env) converge(ctx context.Context, seen *config.Config, j job) (err err
 		}
 	}
 	return errors.Join(unitErr, fmt.Errorf("still not converged after %d rounds of reading and planning", maxRounds))
+}
+
+// errUnitsUnread stands for the unit list while applyLinks plans without it: Adopt
+// then leaves the record's units as they are.
+var errUnitsUnread = errors.New("the unit list is not read yet")
+
+// applyLinks plans from the kernel's state read (st) before systemd's unit list is in,
+// and applies the plan's kernel steps (plan.Plan.Links): none of them depends on which
+// units run. It reports whether it applied any. The converging run then plans again
+// with the list, from the state read again, and applies the rest (the unit steps) in
+// the same run under the same lock. The record is kept as apply keeps it, step by
+// step: a run killed between the two leaves a record true to what was done, and the
+// next run converges the rest, as after a run killed at any other step. Nothing is
+// applied early when the plan would first stop a supplicant (plan.LinksFirst): the
+// order of teardown stays.
+func (e *Env) applyLinks(ctx context.Context, w work, s *session, st plan.State) (bool, error) {
+	if w.in == nil || !plan.LinksFirst(*w.in, s.rec) {
+		return false, nil
+	}
+	st.UnitsErr = errUnitsUnread
+	s.adopt(w.in, st)
+	st.Owned = s.rec
+	p, _, err := w.plan(st)
+	if err != nil {
+		// Said by the plan made with the unit list.
+		return false, nil
+	}
+	p = p.Links()
+	trace.Mark("plan-links")
+	if p.Empty() {
+		return false, nil
+	}
+	// A device that vanished, or a master set down: the plan that follows is made
+	// from the state read again.
+	_, err = e.apply(ctx, p, s)
+	return true, err
 }
 
 // preview is a dry run: one plan from the state as it is, printed. It changes
@@ -531,6 +621,9 @@ func (e *Env) apply(ctx context.Context, p plan.Plan, s *session) (vanished bool
 		}
 		switch {
 		case err == nil:
+			if trace.Enabled {
+				trace.Mark(traceName(a))
+			}
 			e.Log.Info("%s: %s", p.Master, a)
 			if s.rec != nil {
 				a.Own(s.rec)
@@ -570,6 +663,12 @@ func (e *Env) apply(ctx context.Context, p plan.Plan, s *session) (vanished bool
 		}
 	}
 	return vanished, errors.Join(unitErrs...)
+}
+
+// traceName is a step's name in a trace: its first three words, joined ("set-eth0-up").
+func traceName(a plan.Action) string {
+	f := strings.Fields(a.String())
+	return strings.Join(f[:min(len(f), 3)], "-")
 }
 
 // interrupted says what a run stopped by a signal before step i did and did not do.
@@ -653,7 +752,7 @@ func (e *Env) source(ask func(name string) bool, eventDev string) (netdev.Source
 	if info != nil && eventDev != "" {
 		info = eventDevice{DeviceInfo: info, name: eventDev}
 	}
-	return &netdev.Reader{H: h, Info: info, Sys: e.Sys, Ask: ask}, nil
+	return &netdev.Reader{H: h, Info: info, Sys: e.Sys, Ask: ask, Reuse: true}, nil
 }
 
 // Up brings the named masters (all configured ones when none are named) to their

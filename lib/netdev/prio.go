@@ -60,7 +60,7 @@ func (w *Writer) SetSlavePrio(link string, prio int) error {
 // SlavePrio reads the prio of bond slave link; ok is false when the kernel reports
 // none (not a bond slave, or a kernel before 6.0).
 func (r *Reader) SlavePrio(link string) (prio int, ok bool, err error) {
-	l, err := r.H.LinkByName(link)
+	l, err := r.link(link)
 	if err != nil {
 		return 0, false, fmt.Errorf("read %s prio: %w", link, err)
 	}

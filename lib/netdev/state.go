@@ -127,6 +127,30 @@ type Reader struct {
 	Ask func(name string) bool
 	// Sys is the sysfs root (default /sys); the bond's primary is read there by name.
 	Sys string
+	// Reuse answers Bond, SlavePrio, Addrs and Routes with the links and addresses of
+	// the last Links dump instead of a request per link and another address dump: one
+	// run's reads, one snapshot (issue 20: each request is a round trip and a parse,
+	// paid before a hot-plugged NIC is enslaved). A reader that polls (the DHCP
+	// units') leaves it off.
+	Reuse bool
+	dump  *dump
+}
+
+// dump is what the last Links read, for Reuse.
+type dump struct {
+	byName  map[string]netlink.Link
+	byIndex map[int]string
+	addrs   []netlink.Addr
+}
+
+// link returns the named link: from the last dump with Reuse, else asked for.
+func (r *Reader) link(name string) (netlink.Link, error) {
+	if r.Reuse && r.dump != nil {
+		if l, ok := r.dump.byName[name]; ok {
+			return l, nil
+		}
+	}
+	return r.H.LinkByName(name)
 }
 
 const dumpRetries = 12
@@ -175,6 +199,12 @@ func (r *Reader) Links() (Snapshot, error) {
 			addrs[a.LinkIndex] = append(addrs[a.LinkIndex], p)
 		}
 	}
+	if r.Reuse {
+		r.dump = &dump{byName: map[string]netlink.Link{}, byIndex: byIndex, addrs: all}
+		for _, l := range nls {
+			r.dump.byName[l.Attrs().Name] = l
+		}
+	}
 	var s Snapshot
 	for _, l := range nls {
 		a := l.Attrs()
@@ -219,7 +249,7 @@ func (r *Reader) sys() string {
 
 // Bond reads the bonding options of the named bond.
 func (r *Reader) Bond(name string) (Bond, error) {
-	l, err := r.H.LinkByName(name)
+	l, err := r.link(name)
 	if err != nil {
 		return Bond{}, fmt.Errorf("read bond %s: %w", name, err)
 	}
@@ -236,7 +266,9 @@ func (r *Reader) Bond(name string) (Bond, error) {
 		Downdelay:       b.DownDelay,
 	}
 	if b.ActiveSlave > 0 {
-		if al, err := r.H.LinkByIndex(b.ActiveSlave); err == nil {
+		if n, ok := r.dumped(b.ActiveSlave); ok {
+			out.ActiveSlave = n
+		} else if al, err := r.H.LinkByIndex(b.ActiveSlave); err == nil {
 			out.ActiveSlave = al.Attrs().Name
 		}
 	}
@@ -246,21 +278,38 @@ func (r *Reader) Bond(name string) (Bond, error) {
 	if err == nil {
 		out.Primary = strings.TrimSpace(string(p))
 	} else if b.Primary > 0 {
-		if pl, err := r.H.LinkByIndex(b.Primary); err == nil {
+		if n, ok := r.dumped(b.Primary); ok {
+			out.Primary = n
+		} else if pl, err := r.H.LinkByIndex(b.Primary); err == nil {
 			out.Primary = pl.Attrs().Name
 		}
 	}
 	return out, nil
 }
 
+// dumped is the name of link index in the last dump (with Reuse).
+func (r *Reader) dumped(index int) (string, bool) {
+	if !r.Reuse || r.dump == nil {
+		return "", false
+	}
+	n, ok := r.dump.byIndex[index]
+	return n, ok
+}
+
 // Addrs reads the addresses of the named link.
 func (r *Reader) Addrs(name string) ([]Addr, error) {
-	l, err := r.H.LinkByName(name)
+	l, err := r.link(name)
 	if err != nil {
 		return nil, fmt.Errorf("read addresses of %s: %w", name, err)
 	}
-	nas, err := retry("list addresses of "+name, func() ([]netlink.Addr, error) { return r.H.AddrList(l, netlink.FAMILY_ALL) })
-	if err != nil {
+	var nas []netlink.Addr
+	if r.Reuse && r.dump != nil {
+		for _, a := range r.dump.addrs {
+			if a.LinkIndex == l.Attrs().Index {
+				nas = append(nas, a)
+			}
+		}
+	} else if nas, err = retry("list addresses of "+name, func() ([]netlink.Addr, error) { return r.H.AddrList(l, netlink.FAMILY_ALL) }); err != nil {
 		return nil, err
 	}
 	var out []Addr
@@ -276,7 +325,7 @@ func (r *Reader) Addrs(name string) ([]Addr, error) {
 
 // Routes reads the routes whose output device is the named link, in every table.
 func (r *Reader) Routes(name string) ([]Route, error) {
-	l, err := r.H.LinkByName(name)
+	l, err := r.link(name)
 	if err != nil {
 		return nil, fmt.Errorf("read routes of %s: %w", name, err)
 	}

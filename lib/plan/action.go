@@ -275,6 +275,18 @@ func (p Plan) DeletesAddrs() bool {
 	return false
 }
 
+// Links is the plan's kernel steps, in order, without its unit steps, notes and
+// problems (see LinksFirst).
+func (p Plan) Links() Plan {
+	out := Plan{Master: p.Master}
+	for _, a := range p.Actions {
+		if !a.IsUnit() {
+			out.add(a)
+		}
+	}
+	return out
+}
+
 // Empty reports a converged system.
 func (p Plan) Empty() bool { return len(p.Actions) == 0 }
 

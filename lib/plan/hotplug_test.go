@@ -113,6 +113,9 @@ func TestHotplugPlans(t *testing.T) {
 				t.Fatal(err)
 			}
 			golden(t, "hotplug-"+tc.name, fmt.Sprintf("event %s %s: full run %v\n%s", tc.ev.Action, tc.ev.Ifname, full, p))
+			if full {
+				sameLinksWithoutUnits(t, in, st, p)
+			}
 		})
 	}
 }

@@ -125,13 +125,9 @@ func planUndo(p *Plan, in Input, st State, exists bool) {
 		return
 	}
 	m := in.Master
-	for _, name := range sortedKeys(r.Units) {
-		role, ifname, ok := units.Parse(name)
-		if !ok || role != units.RoleWPA || !in.running(st, name) {
-			continue
-		}
-		if _, claimed := in.Config.MasterOf(ifname); !claimed {
-			p.add(Action{Op: OpStopUnit, Link: ifname, Name: name, Wait: true})
+	for _, u := range unclaimedSupplicants(in, r) {
+		if in.running(st, u.name) {
+			p.add(Action{Op: OpStopUnit, Link: u.ifname, Name: u.name, Wait: true})
 		}
 	}
 	if !exists {
@@ -161,6 +157,35 @@ func planUndo(p *Plan, in Input, st State, exists bool) {
 	if r.Primary != "" && m.Primary == "" && st.Bond != nil && st.Bond.Primary == r.Primary {
 		p.add(Action{Op: OpSetPrimary, Link: m.Name, Value: "", Was: r.Primary})
 	}
+}
+
+// recordedUnit is a unit the record names, and the interface it serves.
+type recordedUnit struct{ name, ifname string }
+
+// unclaimedSupplicants are the supplicants the record names whose interface no master
+// claims any more: Up stops them (those running) before any other step.
+func unclaimedSupplicants(in Input, r *record.Record) []recordedUnit {
+	var out []recordedUnit
+	for _, name := range sortedKeys(r.Units) {
+		role, ifname, ok := units.Parse(name)
+		if !ok || role != units.RoleWPA {
+			continue
+		}
+		if _, claimed := in.Config.MasterOf(ifname); !claimed {
+			out = append(out, recordedUnit{name: name, ifname: ifname})
+		}
+	}
+	return out
+}
+
+// LinksFirst says whether a run may apply the kernel steps of Up's plan (Plan.Links)
+// before it has read which units run, and the unit steps after: true unless the
+// record r (nil: none) names a supplicant that Up would stop first, before releasing
+// its card. No kernel step of Up depends on the units, so the two parts are the
+// whole plan's steps; only the supplicants' starts and stops come after the static
+// addresses and routes instead of before them, which neither waits for.
+func LinksFirst(in Input, r *record.Record) bool {
+	return r == nil || len(unclaimedSupplicants(in, r)) == 0
 }
 
 // configuredRoute reports whether the file still asks for the recorded route.

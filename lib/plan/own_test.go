@@ -74,6 +74,7 @@ func TestOwnershipPlans(t *testing.T) {
 				t.Fatal(err)
 			}
 			golden(t, "own-up-"+tc.name, p.String())
+			sameLinksWithoutUnits(t, in, st, p)
 		})
 	}
 }

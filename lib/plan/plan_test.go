@@ -198,6 +198,7 @@ func TestUpPlans(t *testing.T) {
 				t.Fatal(err)
 			}
 			golden(t, "up-"+tc.name, p.String())
+			sameLinksWithoutUnits(t, in, tc.st(), p)
 		})
 	}
 }

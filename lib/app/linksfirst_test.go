@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package app
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bond-hotplug/bond-hotplug/lib/netdev"
+	"github.com/bond-hotplug/bond-hotplug/lib/units"
+)
+
+// enslaveGate is the fake kernel, closing opened at the first enslaving (then calling
+// after, if set).
+type enslaveGate struct {
+	*netdev.Fake
+	opened chan struct{}
+	once   sync.Once
+	after  func()
+}
+
+func (g *enslaveGate) Enslave(link, master string) error {
+	err := g.Fake.Enslave(link, master)
+	g.once.Do(func() {
+		close(g.opened)
+		if g.after != nil {
+			g.after()
+		}
+	})
+	return err
+}
+
+// slowList is systemd's unit manager answering the unit list only once gate is
+// closed (nil: at once), as a slow D-Bus does; after a second it gives up (and counts
+// it in waits), so that a run that waits for the list before enslaving ends instead
+// of hanging.
+type slowList struct {
+	*units.Fake
+	gate  chan struct{}
+	mu    sync.Mutex
+	waits int // lists that gave up: the run waited for them before enslaving
+}
+
+func (s *slowList) List(ctx context.Context) ([]units.State, error) {
+	if s.gate != nil {
+		select {
+		case <-s.gate:
+		case <-time.After(time.Second):
+			s.mu.Lock()
+			s.waits++
+			s.mu.Unlock()
+			return nil, errors.New("no answer")
+		}
+	}
+	return s.Fake.List(ctx)
+}
+
+const linksFirstConf = "bond0SLAVES='eth0 wl*'\nbond0PRIMARY=eth0\n"
+
+// linksFirstEnv is the converged laptop with its cable out (bond-up ran with the Wi-Fi
+// card only), its unit manager slow from now on.
+func linksFirstEnv(t *testing.T) (*Env, *netdev.Fake, *enslaveGate, *slowList, func() string) {
+	t.Helper()
+	k := netdev.NewFake()
+	mgr := &slowList{Fake: units.NewFake()}
+	e, log := testEnv(t, nil, linksFirstConf, func(context.Context) (units.Manager, error) { return mgr, nil })
+	e.Kernel, e.Source = k, k
+	w := k.AddLink("wlan0", "device")
+	w.Wireless = true
+	if err := e.Up(context.Background(), nil); err != nil {
+		t.Fatalf("bond-up: %v\n%s", err, log)
+	}
+	k.Writes, mgr.Calls = nil, nil
+	gate := &enslaveGate{Fake: k, opened: make(chan struct{})}
+	e.Kernel, mgr.gate = gate, gate.opened
+	return e, k, gate, mgr, log.String
+}
+
+// Issue 20: a hot-plugged NIC is enslaved before the run has systemd's unit list (a
+// D-Bus round trip, the longest wait of a hot-plug run), and the same run still does
+// what needs the list: the record names what was done, and the next run has nothing
+// to do.
+func TestHotplugEnslavesBeforeTheUnitListAndFinishesTheUnitsInTheSameRun(t *testing.T) {
+	e, k, _, mgr, log := linksFirstEnv(t)
+	ctx := context.Background()
+	k.AddLink("eth0", "device")
+	w := k.AddLink("wlan1", "device")
+	w.Wireless = true
+	if err := e.Hotplug(ctx, "add", "eth0"); err != nil {
+		t.Fatalf("hot-plug of eth0: %v\n%s", err, log())
+	}
+	want := "enslave eth0 to bond0\nset eth0 prio 2\nset eth0 up\nenslave wlan1 to bond0\nset wlan1 prio 1\nset wlan1 up"
+	if got := k.Transcript(); got != want {
+		t.Errorf("kernel writes of the hot-plug:\n%s\nwant:\n%s", got, want)
+	}
+	if mgr.waits != 0 {
+		t.Errorf("the run waited for the unit list before it enslaved eth0")
+	}
+	if got := mgr.Transcript(); !strings.Contains(got, "start bond-wpa@wlan1.service") {
+		t.Errorf("the same run did not start wlan1's supplicant after its kernel steps: unit calls %q", got)
+	}
+	r, err := e.store().Load("bond0")
+	if err != nil || r == nil || !r.HasSlave("eth0") || !r.HasSlave("wlan1") || r.Units["bond-wpa@wlan1.service"] == nil {
+		t.Errorf("record after the hot-plug: %+v, %v; want eth0, wlan1 and wlan1's supplicant", r, err)
+	}
+	k.Writes, mgr.Calls = nil, nil
+	if err := e.Hotplug(ctx, "add", "eth0"); err != nil || len(k.Writes)+len(mgr.Calls) != 0 {
+		t.Errorf("the next run: %v, writes %q, unit calls %q; want nothing to do", err, k.Writes, mgr.Calls)
+	}
+}
+
+// A run stopped between its kernel steps and its unit steps (SIGTERM, here right
+// after the enslaving) leaves a record of what it did; the next event's run
+// converges the rest.
+func TestHotplugStoppedAfterTheEnslavingIsFinishedByTheNextRun(t *testing.T) {
+	e, k, gate, mgr, log := linksFirstEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	gate.after = cancel
+	w := k.AddLink("wlan1", "device")
+	w.Wireless = true
+	err := e.Hotplug(ctx, "add", "wlan1")
+	if !errors.Is(err, errInterrupted) {
+		t.Fatalf("hot-plug stopped after the enslaving: %v, want interrupted\n%s", err, log())
+	}
+	if mgr.waits != 0 {
+		t.Errorf("the run waited for the unit list before it enslaved wlan1")
+	}
+	if got := k.Transcript(); got != "enslave wlan1 to bond0" {
+		t.Errorf("kernel writes of the stopped run: %q, want the enslaving only", got)
+	}
+	if r, err := e.store().Load("bond0"); err != nil || r == nil || !r.HasSlave("wlan1") {
+		t.Errorf("record after the stopped run: %+v, %v; want wlan1 named", r, err)
+	}
+	k.Writes, mgr.Calls = nil, nil
+	if err := e.Hotplug(context.Background(), "add", "wlan1"); err != nil {
+		t.Fatalf("the next run: %v\n%s", err, log())
+	}
+	if got := k.Transcript(); got != "set wlan1 prio 1\nset wlan1 up" {
+		t.Errorf("kernel writes of the next run: %q, want wlan1's prio and up", got)
+	}
+	if got := mgr.Transcript(); !strings.HasPrefix(got, "start bond-wpa@wlan1.service:") || strings.Contains(got, "\n") {
+		t.Errorf("unit calls of the next run: %q, want wlan1's supplicant started", got)
+	}
+}
