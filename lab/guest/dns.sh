@@ -143,12 +143,11 @@ to_cafe() {
 	measure "$part: cable out to the café's name resolvable" "$(since "$t")"
 	check "$part: café DHCPv6 address on bond0" 60 has_cafe6 bond0
 	check "$part: home IPv4 address gone" 15 no_home4 bond0
-	# Not checked: with dhclient -6 home's DHCPv6 address stays until its lifetime
-	# ends (run 20261207-145228-3556534902: fd77::161/128 beside the café's, an hour
-	# left); dhclient-script removes an address only on EXPIRE6/RELEASE6/STOP6, and a
-	# Confirm answered NotOnLink followed by a Solicit runs none of them. The roaming
-	# scenarios (80-82: dhcp6c, dhcpcd) check it; the DNS is checked here.
-	if no_home6 bond0 >/dev/null; then note "$part: home's DHCPv6 address gone"; else note "$part: home's DHCPv6 address still on bond0 beside the café's (dhclient -6)"; fi
+	# dhclient-script removes an address only on EXPIRE6/RELEASE6/STOP6, none of which
+	# a Confirm answered NotOnLink then a Solicit runs: the supervisor removes home's
+	# /128 itself when home's router did not answer (run 20261207-145228-3556534902
+	# had fd77::161/128 beside the café's, an hour left).
+	check "$part: home DHCPv6 address gone" 30 no_home6 bond0
 	check "$part: home's name no longer resolves (home's server and search domain gone)" 30 not_resolves home
 }
 back_home() { cable_in eth0; }

@@ -314,12 +314,16 @@ func (e *Env) watchMAC(ctx context.Context, r netdev.Source, s *session,
 					continue
 				}
 				e.refreshRA(s, ra, known)
-				if known && !s.restartOnMAC && filepath.Base(cmd.Path) == "dhcpcd" {
-					// Another network for sure: dhcpcd's Confirm would get NotOnLink
-					// and a new address, but a new dhcpcd never removes the address
-					// its --persistent predecessor left.
+				if client := filepath.Base(cmd.Path); known && !s.restartOnMAC && (client == "dhcpcd" || client == "dhclient") {
+					// Another network for sure: the client's Confirm would get
+					// NotOnLink and a new address, but neither removes the old one: a
+					// new dhcpcd never removes what its --persistent predecessor left,
+					// and dhclient-script removes an address only on EXPIRE6, RELEASE6
+					// or STOP6, none of which a NotOnLink then a Solicit runs (lab 90,
+					// run 20261207-145228-3556534902: home's /128 beside the café's,
+					// an hour left).
 					e.Log.Info("%s: %s: the old network's DHCPv6 addresses go, a new %s solicits", master, why, cmd.Path)
-					e.releaseThenStop(cmd, exited, master)
+					e.releaseThenStop(cmd, exited, master, client == "dhclient")
 					s.verifying = true
 					return true, why, nil
 				}
@@ -457,11 +461,14 @@ func (e *Env) refreshRA(s *session, old raState, elsewhere bool) {
 	e.Log.Info("%s: router solicitation sent", master)
 }
 
-// releaseThenStop stops dhcpcd and removes the old network's DHCPv6 addresses (the
-// master's global addresses with a lifetime: all from the network left) itself:
-// `dhcpcd -6 -k` does not always reach the process (dhcpcd 9.4.1, lab 82: "waiting
-// for pid ..." until killed), and --persistent leaves them at its exit.
-func (e *Env) releaseThenStop(cmd *exec.Cmd, exited <-chan error, master string) {
+// releaseThenStop stops the DHCPv6 client and removes the old network's DHCPv6
+// addresses (the master's global addresses with a lifetime: all from the network
+// left) itself: `dhcpcd -6 -k` does not always reach the process (dhcpcd 9.4.1, lab
+// 82: "waiting for pid ..." until killed), and --persistent leaves them at its exit.
+// leasesOnly keeps to dhclient's /128 leases: with dhclient the kernel does SLAAC,
+// and the new network's addresses (answers to the solicitation refreshRA just sent)
+// must stay; dhcpcd runs router discovery itself (accept_ra 0).
+func (e *Env) releaseThenStop(cmd *exec.Cmd, exited <-chan error, master string, leasesOnly bool) {
 	stopClient(cmd, exited)
 	h := e.Handle
 	l, err := h.LinkByName(master)
@@ -474,6 +481,9 @@ func (e *Env) releaseThenStop(cmd *exec.Cmd, exited <-chan error, master string)
 	}
 	for _, a := range as {
 		if a.IP.IsLinkLocalUnicast() || a.Flags&unix.IFA_F_PERMANENT != 0 {
+			continue
+		}
+		if ones, _ := a.Mask.Size(); leasesOnly && ones != 128 {
 			continue
 		}
 		if err := h.AddrDel(l, &a); err != nil {
