@@ -60,7 +60,6 @@ type Action struct {
 	Wait   bool       // OpStopUnit: wait until it has stopped
 	Old    []string   // OpRestartUnit
 	Prio   int        // OpSetSlavePrio
-	Index  int        // OpStartUnit, OpRestartUnit: ifindex of the device the unit serves (0: none)
 }
 
 // Effects is what applying a plan changes: the kernel and the unit manager.
@@ -151,10 +150,7 @@ var steps = [numOps]step{
 	OpStartUnit: {
 		text:  func(a Action) string { return "start " + a.Unit.String() },
 		apply: func(ctx context.Context, a Action, fx Effects) error { return fx.StartUnit(ctx, a.Unit) },
-		own: func(a Action, r *record.Record) {
-			r.SetUnit(a.Unit.Name, a.Unit.ExecStart)
-			r.SetUnitIndex(a.Unit.Name, a.Index)
-		},
+		own:   func(a Action, r *record.Record) { r.SetUnit(a.Unit.Name, a.Unit.ExecStart) },
 	},
 	OpStopUnit: {
 		text: func(a Action) string {
@@ -178,16 +174,13 @@ var steps = [numOps]step{
 			}
 			return fx.StartUnit(ctx, a.Unit)
 		},
-		own: func(a Action, r *record.Record) {
-			r.SetUnit(a.Unit.Name, a.Unit.ExecStart)
-			r.SetUnitIndex(a.Unit.Name, a.Index)
-		},
+		own: func(a Action, r *record.Record) { r.SetUnit(a.Unit.Name, a.Unit.ExecStart) },
 	},
 	OpDeleteMaster: {
 		text:  func(a Action) string { return "delete " + a.Link },
 		apply: func(_ context.Context, a Action, fx Effects) error { return fx.DeleteLink(a.Link) },
 		own: func(a Action, r *record.Record) {
-			*r = record.Record{Master: r.Master, Kind: r.Kind, Up: r.Up, Units: r.Units, UnitIndex: r.UnitIndex}
+			*r = record.Record{Master: r.Master, Kind: r.Kind, Up: r.Up, Units: r.Units}
 		},
 	},
 	OpSetSlavePrio: {

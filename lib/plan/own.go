@@ -105,14 +105,14 @@ func wantedUnits(in Input, st State) []units.Spec {
 
 // restartOrNothing plans a restart of a running unit whose recorded command line
 // differs from the one the file now asks for. A unit without a record (started by a
-// version without records) is left running. index: planUnit's.
-func restartOrNothing(p *Plan, st State, link string, index int, spec units.Spec) {
+// version without records) is left running.
+func restartOrNothing(p *Plan, st State, link string, spec units.Spec) {
 	if st.Owned == nil {
 		return
 	}
 	old, ok := st.Owned.Units[spec.Name]
 	if ok && !slices.Equal(old, spec.ExecStart) {
-		p.add(Action{Op: OpRestartUnit, Link: link, Unit: spec, Old: old, Index: index})
+		p.add(Action{Op: OpRestartUnit, Link: link, Unit: spec, Old: old})
 	}
 }
 

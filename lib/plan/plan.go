@@ -268,22 +268,9 @@ func planSupplicants(p *Plan, in Input, st State) {
 			// it down.
 			continue
 		}
-		spec := func() (units.Spec, error) { return units.WPA(in.Programs, l.Name, iface.SupplicantConf) }
-		if want && oldCard(st, name, l) {
-			// Started again for this card, whatever order systemd's stop (it processes
-			// the old card's remove late, and no run of ours may follow it) and this
-			// run take: the stop is waited for, and the start comes after it.
-			if s, err := spec(); err == nil {
-				var old []string
-				if st.Owned != nil {
-					old = st.Owned.Units[name]
-				}
-				p.note("%s is a new card (ifindex %d): its supplicant was started for the one before it", l.Name, l.Index)
-				p.add(Action{Op: OpRestartUnit, Link: l.Name, Unit: s, Old: old, Index: l.Index})
-				continue
-			}
-		}
-		planUnit(p, in, st, l.Name, l.Index, units.RoleWPA, want, false, spec)
+		planUnit(p, in, st, l.Name, units.RoleWPA, want, false, func() (units.Spec, error) {
+			return units.WPA(in.Programs, l.Name, iface.SupplicantConf)
+		})
 	}
 	// A supplicant whose card is gone: systemd stops it through BindsTo, but a run
 	// may come first; stopping it here lets any full run stand in for a remove event.
@@ -292,26 +279,6 @@ func planSupplicants(p *Plan, in Input, st State) {
 			p.add(Action{Op: OpStopUnit, Link: u.ifname, Name: u.Name})
 		}
 	}
-}
-
-// oldCard reports a supplicant unit that serves a card which is gone, while a new card
-// of the same name (a card swap, a driver reload across a suspend) is present: its
-// stop is pending or under way (systemd stops it through BindsTo when it processes the
-// old card's remove), or it still runs, started for another ifindex than the card's.
-// Left as running, the new card would get no supplicant once systemd stops the old one.
-func oldCard(st State, name string, l netdev.Link) bool {
-	u, ok := st.Units[name]
-	if !ok {
-		return false
-	}
-	if u.Active == "deactivating" || (u.Job == "stop" && u.Active != "inactive" && u.Active != "failed") {
-		return true
-	}
-	if !u.Running() || st.Owned == nil || l.Index == 0 {
-		return false
-	}
-	idx := st.Owned.UnitIndex[name]
-	return idx != 0 && idx != l.Index
 }
 
 // supplicant is a loaded bond-wpa unit and the interface it serves.
@@ -385,7 +352,7 @@ func planDHCP(p *Plan, in Input, st State) {
 		{units.RoleDHCP6, m.DHCP6, units.DHCP6},
 	} {
 		// A DHCP client's stop is waited for: it releases its lease first.
-		planUnit(p, in, st, m.Name, 0, d.role, d.cfg.Enabled, true, func() (units.Spec, error) {
+		planUnit(p, in, st, m.Name, d.role, d.cfg.Enabled, true, func() (units.Spec, error) {
 			return d.spec(in.Programs, m.Name, d.cfg)
 		})
 	}
@@ -393,11 +360,10 @@ func planDHCP(p *Plan, in Input, st State) {
 
 // planUnit plans the unit of role on link: started when wanted and not running,
 // restarted when its command line changed (restartOrNothing), stopped when running
-// and not wanted (waitStop: the next steps wait for the stop). index is the ifindex of
-// the device the unit serves, for the record (0: not one device's). A spec that cannot be
+// and not wanted (waitStop: the next steps wait for the stop). A spec that cannot be
 // made (a program missing) is a problem only while the unit does not run: a running
 // one is left alone.
-func planUnit(p *Plan, in Input, st State, link string, index int, role units.Role, want, waitStop bool, spec func() (units.Spec, error)) {
+func planUnit(p *Plan, in Input, st State, link string, role units.Role, want, waitStop bool, spec func() (units.Spec, error)) {
 	name := units.Name(role, link)
 	running := in.running(st, name)
 	switch {
@@ -410,9 +376,9 @@ func planUnit(p *Plan, in Input, st State, link string, index int, role units.Ro
 			return
 		}
 		if running {
-			restartOrNothing(p, st, link, index, s)
+			restartOrNothing(p, st, link, s)
 		} else {
-			p.add(Action{Op: OpStartUnit, Link: link, Unit: s, Index: index})
+			p.add(Action{Op: OpStartUnit, Link: link, Unit: s})
 		}
 	case running:
 		p.add(Action{Op: OpStopUnit, Link: link, Name: name, Wait: waitStop})

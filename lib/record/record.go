@@ -53,12 +53,6 @@ type Record struct {
 	Routes  []config.Route `json:"routes,omitempty"`
 	// Units maps each unit we started to the command line it runs (ExecStart argv).
 	Units map[string][]string `json:"units,omitempty"`
-	// UnitIndex maps a unit we started for a device to that device's ifindex. A unit
-	// still running while a device of its name has another index was started for a
-	// card that is gone (a card swap, a driver reload across a suspend): systemd stops
-	// it when it processes the old card's remove, which may come after every run of
-	// ours for the new card.
-	UnitIndex map[string]int `json:"unit_index,omitempty"`
 }
 
 // HasSlave reports whether name is a recorded slave.
@@ -117,20 +111,8 @@ func (r *Record) SetUnit(name string, argv []string) {
 	r.Units[name] = slices.Clone(argv)
 }
 
-// SetUnitIndex records the ifindex of the device a unit was started for (0: none).
-func (r *Record) SetUnitIndex(name string, index int) {
-	if index == 0 {
-		delete(r.UnitIndex, name)
-		return
-	}
-	if r.UnitIndex == nil {
-		r.UnitIndex = map[string]int{}
-	}
-	r.UnitIndex[name] = index
-}
-
 // DropUnit forgets a unit.
-func (r *Record) DropUnit(name string) { delete(r.Units, name); delete(r.UnitIndex, name) }
+func (r *Record) DropUnit(name string) { delete(r.Units, name) }
 
 // Empty reports a record that owns nothing and is not up: nothing to keep.
 func (r *Record) Empty() bool {
