@@ -167,17 +167,30 @@ func readGateway(h *netlink.Handle, master string, known *neighbours) (gateway, 
 	return g, g.src.IsValid()
 }
 
+// packetSocket is a datagram packet socket for one EtherType (proto) on the link
+// with index ifindex: the probes of gateway.go and ndisc.go send and hear their
+// frames there, whatever the kernel's routing and neighbour state. The caller closes
+// it.
+func packetSocket(ifindex int, proto uint16, what string) (int, error) {
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, int(htons(proto)))
+	if err != nil {
+		return -1, fmt.Errorf("%s: %w", what, err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(proto), Ifindex: ifindex}); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("%s: bind: %w", what, err)
+	}
+	return fd, nil
+}
+
 // sameGateway reports whether g answers, from its MAC, an ARP request sent on the
 // link with index ifindex from mac (the master's). An error means it could not ask.
 func sameGateway(ifindex int, mac net.HardwareAddr, g gateway, bound time.Duration) (bool, error) {
-	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_ARP)))
+	fd, err := packetSocket(ifindex, unix.ETH_P_ARP, "ARP socket")
 	if err != nil {
-		return false, fmt.Errorf("ARP socket: %w", err)
+		return false, err
 	}
 	defer unix.Close(fd)
-	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ARP), Ifindex: ifindex}); err != nil {
-		return false, fmt.Errorf("ARP socket: bind: %w", err)
-	}
 	req := arpRequest(mac, g.src, g.ip)
 	to := &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ARP), Ifindex: ifindex, Halen: 6}
 	copy(to.Addr[:], g.mac)

@@ -102,14 +102,11 @@ func readGateway6(h *netlink.Handle, master string, known *neighbours) (gateway6
 // MAC known the solicitation goes to the address's solicited-node multicast group,
 // and an answer for the address counts (as gateway.go's broadcast ARP request).
 func sameGateway6(ifindex int, mac net.HardwareAddr, g gateway6, bound time.Duration) (bool, error) {
-	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_IPV6)))
+	fd, err := packetSocket(ifindex, unix.ETH_P_IPV6, "IPv6 packet socket")
 	if err != nil {
-		return false, fmt.Errorf("IPv6 packet socket: %w", err)
+		return false, err
 	}
 	defer unix.Close(fd)
-	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_IPV6), Ifindex: ifindex}); err != nil {
-		return false, fmt.Errorf("IPv6 packet socket: bind: %w", err)
-	}
 	dst := g.ip
 	to := &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_IPV6), Ifindex: ifindex, Halen: 6}
 	copy(to.Addr[:], g.mac)
