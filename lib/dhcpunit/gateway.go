@@ -112,6 +112,39 @@ func watchNeighbours(ctx context.Context, h *netlink.Handle, index int) *neighbo
 	return n
 }
 
+// defaultRouter is the router of link l's default route of family (the first whose
+// router address accept takes); ok is false with none.
+func defaultRouter(h *netlink.Handle, l netlink.Link, family int, accept func(net.IP) bool) (netip.Addr, bool) {
+	rs, err := h.RouteList(l, family)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	for _, r := range rs {
+		if (r.Dst == nil || r.Dst.IP.IsUnspecified()) && r.Gw != nil && accept(r.Gw) {
+			ip, ok := netip.AddrFromSlice(r.Gw)
+			return ip.Unmap(), ok
+		}
+	}
+	return netip.Addr{}, false
+}
+
+// routerMAC is router's MAC from the kernel's neighbour entry on link l (a resolved
+// one), else the last one known (nil when neither); err is the neighbour list's.
+func routerMAC(h *netlink.Handle, l netlink.Link, family int, router netip.Addr, known *neighbours) (net.HardwareAddr, error) {
+	ns, err := h.NeighList(l.Attrs().Index, family)
+	var mac net.HardwareAddr
+	for _, n := range ns {
+		if ip, ok := netip.AddrFromSlice(n.IP); ok && ip.Unmap() == router && len(n.HardwareAddr) == 6 &&
+			n.State&(netlink.NUD_INCOMPLETE|netlink.NUD_FAILED) == 0 {
+			mac = n.HardwareAddr
+		}
+	}
+	if mac == nil {
+		mac = known.get(router)
+	}
+	return mac, err
+}
+
 // readGateway finds master's IPv4 default route's router, its MAC (the kernel's
 // neighbour entry, or the last one known) and our address in its subnet; ok is false
 // when any of them is missing.
@@ -120,32 +153,13 @@ func readGateway(h *netlink.Handle, master string, known *neighbours) (gateway, 
 	if err != nil {
 		return gateway{}, false
 	}
-	rs, err := h.RouteList(l, netlink.FAMILY_V4)
-	if err != nil {
-		return gateway{}, false
-	}
 	var g gateway
-	for _, r := range rs {
-		if (r.Dst == nil || r.Dst.IP.IsUnspecified()) && r.Gw != nil {
-			g.ip, _ = netip.AddrFromSlice(r.Gw.To4())
-			break
-		}
-	}
-	if !g.ip.IsValid() {
+	var ok bool
+	if g.ip, ok = defaultRouter(h, l, netlink.FAMILY_V4, func(net.IP) bool { return true }); !ok {
 		return gateway{}, false
 	}
-	ns, err := h.NeighList(l.Attrs().Index, netlink.FAMILY_V4)
-	if err != nil {
+	if g.mac, err = routerMAC(h, l, netlink.FAMILY_V4, g.ip, known); err != nil {
 		return gateway{}, false
-	}
-	for _, n := range ns {
-		if ip, ok := netip.AddrFromSlice(n.IP.To4()); ok && ip == g.ip && len(n.HardwareAddr) == 6 &&
-			n.State&(netlink.NUD_INCOMPLETE|netlink.NUD_FAILED) == 0 {
-			g.mac = n.HardwareAddr
-		}
-	}
-	if g.mac == nil {
-		g.mac = known.get(g.ip)
 	}
 	// g.mac may still be nil: the router was not resolved yet (a path change seconds
 	// after the lease). Then the probe asks by broadcast, and an answer from the

@@ -59,31 +59,13 @@ func readGateway6(h *netlink.Handle, master string, known *neighbours) (gateway6
 	if err != nil {
 		return gateway6{}, false
 	}
-	rs, err := h.RouteList(l, netlink.FAMILY_V6)
-	if err != nil {
-		return gateway6{}, false
-	}
 	var g gateway6
-	for _, r := range rs {
-		if (r.Dst == nil || r.Dst.IP.IsUnspecified()) && r.Gw != nil && r.Gw.IsLinkLocalUnicast() {
-			g.ip, _ = netip.AddrFromSlice(r.Gw.To16())
-			break
-		}
-	}
-	if !g.ip.IsValid() {
+	var ok bool
+	if g.ip, ok = defaultRouter(h, l, netlink.FAMILY_V6, net.IP.IsLinkLocalUnicast); !ok {
 		return gateway6{}, false
 	}
-	if ns, err := h.NeighList(l.Attrs().Index, netlink.FAMILY_V6); err == nil {
-		for _, n := range ns {
-			if ip, ok := netip.AddrFromSlice(n.IP.To16()); ok && ip == g.ip && len(n.HardwareAddr) == 6 &&
-				n.State&(netlink.NUD_INCOMPLETE|netlink.NUD_FAILED) == 0 {
-				g.mac = n.HardwareAddr
-			}
-		}
-	}
-	if g.mac == nil {
-		g.mac = known.get(g.ip)
-	}
+	// Without the kernel's neighbour list the last MAC known still serves.
+	g.mac, _ = routerMAC(h, l, netlink.FAMILY_V6, g.ip, known)
 	as, err := h.AddrList(l, netlink.FAMILY_V6)
 	if err != nil {
 		return gateway6{}, false
