@@ -38,10 +38,7 @@ func (e *Env) readState(ctx context.Context, c *config.Config, m, eventDev strin
 }
 
 // unitsRead is systemd's unit list, asked for in the background.
-type unitsRead struct {
-	ch  chan unitList
-	got *unitList
-}
+type unitsRead chan unitList
 
 type unitList struct {
 	list []units.State
@@ -50,35 +47,26 @@ type unitList struct {
 
 // listUnits asks systemd for the unit list while the caller reads the kernel: its
 // answer waits on another process, the netlink reads on the kernel (issue 20). The
-// caller must wait for it before it returns, so that nothing of the run uses the
-// connection concurrently afterwards (fill or wait, any number of times).
-func (e *Env) listUnits(ctx context.Context) *unitsRead {
-	u := &unitsRead{ch: make(chan unitList, 1)}
+// caller must fill from it (once) before it returns, so that nothing of the run uses
+// the connection concurrently afterwards.
+func (e *Env) listUnits(ctx context.Context) unitsRead {
+	u := make(unitsRead, 1)
 	go func() {
 		mgr, err := e.units(ctx)
 		if err != nil {
-			u.ch <- unitList{err: err}
+			u <- unitList{err: err}
 			return
 		}
 		l, err := mgr.List(ctx)
 		trace.Mark("units-listed")
-		u.ch <- unitList{list: l, err: err}
+		u <- unitList{list: l, err: err}
 	}()
 	return u
 }
 
-// wait waits for the list.
-func (u *unitsRead) wait() unitList {
-	if u.got == nil {
-		l := <-u.ch
-		u.got = &l
-	}
-	return *u.got
-}
-
 // fill waits for the list and puts it into st.
-func (u *unitsRead) fill(st *plan.State) {
-	l := u.wait()
+func (u unitsRead) fill(st *plan.State) {
+	l := <-u
 	st.Units = map[string]units.State{}
 	for _, s := range l.list {
 		st.Units[s.Name] = s
