@@ -35,6 +35,10 @@ type Link struct {
 	// Reader.Ask accepts): a blocked radio can be neither set up nor enslaved.
 	RFKill      RFKill
 	Initialized bool // udev has finished with it (it will not be renamed any more)
+	// Device is its sysfs device path (/sys/devices/..., read for the links
+	// Reader.Ask accepts): a supplicant binds to that card, not to whichever card
+	// has the name (units.Card).
+	Device string
 	// Addrs are its addresses other than IPv6 link-local ones: a slave must carry none.
 	Addrs []netip.Prefix
 	// Unportable names the link-layer type of a device no bond or bridge can take
@@ -233,6 +237,7 @@ func (r *Reader) Links() (Snapshot, error) {
 			if link.Wireless {
 				link.RFKill = ReadRFKill(r.sys(), a.Name)
 			}
+			link.Device = DevicePath(r.sys(), a.Name)
 		}
 		s.Links = append(s.Links, link)
 	}

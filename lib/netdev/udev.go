@@ -74,3 +74,18 @@ func (d *Udev) Initialized(name string) bool {
 	_, err = os.Stat(filepath.Join(d.Data, "n"+idx))
 	return err == nil
 }
+
+// DevicePath is the sysfs path of interface name's device as systemd names its device
+// unit (/sys/devices/...), read from the class/net link under sysfs root sys; "" if
+// it cannot be read (gone already).
+func DevicePath(sys, name string) string {
+	p, err := filepath.EvalSymlinks(filepath.Join(sys, "class/net", name))
+	if err != nil {
+		return ""
+	}
+	rel, err := filepath.Rel(sys, p)
+	if err != nil || !strings.HasPrefix(rel, "devices/") {
+		return ""
+	}
+	return "/sys/" + rel
+}

@@ -58,7 +58,7 @@ type Action struct {
 	Unit   units.Spec // OpStartUnit, OpRestartUnit
 	Name   string     // OpStopUnit
 	Wait   bool       // OpStopUnit: wait until it has stopped
-	Old    []string   // OpRestartUnit
+	Old    []string   // OpRestartUnit: the command line it runs now (or Value: why)
 	Prio   int        // OpSetSlavePrio
 }
 
@@ -164,6 +164,9 @@ var steps = [numOps]step{
 	},
 	OpRestartUnit: {
 		text: func(a Action) string {
+			if a.Value != "" {
+				return fmt.Sprintf("restart %s (%s)", a.Unit, a.Value)
+			}
 			return fmt.Sprintf("restart %s (was: %s)", a.Unit, strings.Join(a.Old, " "))
 		},
 		// Stop and wait first: a DHCP client releases its lease with the old command

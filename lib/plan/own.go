@@ -95,7 +95,7 @@ func wantedUnits(in Input, st State) []units.Spec {
 	}
 	for _, l := range slaveCandidates(nil, in, st) {
 		if want, iface := wantsSupplicant(in, l); want {
-			if s, err := units.WPA(in.Programs, l.Name, iface.SupplicantConf); err == nil {
+			if s, err := units.WPA(in.Programs, cardOf(l), iface.SupplicantConf); err == nil {
 				out = append(out, s)
 			}
 		}

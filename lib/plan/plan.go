@@ -268,9 +268,17 @@ func planSupplicants(p *Plan, in Input, st State) {
 			// it down.
 			continue
 		}
-		planUnit(p, in, st, l.Name, units.RoleWPA, want, false, func() (units.Spec, error) {
-			return units.WPA(in.Programs, l.Name, iface.SupplicantConf)
-		})
+		spec := func() (units.Spec, error) { return units.WPA(in.Programs, cardOf(l), iface.SupplicantConf) }
+		if want && in.running(st, name) && servesAnotherCard(st.Units[name], l) {
+			// The card was swapped (or its driver reloaded) and systemd has not yet
+			// stopped the old card's supplicant: no event follows that stop, so this
+			// run replaces it (units.Card).
+			if s, err := spec(); err == nil {
+				p.add(Action{Op: OpRestartUnit, Link: l.Name, Unit: s, Value: "it serves a card that is gone"})
+			}
+			continue
+		}
+		planUnit(p, in, st, l.Name, units.RoleWPA, want, false, spec)
 	}
 	// A supplicant whose card is gone: systemd stops it through BindsTo, but a run
 	// may come first; stopping it here lets any full run stand in for a remove event.
@@ -279,6 +287,19 @@ func planSupplicants(p *Plan, in Input, st State) {
 			p.add(Action{Op: OpStopUnit, Link: u.ifname, Name: u.Name})
 		}
 	}
+}
+
+// cardOf is the card a supplicant for link l serves.
+func cardOf(l netdev.Link) units.Card {
+	return units.Card{Name: l.Name, Index: l.Index, Path: l.Device}
+}
+
+// servesAnotherCard reports a supplicant unit started for a card other than l, which
+// has the same name: its description names another index. A unit that names none
+// (an older version's) is taken to serve l.
+func servesAnotherCard(u units.State, l netdev.Link) bool {
+	idx, ok := units.CardIndex(u.Description)
+	return ok && idx != l.Index
 }
 
 // supplicant is a loaded bond-wpa unit and the interface it serves.

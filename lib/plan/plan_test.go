@@ -181,6 +181,26 @@ func TestUpPlans(t *testing.T) {
 				blocked(link("wlp2s0", "device", "", false, "wireless"), true, false),
 			}}}
 		}},
+		// A card swap (or a driver reload) while systemd still lists the old card's
+		// supplicant active: no event follows systemd's stop of it, so this run
+		// replaces it with one bound to the new card (units.Card).
+		{"swapped-card-replaces-the-old-cards-supplicant", laptopConf, func() State {
+			st := converged()
+			l := link("wlp2s0", "device", "", true, "wireless")
+			l.Index, l.Device = 12, "/sys/devices/virtual/mac80211_hwsim/hwsim4/net/wlp2s0"
+			st.Links.Links[3] = l
+			st.Units["bond-wpa@wlp2s0.service"] = units.State{Name: "bond-wpa@wlp2s0.service", Active: "active",
+				Description: "wpa_supplicant on wlp2s0 (bond-hotplug, ifindex 5)"}
+			return st
+		}},
+		// The same card: its supplicant is left alone.
+		{"supplicant-of-the-same-card-is-left-running", laptopConf, func() State {
+			st := converged()
+			st.Links.Links[3].Index = 5
+			st.Units["bond-wpa@wlp2s0.service"] = units.State{Name: "bond-wpa@wlp2s0.service", Active: "active",
+				Description: "wpa_supplicant on wlp2s0 (bond-hotplug, ifindex 5)"}
+			return st
+		}},
 		{"dhcp-turned-off-stops-the-clients", laptopConf + "bond0DHCP=no\nbond0DHCP6=no\n", converged},
 		{"bridge-master-enslaves-ports-without-taking-them-down", "br0SLAVES='veth*'\nbr0DHCP6=no\n", func() State {
 			return State{Links: netdev.Snapshot{Links: []netdev.Link{

@@ -28,8 +28,8 @@ func (r *Fake) List(_ context.Context) ([]State, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []State
-	for n := range r.Units {
-		out = append(out, State{Name: n, Active: "active", Sub: "running"})
+	for n, s := range r.Units {
+		out = append(out, State{Name: n, Active: "active", Sub: "running", Description: s.Description})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil

@@ -21,6 +21,8 @@ type State struct {
 	Active string // active, activating, deactivating, inactive, failed, or "" (not loaded)
 	Sub    string
 	Job    string // type of a pending job ("start", "stop", ...), "" if none
+	// Description is the unit's; a supplicant's names its card's index (CardIndex).
+	Description string
 }
 
 // Running reports whether the unit is up or on its way up. A unit bound to a device
@@ -89,7 +91,7 @@ func (m *Systemd) List(ctx context.Context) ([]State, error) {
 	}
 	var out []State
 	for _, u := range list {
-		out = append(out, State{Name: u.Name, Active: u.ActiveState, Sub: u.SubState, Job: u.JobType})
+		out = append(out, State{Name: u.Name, Active: u.ActiveState, Sub: u.SubState, Job: u.JobType, Description: u.Description})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
@@ -128,6 +130,9 @@ func listProp(name string, v []string) sd.Property {
 // Properties turns a Spec into transient-unit properties.
 func Properties(s Spec) ([]sd.Property, error) {
 	dev := DeviceUnit(s.Device)
+	if s.DevicePath != "" {
+		dev = PathDeviceUnit(s.DevicePath)
+	}
 	props := []sd.Property{
 		sd.PropDescription(s.Description),
 		// Pulling the card stops the unit; After= keeps systemd from starting it before

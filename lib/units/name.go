@@ -35,6 +35,13 @@ func DeviceUnit(ifname string) string {
 	return "sys-subsystem-net-devices-" + Escape(ifname) + ".device"
 }
 
+// PathDeviceUnit is systemd's device unit for a sysfs device path
+// (/sys/devices/...), named as systemd-escape --path names it. Unlike the name's unit,
+// it belongs to one card: a new card that takes the name gets another one.
+func PathDeviceUnit(path string) string {
+	return Escape(strings.Trim(path, "/")) + ".device"
+}
+
 // Escape escapes s the way systemd-escape does for a unit name's instance part:
 // '/' becomes '-', and every byte outside [A-Za-z0-9:_.] (a leading '.' too) becomes
 // \xNN. Interface names never contain '/', but we escape it like systemd anyway.

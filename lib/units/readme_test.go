@@ -57,7 +57,7 @@ func TestReadmeUnitsTableIsWhatTheCodeStarts(t *testing.T) {
 	p := readmePrograms
 	dhcp := func(client string) config.DHCP { return config.DHCP{Enabled: true, Client: client} }
 	rows := []row{
-		{"`bond-wpa@IFACE.service`", func() (Spec, error) { return WPA(p, "IFACE", "CONF") }},
+		{"`bond-wpa@IFACE.service`", func() (Spec, error) { return WPA(p, Card{Name: "IFACE"}, "CONF") }},
 		{"`bond-dhcp4@MASTER.service` (dhclient, the default)", func() (Spec, error) { return DHCP4(p, "MASTER", dhcp("dhclient")) }},
 		{"`bond-dhcp4@MASTER.service` (dhcpcd)", func() (Spec, error) { return DHCP4(p, "MASTER", dhcp("dhcpcd")) }},
 		{"`bond-dhcp6@MASTER.service` (dhcp6c, the default)", func() (Spec, error) { return DHCP6(p, "MASTER", dhcp("dhcp6c")) }},

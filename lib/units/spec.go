@@ -17,9 +17,12 @@ type Spec struct {
 	Name        string
 	Description string
 	Device      string // the interface whose device unit the service binds to
-	ExecStart   []string
-	ExecStop    [][]string
-	Restart     string // systemd Restart= value
+	// DevicePath, when known, is the sysfs path of that interface's device: the unit
+	// binds to it instead of the name's device unit (see Card).
+	DevicePath string
+	ExecStart  []string
+	ExecStop   [][]string
+	Restart    string // systemd Restart= value
 	// RestartDelay and the start limit (StartLimitBurst starts within
 	// StartLimitInterval) bound a restarting client (0: systemd's defaults).
 	RestartDelay       time.Duration
@@ -118,16 +121,18 @@ func need(path, prog string) error {
 }
 
 // WPA is wpa_supplicant on a slave, as the seed's supplicant@.service runs it.
-func WPA(p Programs, ifname, conf string) (Spec, error) {
+func WPA(p Programs, card Card, conf string) (Spec, error) {
 	if err := need(p.WPASupplicant, "wpa_supplicant"); err != nil {
 		return Spec{}, err
 	}
+	ifname := card.Name
 	sb := sandboxFor(RoleWPA, ifname)
 	sb.SupplicantConf = conf
 	return Spec{
 		Name:        Name(RoleWPA, ifname),
-		Description: "wpa_supplicant on " + ifname + " (bond-hotplug)",
+		Description: card.describe("wpa_supplicant on " + ifname + " (bond-hotplug"),
 		Device:      ifname,
+		DevicePath:  card.Path,
 		ExecStart:   []string{p.WPASupplicant, "-c" + conf, "-Dnl80211,wext,wired", "-i", ifname},
 		// on-failure, not the seed's on-abnormal: wpa_supplicant reports a bad file
 		// or a refused control interface with an exit code, and a card that comes

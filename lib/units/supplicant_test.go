@@ -130,7 +130,7 @@ func TestPropertiesReadTheSupplicantFileAtStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	props := func(conf string) map[string]string {
-		s, err := WPA(progs, "wlan0", conf)
+		s, err := WPA(progs, Card{Name: "wlan0"}, conf)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,7 +162,7 @@ func TestPropertiesReadTheSupplicantFileAtStart(t *testing.T) {
 // exit code, which the seed's Restart=on-abnormal never retried; within a limit, so a
 // file that cannot work ends failed (and bond-up --status shows why).
 func TestSupplicantRestartsAfterAnExitCodeWithinALimit(t *testing.T) {
-	s, err := WPA(progs, "wlan0", "/etc/wpa_supplicant/wpa_supplicant.conf")
+	s, err := WPA(progs, Card{Name: "wlan0"}, "/etc/wpa_supplicant/wpa_supplicant.conf")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -95,7 +95,7 @@ func TestDHCPUnitsWaitForAnActiveSlaveAndBindToTheMaster(t *testing.T) {
 // wpa_supplicant opens its interface at once: its unit starts when udev has
 // announced the card.
 func TestSupplicantUnitIsOrderedAfterItsCard(t *testing.T) {
-	s, err := WPA(progs, "wlp2s0", "/etc/wpa_supplicant/wpa_supplicant.conf")
+	s, err := WPA(progs, Card{Name: "wlp2s0"}, "/etc/wpa_supplicant/wpa_supplicant.conf")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestSupplicantUnitIsOrderedAfterItsCard(t *testing.T) {
 }
 
 func TestSupplicantUnitRunsTheSeedsCommandAsArgv(t *testing.T) {
-	s, err := WPA(progs, "wlp2s0", "/etc/wpa_supplicant/wpa_supplicant.conf")
+	s, err := WPA(progs, Card{Name: "wlp2s0"}, "/etc/wpa_supplicant/wpa_supplicant.conf")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestMissingProgramIsNamed(t *testing.T) {
 
 func TestFileFakeKeepsUnitsAcrossProcessesInItsFile(t *testing.T) {
 	f := FileFake{Path: t.TempDir() + "/units.json"}
-	s, _ := WPA(progs, "wlan0", "/etc/w.conf")
+	s, _ := WPA(progs, Card{Name: "wlan0"}, "/etc/w.conf")
 	if err := f.Start(t.Context(), s); err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ var sandboxSignatures = map[string]string{
 }
 
 func TestEveryUnitIsSandboxedWithSystemdsTypes(t *testing.T) {
-	wpa, _ := WPA(progs, "wlan0", "/etc/w.conf")
+	wpa, _ := WPA(progs, Card{Name: "wlan0"}, "/etc/w.conf")
 	d4, _ := DHCP4(progs, "bond0", config.DHCP{Enabled: true})
 	d6, _ := DHCP6(progs, "bond0", config.DHCP{Enabled: true})
 	d4c, _ := DHCP4(progs, "bond0", config.DHCP{Enabled: true, Client: "dhcpcd"})
@@ -309,7 +309,7 @@ func TestUnitCommandsDoNotIgnoreFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := WPA(p, "wlan0", "/etc/wpa.conf")
+	w, err := WPA(p, Card{Name: "wlan0"}, "/etc/wpa.conf")
 	if err != nil {
 		t.Fatal(err)
 	}

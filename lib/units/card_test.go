@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+
+package units
+
+import (
+	"strings"
+	"testing"
+)
+
+// A known card binds the supplicant to that card's own device unit, named as
+// systemd-escape --path names it, and its description carries the index back to
+// the planner through systemd's unit list.
+func TestSupplicantBindsToItsCardNotToTheName(t *testing.T) {
+	card := Card{Name: "wlan0", Index: 7, Path: "/sys/devices/pci0000:00/0000:00:1c.0/0000:02:00.0/usb1/1-1/net/wlan0"}
+	s, err := WPA(progs, card, "/etc/w.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `sys-devices-pci0000:00-0000:00:1c.0-0000:02:00.0-usb1-1\x2d1-net-wlan0.device`
+	props := map[string]string{}
+	for _, p := range mustProps(t, s) {
+		props[p.Name] = p.Value.String()
+	}
+	for _, name := range []string{"BindsTo", "After"} {
+		if !strings.Contains(props[name], strings.ReplaceAll(want, `\`, `\\`)) || strings.Contains(props[name], "sys-subsystem-net") {
+			t.Errorf("%s = %s, want only the card's own device unit %s", name, props[name], want)
+		}
+	}
+	if idx, ok := CardIndex(s.Description); !ok || idx != 7 {
+		t.Errorf("CardIndex(%q) = %d, %v; want 7", s.Description, idx, ok)
+	}
+}
+
+func TestCardIndexOfOtherDescriptions(t *testing.T) {
+	for _, d := range []string{
+		"wpa_supplicant on wlan0 (bond-hotplug)", // an older version's unit
+		"wpa_supplicant on wlan0 (bond-hotplug, ifindex x)",
+		"wpa_supplicant on wlan0 (bond-hotplug, ifindex -3)",
+		"",
+	} {
+		if idx, ok := CardIndex(d); ok {
+			t.Errorf("CardIndex(%q) = %d, want none", d, idx)
+		}
+	}
+	s, err := WPA(progs, Card{Name: "wlan0"}, "/etc/w.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Description != "wpa_supplicant on wlan0 (bond-hotplug)" {
+		t.Errorf("an unknown card's description = %q", s.Description)
+	}
+}
