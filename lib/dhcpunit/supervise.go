@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -306,7 +307,7 @@ func (e *Env) watchMAC(ctx context.Context, r netdev.Source, s *session,
 				if !held {
 					continue // the client's exchange in progress continues on the new path
 				}
-				same, known := e.sameNetwork(s, why)
+				same, known := e.sameNetwork(s, to, why)
 				if same {
 					continue
 				}
@@ -341,7 +342,7 @@ func (e *Env) watchMAC(ctx context.Context, r netdev.Source, s *session,
 				// sure restarts it now, whether or not DHCPv4 runs (and its lease
 				// moves) on the master.
 				s.pending = nil
-				same, known := e.sameNetwork(s, why)
+				same, known := e.sameNetwork(s, to, why)
 				if same || e.pathLeft(s, to, why) {
 					continue
 				}
@@ -382,18 +383,19 @@ func (e *Env) pathLeft(s *session, to path, why string) bool {
 // (gateway.go), or with none known its IPv6 default router (ndisc.go); false when it
 // cannot tell (no router known, no answer). known is true when a router was known
 // and did not answer from its MAC.
-func (e *Env) sameNetwork(s *session, why string) (same, known bool) {
+func (e *Env) sameNetwork(s *session, to path, why string) (same, known bool) {
 	master := s.master
 	l, err := e.Handle.LinkByName(master)
 	if err != nil {
 		return false, false
 	}
+	mac := e.sourceMAC(l, to)
 	var g fmt.Stringer
 	var ask func() (bool, error)
 	if g4, ok := readGateway(e.Handle, master, s.neigh); ok {
-		g, ask = g4, func() (bool, error) { return sameGateway(l.Attrs().Index, l.Attrs().HardwareAddr, g4, gatewayBound) }
+		g, ask = g4, func() (bool, error) { return sameGateway(l.Attrs().Index, mac, g4, gatewayBound) }
 	} else if g6, ok := readGateway6(e.Handle, master, s.neigh); ok {
-		g, ask = g6, func() (bool, error) { return sameGateway6(l.Attrs().Index, l.Attrs().HardwareAddr, g6, gatewayBound) }
+		g, ask = g6, func() (bool, error) { return sameGateway6(l.Attrs().Index, mac, g6, gatewayBound) }
 	} else {
 		return false, false
 	}
@@ -408,6 +410,25 @@ func (e *Env) sameNetwork(s *session, why string) (same, known bool) {
 		e.Log.Info("%s: %s: the router %s did not answer in %.1f s: another network", master, why, g, time.Since(t).Seconds())
 	}
 	return same, err == nil && !same
+}
+
+// sourceMAC is the MAC the router probe is sent from on path to: the new active
+// slave's own. With fail_over_mac=active the bond takes that MAC, but the kernel
+// announces the new active slave (which is when we probe) before it changes the
+// bond's: a probe from the bond's MAC then left through the Wi-Fi card with the
+// cable's MAC, which the access point drops, so no answer, "another network", and a
+// verification whose INIT-REBOOT from the new MAC the home server refused (soak
+// 20261207-151956, cycles 296-300: the address lost on the same network). Every
+// slave carries the bond's MAC in the other fail_over_mac modes, so the slave's is
+// right there too. The bond's when the slave cannot be read.
+func (e *Env) sourceMAC(master netlink.Link, to path) net.HardwareAddr {
+	if to.index > 0 {
+		if sl, err := e.Handle.LinkByIndex(to.index); err == nil && sl.Attrs().MasterIndex == master.Attrs().Index &&
+			len(sl.Attrs().HardwareAddr) == len(master.Attrs().HardwareAddr) {
+			return sl.Attrs().HardwareAddr
+		}
+	}
+	return master.Attrs().HardwareAddr
 }
 
 // readRA reads what the routers' advertisements left on the master (ndisc.go); the
