@@ -77,7 +77,7 @@ for client in dhcpcd dhclient dhcpcd dhclient; do
 	check "(c) its client process is $client" 60 main_comm "$client"
 done
 check "(c) no start fell back to the old unit (journal)" 1 no_fallback
-note "(c) starts that found the stopped unit still loaded and waited for its collection: $(journalctl -b --no-pager -o cat | grep -c 'the stopped unit is still loaded' || true)"
+note "(c) starts that found the stopped unit still loaded and waited for its collection: $(journalctl -b --no-pager -o cat | grep -c 'the old unit is still loaded' || true)"
 check "(c) bond0 has a DHCPv4 lease again" 90 has_dhcp4 bond0
 check "no bond unit failed" 1 no_failed_units
 

@@ -181,12 +181,14 @@ func readGateway(h *netlink.Handle, master string, known *neighbours) (gateway, 
 	return g, g.src.IsValid()
 }
 
-// packetSocket is a datagram packet socket for one EtherType (proto) on the link
-// with index ifindex: the probes of gateway.go and ndisc.go send and hear their
-// frames there, whatever the kernel's routing and neighbour state. The caller closes
-// it.
+// packetSocket is a raw packet socket for one EtherType (proto) on the link with
+// index ifindex: the probes of gateway.go and ndisc.go send and hear their frames
+// there, whatever the kernel's routing and neighbour state. Raw, so that the probe
+// writes the Ethernet header itself: a datagram socket's header carries the
+// master's MAC as its source, which is not always the MAC to send from (sourceMAC).
+// The caller closes it.
 func packetSocket(ifindex int, proto uint16, what string) (int, error) {
-	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, int(htons(proto)))
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons(proto)))
 	if err != nil {
 		return -1, fmt.Errorf("%s: %w", what, err)
 	}
@@ -198,19 +200,19 @@ func packetSocket(ifindex int, proto uint16, what string) (int, error) {
 }
 
 // sameGateway reports whether g answers, from its MAC, an ARP request sent on the
-// link with index ifindex from mac (the master's). An error means it could not ask.
+// link with index ifindex from mac (sourceMAC). An error means it could not ask.
 func sameGateway(ifindex int, mac net.HardwareAddr, g gateway, bound time.Duration) (bool, error) {
 	fd, err := packetSocket(ifindex, unix.ETH_P_ARP, "ARP socket")
 	if err != nil {
 		return false, err
 	}
 	defer unix.Close(fd)
-	req := arpRequest(mac, g.src, g.ip)
 	to := &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ARP), Ifindex: ifindex, Halen: 6}
 	copy(to.Addr[:], g.mac)
 	if g.mac == nil {
 		copy(to.Addr[:], []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
 	}
+	req := ethernetFrame(to.Addr[:6], mac, unix.ETH_P_ARP, arpRequest(mac, g.src, g.ip))
 	return probe(fd, req, to, bound, func(b []byte, _ *unix.SockaddrLinklayer) (bool, bool) {
 		sha, spa, ok := arpReply(b)
 		if !ok || spa != g.ip {
@@ -221,9 +223,20 @@ func sameGateway(ifindex int, mac net.HardwareAddr, g gateway, bound time.Durati
 	}, fmt.Sprintf("ARP request to %s", g))
 }
 
-// probe sends req to `to` on the packet socket fd every gatewayRetry until answer
-// accepts a packet (answered) or bound has passed (false); answer's second result
-// is the probe's.
+// ethernetFrame is payload behind an Ethernet header from src to dst.
+func ethernetFrame(dst, src net.HardwareAddr, proto uint16, payload []byte) []byte {
+	b := make([]byte, ethHeaderLen, ethHeaderLen+len(payload))
+	copy(b[0:6], dst)
+	copy(b[6:12], src)
+	binary.BigEndian.PutUint16(b[12:], proto)
+	return append(b, payload...)
+}
+
+const ethHeaderLen = 14
+
+// probe sends the frame req to `to` on the raw packet socket fd every gatewayRetry
+// until answer accepts a packet (answered) or bound has passed (false); answer's
+// second result is the probe's. answer gets the packet without its Ethernet header.
 func probe(fd int, req []byte, to *unix.SockaddrLinklayer, bound time.Duration,
 	answer func([]byte, *unix.SockaddrLinklayer) (answered, same bool), what string) (bool, error) {
 	deadline := time.Now().Add(bound)
@@ -256,10 +269,10 @@ func probe(fd int, req []byte, to *unix.SockaddrLinklayer, bound time.Duration,
 			return false, fmt.Errorf("%s: answer: %w", what, err)
 		}
 		ll, _ := from.(*unix.SockaddrLinklayer)
-		if ll == nil {
+		if ll == nil || n < ethHeaderLen {
 			continue
 		}
-		if answered, same := answer(buf[:n], ll); answered {
+		if answered, same := answer(buf[ethHeaderLen:n], ll); answered {
 			return same, nil
 		}
 	}

@@ -80,7 +80,7 @@ func readGateway6(h *netlink.Handle, master string, known *neighbours) (gateway6
 }
 
 // sameGateway6 reports whether g answers, from its MAC, a Neighbor Solicitation for
-// its address sent on the link with index ifindex from mac (the master's). With no
+// its address sent on the link with index ifindex from mac (sourceMAC). With no
 // MAC known the solicitation goes to the address's solicited-node multicast group,
 // and an answer for the address counts (as gateway.go's broadcast ARP request).
 func sameGateway6(ifindex int, mac net.HardwareAddr, g gateway6, bound time.Duration) (bool, error) {
@@ -97,7 +97,7 @@ func sameGateway6(ifindex int, mac net.HardwareAddr, g gateway6, bound time.Dura
 		dst = netip.AddrFrom16([16]byte{0xff, 0x02, 11: 1, 12: 0xff, 13: t[13], 14: t[14], 15: t[15]})
 		copy(to.Addr[:], []byte{0x33, 0x33, 0xff, t[13], t[14], t[15]})
 	}
-	req := neighborSolicitation(mac, g.src, dst, g.ip)
+	req := ethernetFrame(to.Addr[:6], mac, unix.ETH_P_IPV6, neighborSolicitation(mac, g.src, dst, g.ip))
 	return probe(fd, req, to, bound, func(b []byte, from *unix.SockaddrLinklayer) (bool, bool) {
 		target, ok := neighborAdvertisement(b)
 		if !ok || target != g.ip || from.Pkttype == unix.PACKET_OUTGOING {

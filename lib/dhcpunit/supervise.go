@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -412,23 +413,28 @@ func (e *Env) sameNetwork(s *session, to path, why string) (same, known bool) {
 	return same, err == nil && !same
 }
 
-// sourceMAC is the MAC the router probe is sent from on path to: the new active
-// slave's own. With fail_over_mac=active the bond takes that MAC, but the kernel
-// announces the new active slave (which is when we probe) before it changes the
-// bond's: a probe from the bond's MAC then left through the Wi-Fi card with the
-// cable's MAC, which the access point drops, so no answer, "another network", and a
-// verification whose INIT-REBOOT from the new MAC the home server refused (soak
-// 20261207-151956, cycles 296-300: the address lost on the same network). Every
-// slave carries the bond's MAC in the other fail_over_mac modes, so the slave's is
-// right there too. The bond's when the slave cannot be read.
+// sourceMAC is the MAC the router probe is sent from on path to. With
+// fail_over_mac=active it is the new active slave's own: the bond takes that MAC,
+// but the kernel announces the new active slave (which is when we probe) before it
+// changes the bond's. A probe from the bond's MAC then left through the Wi-Fi card
+// with the cable's MAC, which the access point drops: no answer, a verification, and
+// the home server refused the INIT-REBOOT from the new MAC (soak 20261207-151956,
+// cycles 296-300: the address lost on the same network). In the other modes the
+// bond's MAC is the one in use: every slave carries it (none), or the kernel gives
+// it to the new active slave (follow, where that slave's own MAC moves to the old
+// one, and announcing it would misdirect the router's traffic). The bond's too when
+// the slave cannot be read.
 func (e *Env) sourceMAC(master netlink.Link, to path) net.HardwareAddr {
-	if to.index > 0 {
-		if sl, err := e.Handle.LinkByIndex(to.index); err == nil && sl.Attrs().MasterIndex == master.Attrs().Index &&
-			len(sl.Attrs().HardwareAddr) == len(master.Attrs().HardwareAddr) {
-			return sl.Attrs().HardwareAddr
-		}
+	own := master.Attrs().HardwareAddr
+	b, err := os.ReadFile(filepath.Join(e.sysRoot(), "class/net", master.Attrs().Name, "bonding/fail_over_mac"))
+	if err != nil || !strings.HasPrefix(string(b), "active") || to.index <= 0 {
+		return own
 	}
-	return master.Attrs().HardwareAddr
+	sl, err := e.Handle.LinkByIndex(to.index)
+	if err != nil || sl.Attrs().MasterIndex != master.Attrs().Index || len(sl.Attrs().HardwareAddr) != len(own) {
+		return own
+	}
+	return sl.Attrs().HardwareAddr
 }
 
 // readRA reads what the routers' advertisements left on the master (ndisc.go); the

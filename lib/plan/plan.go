@@ -269,10 +269,11 @@ func planSupplicants(p *Plan, in Input, st State) {
 			continue
 		}
 		spec := func() (units.Spec, error) { return units.WPA(in.Programs, cardOf(l), iface.SupplicantConf) }
-		if want && in.running(st, name) && servesAnotherCard(st.Units[name], l) {
+		if u, loaded := st.Units[name]; want && loaded && u.Active != "" && servesAnotherCard(u, l) {
 			// The card was swapped (or its driver reloaded) and systemd has not yet
-			// stopped the old card's supplicant: no event follows that stop, so this
-			// run replaces it (units.Card).
+			// stopped and collected the old card's supplicant: no event follows, so
+			// this run replaces it (units.Card), whether it still runs or is on its
+			// way down (a start would find it loaded, bound to the old card).
 			if s, err := spec(); err == nil {
 				p.add(Action{Op: OpRestartUnit, Link: l.Name, Unit: s, Value: "it serves a card that is gone"})
 			}

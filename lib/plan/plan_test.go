@@ -193,6 +193,18 @@ func TestUpPlans(t *testing.T) {
 				Description: "wpa_supplicant on wlp2s0 (bond-hotplug, ifindex 5)"}
 			return st
 		}},
+		// The old card's supplicant on its way down (systemd stops it as the old
+		// card goes): replaced too, or a start would find it loaded and start it as
+		// it is, bound to the old card's device.
+		{"swapped-card-replaces-the-old-cards-supplicant-on-its-way-down", laptopConf, func() State {
+			st := converged()
+			l := link("wlp2s0", "device", "", true, "wireless")
+			l.Index = 12
+			st.Links.Links[3] = l
+			st.Units["bond-wpa@wlp2s0.service"] = units.State{Name: "bond-wpa@wlp2s0.service", Active: "deactivating", Job: "stop",
+				Description: "wpa_supplicant on wlp2s0 (bond-hotplug, ifindex 5)"}
+			return st
+		}},
 		// The same card: its supplicant is left alone.
 		{"supplicant-of-the-same-card-is-left-running", laptopConf, func() State {
 			st := converged()

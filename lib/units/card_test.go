@@ -50,3 +50,21 @@ func TestCardIndexOfOtherDescriptions(t *testing.T) {
 		t.Errorf("an unknown card's description = %q", s.Description)
 	}
 }
+
+// systemd names the device unit of a path too long to escape into a unit name by a
+// hash: the supplicant binds to the name's unit then, not to a name systemd rejects.
+func TestSupplicantOfAVeryDeepCardBindsToTheName(t *testing.T) {
+	deep := "/sys/devices/pci0000:00/0000:00:1d.0/0000:3c:00.0/0000:3d:04.0/0000:3e:00.0/0000:3f:00.0/0000:40:00.0/usb3/3-1/3-1.4/3-1.4.1/3-1.4.1.2/3-1.4.1.2.3/3-1.4.1.2.3.4/3-1.4.1.2.3.4/3-1.4.1.2.3.4.5/3-1.4.1.2.3.4.5:1.0/net/wlx001122334455"
+	if len(PathDeviceUnit(deep)) < unitNameMax {
+		t.Fatalf("the test's path is not deep enough: %d characters", len(PathDeviceUnit(deep)))
+	}
+	s, err := WPA(progs, Card{Name: "wlx001122334455", Index: 9, Path: deep}, "/etc/w.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range mustProps(t, s) {
+		if (p.Name == "BindsTo" || p.Name == "After") && !strings.Contains(p.Value.String(), "sys-subsystem-net-devices-wlx001122334455.device") {
+			t.Errorf("%s = %s, want the name's device unit", p.Name, p.Value)
+		}
+	}
+}

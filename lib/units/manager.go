@@ -130,8 +130,10 @@ func listProp(name string, v []string) sd.Property {
 // Properties turns a Spec into transient-unit properties.
 func Properties(s Spec) ([]sd.Property, error) {
 	dev := DeviceUnit(s.Device)
-	if s.DevicePath != "" {
-		dev = PathDeviceUnit(s.DevicePath)
+	// systemd names a device unit whose escaped path is too long for a unit name
+	// by a hash of it; the name's unit is the one we can name then.
+	if u := PathDeviceUnit(s.DevicePath); s.DevicePath != "" && len(u) < unitNameMax {
+		dev = u
 	}
 	props := []sd.Property{
 		sd.PropDescription(s.Description),
@@ -190,12 +192,16 @@ func (m *Systemd) Start(ctx context.Context, s Spec) error {
 		// collected would start again with its old properties: after a restart for
 		// a changed command line, the old client. Clear it and ask again, so that the
 		// new command line takes effect; systemd collects it within milliseconds.
+		// One on its way down (a card's supplicant that systemd stops as its device
+		// goes) is waited for the same way: started as it is, it would come back
+		// bound to the old card's device, which never returns.
 		state, serr := m.conn.GetUnitPropertyContext(ctx, s.Name, "ActiveState")
 		stopped := serr == nil && (state.Value.Value() == "inactive" || state.Value.Value() == "failed")
-		if stopped && tries < collectTries {
+		stopping := serr == nil && state.Value.Value() == "deactivating"
+		if (stopped || stopping) && tries < collectTries {
 			if tries == 0 {
 				// Said, so that the lab can tell how often systemd is that late.
-				fmt.Fprintf(os.Stderr, "start %s: the stopped unit is still loaded: waiting for systemd to collect it\n", s.Name)
+				fmt.Fprintf(os.Stderr, "start %s: the old unit is still loaded (%v): waiting for systemd to stop and collect it\n", s.Name, state.Value.Value())
 			}
 			_ = m.conn.ResetFailedUnitContext(ctx, s.Name)
 			select {
@@ -218,6 +224,9 @@ func (m *Systemd) Start(ctx context.Context, s Spec) error {
 	}
 	return nil
 }
+
+// unitNameMax is systemd's UNIT_NAME_MAX: a valid unit name is shorter.
+const unitNameMax = 256
 
 // How long Start waits for systemd to collect a stopped transient unit.
 const (

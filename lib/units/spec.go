@@ -142,9 +142,13 @@ func WPA(p Programs, card Card, conf string) (Spec, error) {
 		RestartDelay:       2 * time.Second,
 		StartLimitBurst:    5,
 		StartLimitInterval: time.Minute,
-		Before:             []string{"network-pre.target"},
-		Wants:              []string{"network-pre.target"},
-		Sandbox:            sb,
+		// A run that replaces the supplicant of a swapped card waits for its stop
+		// while udev holds the new card's event: not systemd's 90 s if
+		// wpa_supplicant hangs on a card that is gone.
+		TimeoutStop: 5 * time.Second,
+		Before:      []string{"network-pre.target"},
+		Wants:       []string{"network-pre.target"},
+		Sandbox:     sb,
 	}, nil
 }
 
