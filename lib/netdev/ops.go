@@ -168,7 +168,19 @@ func (w *Writer) Enslave(link, master string) error {
 	if err != nil {
 		return err
 	}
-	return gone(w.H.LinkSetMasterByIndex(l, m.Attrs().Index), "enslave "+link+" to "+master)
+	err = w.H.LinkSetMasterByIndex(l, m.Attrs().Index)
+	if errors.Is(err, unix.EPERM) && m.Type() == "bond" {
+		// "Device can not be enslaved while up": the plan saw it down, but something
+		// set it up since. A swapped Wi-Fi card's old supplicant does, for the new
+		// card that took its name, until systemd stops it (soak
+		// 20261207-181623, Wi-Fi cycles at 432 s and 591 s). Down, and once more.
+		if now, rerr := w.H.LinkByIndex(l.Attrs().Index); rerr == nil && now.Attrs().Flags&net.FlagUp != 0 {
+			if derr := w.H.LinkSetDown(now); derr == nil {
+				err = w.H.LinkSetMasterByIndex(now, m.Attrs().Index)
+			}
+		}
+	}
+	return gone(err, "enslave "+link+" to "+master)
 }
 
 // Release frees link from its master.
