@@ -132,8 +132,10 @@ func Properties(s Spec) ([]sd.Property, error) {
 	dev := DeviceUnit(s.Device)
 	// systemd names a device unit whose escaped path is too long for a unit name
 	// by a hash of it; the name's unit is the one we can name then.
-	if u := PathDeviceUnit(s.DevicePath); s.DevicePath != "" && len(u) < unitNameMax {
-		dev = u
+	if s.DevicePath != "" {
+		if u := PathDeviceUnit(s.DevicePath); len(u) < unitNameMax {
+			dev = u
+		}
 	}
 	props := []sd.Property{
 		sd.PropDescription(s.Description),
