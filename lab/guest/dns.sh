@@ -75,18 +75,16 @@ file_lacks() { ! grep -qx -- "$2" "$1" 2>/dev/null || { echo "$1: $(tr '\n' '|' 
 gone() { [ ! -e "$1" ] || { echo "$1: $(tr '\n' '|' <"$1" 2>&1)"; return 1; }; }
 # resolv_names FILE SERVER... / resolv_lacks FILE SERVER...: FILE (a resolv.conf or a
 # resolvconf record) names each SERVER / none of them; "search D" lines work too.
-resolv_names() {
-	local f=$1 s
-	shift
+resolv_names() { resolv_lines file_has "$@"; }
+resolv_lacks() { resolv_lines file_lacks "$@"; }
+# resolv_lines CHECK FILE SERVER...: CHECK (file_has, file_lacks) on FILE for each
+# SERVER's "nameserver S" line, or a "search D" line as it is.
+resolv_lines() {
+	local check=$1 f=$2 s
+	shift 2
 	for s; do
-		case "$s" in search\ *) file_has "$f" "$s" || return 1 ;; *) file_has "$f" "nameserver $s" || return 1 ;; esac
-	done
-}
-resolv_lacks() {
-	local f=$1 s
-	shift
-	for s; do
-		case "$s" in search\ *) file_lacks "$f" "$s" || return 1 ;; *) file_lacks "$f" "nameserver $s" || return 1 ;; esac
+		case "$s" in search\ *) ;; *) s="nameserver $s" ;; esac
+		"$check" "$f" "$s" || return 1
 	done
 }
 
