@@ -146,3 +146,42 @@ func TestHotplugStoppedAfterTheEnslavingIsFinishedByTheNextRun(t *testing.T) {
 		t.Errorf("unit calls of the next run: %q, want wlan1's supplicant started", got)
 	}
 }
+
+// Issue 20, the cold start: bond-up with no record of units (the boot's run: the
+// record is on tmpfs) creates the master and enslaves before systemd's unit list is
+// in, and still starts the clients in the same run.
+func TestBondUpAtBootEnslavesBeforeTheUnitList(t *testing.T) {
+	k := netdev.NewFake()
+	mgr := &slowList{Fake: units.NewFake()}
+	e, log := testEnv(t, nil, linksFirstConf+"bond0DHCP='yes'\n", func(context.Context) (units.Manager, error) { return mgr, nil })
+	gate := &enslaveGate{Fake: k, opened: make(chan struct{})}
+	e.Kernel, e.Source, mgr.gate = gate, k, gate.opened
+	k.AddLink("eth0", "device")
+	if err := e.Up(context.Background(), nil); err != nil {
+		t.Fatalf("bond-up: %v\n%s", err, log)
+	}
+	if mgr.waits != 0 {
+		t.Errorf("bond-up at boot waited for the unit list before it enslaved eth0")
+	}
+	if got := mgr.Transcript(); !strings.Contains(got, "start bond-dhcp4@bond0.service") {
+		t.Errorf("the same run did not start the DHCPv4 client: unit calls %q", got)
+	}
+	r, err := e.store().Load("bond0")
+	if err != nil || r == nil || !r.Created || !r.HasSlave("eth0") || r.Units["bond-dhcp4@bond0.service"] == nil {
+		t.Errorf("record after bond-up: %+v, %v; want bond0 created, eth0 and the DHCPv4 unit", r, err)
+	}
+}
+
+// A reload (the record names units) keeps the old order: the unit list first, so that
+// a dropped client is stopped, and releases its lease, before the kernel steps.
+func TestBondUpWithRecordedUnitsReadsTheUnitListFirst(t *testing.T) {
+	e, k, _, mgr, log := linksFirstEnv(t)
+	k.AddLink("eth0", "device")
+	err := e.Up(context.Background(), nil)
+	if mgr.waits != 1 {
+		t.Errorf("bond-up with wlan0's supplicant recorded: %d unit lists given up before the enslaving, want 1 (it must wait for the list)\n%v\n%s", mgr.waits, err, log())
+	}
+	if got := k.Transcript(); !strings.Contains(got, "enslave eth0 to bond0") {
+		t.Errorf("kernel writes: %q, want eth0 enslaved", got)
+	}
+}

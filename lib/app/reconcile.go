@@ -147,6 +147,11 @@ type job struct {
 	// linksFirst: the run applies the kernel steps of its plan before systemd's unit
 	// list is in (applyLinks): a hot-plugged NIC is enslaved without waiting for D-Bus.
 	linksFirst bool
+	// linksFirstFresh: as linksFirst, but only while the master's record names no unit
+	// (bond-up at boot: the record is on tmpfs). A reload that drops a DHCP client
+	// keeps the order of teardown (the client releases its lease through the slaves
+	// before they go), which the kernel steps first would change.
+	linksFirstFresh bool
 }
 
 type mark int
@@ -174,7 +179,7 @@ type work struct {
 // upJob brings master to its configured state and marks it up. heldBy receives the
 // masters that still held one of its slaves (see Up).
 func (e *Env) upJob(master string, coalesce bool, heldBy map[string][]string) job {
-	return job{master: master, coalesce: coalesce, mark: markUp, prepare: func(c *config.Config) (work, error) {
+	return job{master: master, coalesce: coalesce, mark: markUp, linksFirstFresh: true, prepare: func(c *config.Config) (work, error) {
 		m, ok := c.Master(master)
 		if !ok {
 			return work{}, fmt.Errorf("no longer a master in %s (the file changed while this run waited)", c.Path)
@@ -283,7 +288,7 @@ func (e *Env) converge(ctx context.Context, seen *config.Config, j job) (err err
 		}
 		listed := e.listUnits(ctx)
 		st, err := e.readLinks(c, j.master, j.eventDev)
-		if err == nil && round == 0 && j.linksFirst {
+		if err == nil && round == 0 && (j.linksFirst || j.linksFirstFresh && noUnits(s.rec)) {
 			appliedLinks, err = e.applyLinks(ctx, w, s, st)
 			if appliedLinks && err == nil {
 				// What the steps changed; the unit list read meanwhile still holds.
@@ -324,6 +329,9 @@ func (e *Env) converge(ctx context.Context, seen *config.Config, j job) (err err
 	}
 	return errors.Join(unitErr, fmt.Errorf("still not converged after %d rounds of reading and planning", maxRounds))
 }
+
+// noUnits reports a record that names no unit (nil: no record).
+func noUnits(r *record.Record) bool { return r == nil || len(r.Units) == 0 }
 
 // errUnitsUnread stands for the unit list while applyLinks plans without it: Adopt
 // then leaves the record's units as they are.
@@ -756,6 +764,11 @@ func (e *Env) Up(ctx context.Context, masters []string) (err error) {
 	}
 	if len(masters) == 0 {
 		e.noteUnconfigured(c)
+	}
+	// Every run below needs systemd: the connection is made while the rule is
+	// written (issue 20: at boot both are on the way to the first lease).
+	if !e.DryRun {
+		e.startUnits(ctx)
 	}
 	// The rule names them before they converge (a device plugged meanwhile gets its
 	// event), and again after, from what the runs recorded.
