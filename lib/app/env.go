@@ -88,9 +88,14 @@ type Env struct {
 	WaitUdev bool
 	// UdevRule is the runtime rule bond-up and bond-down keep (udevrule.Path; "": none);
 	// UdevLive has udev reload it and re-evaluate the devices it names differently.
-	UdevRule string
-	UdevLive bool
-	ruleWork chan struct{} // the udev reload and events of the last rule change
+	UdevRule    string
+	UdevLive    bool
+	ruleWork    chan struct{} // the udev reload of the last rule change, and its events to devices that leave
+	ruleChanges []*ruleChange // the rule's changes whose devices waitRule still sends events
+	// reloadUdev and nmHandOver stand in for udevadm and NetworkManager in tests (nil:
+	// the real ones).
+	reloadUdev func() error
+	nmHandOver func(gained, lost []string)
 	// Programs are the helpers' paths; FindPrograms fills them on first need, so a
 	// device that belongs to no master never pays for the look-ups.
 	Programs     units.Programs

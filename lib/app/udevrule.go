@@ -60,13 +60,14 @@ func (e *Env) syncRule(c *config.Config, going ...string) error {
 	if !e.UdevLive {
 		return nil
 	}
-	// The reload, the events and NetworkManager's hand-over run beside the
+	// The reload, the devices' events and NetworkManager's hand-over run beside the
 	// converging (waitRule collects them): they cost a udevadm process and a bus
-	// connection, and no step of the run needs them done. A device present when
-	// retrigger lists them gets its event after the reload; one that appears later,
-	// from the new rule.
+	// connection, and no step of the run needs them done. A device that appears
+	// after the reload gets its marks from the new rule.
 	prev, done := e.ruleWork, make(chan struct{})
 	e.ruleWork = done
+	change := &ruleChange{old: udevrule.Parse(old), now: ms}
+	e.ruleChanges = append(e.ruleChanges, change)
 	go func() {
 		defer close(done)
 		if prev != nil {
@@ -74,21 +75,81 @@ func (e *Env) syncRule(c *config.Config, going ...string) error {
 		}
 		// The rule is in place: udevd also reads it when it next checks its rule
 		// directories, so a failed reload (udevd stopping at shutdown) only delays it.
-		if err := reloadUdev(); err != nil {
+		reload := e.reloadUdev
+		if reload == nil {
+			reload = reloadUdev
+		}
+		if err := reload(); err != nil {
 			e.Log.Warn("udev rule: %v: udev reads the new rule when it next checks its rules", err)
 			return
 		}
-		gained, lost := e.retrigger(udevrule.Parse(old), ms)
-		e.handOver(gained, lost)
+		change.reloaded = true
+		gained, lost := e.renamed(change.old, change.now)
+		change.gained = gained
+		e.sendEvents(lost, func(string) string { return "change" })
+		if e.nmHandOver != nil {
+			e.nmHandOver(gained, lost)
+		} else {
+			e.handOver(gained, lost)
+		}
 	}()
 	return nil
 }
 
-// waitRule waits until what syncRule started in the background is done.
+// ruleChange is one rewrite of the rule, whose devices get their events (renamed).
+type ruleChange struct {
+	old, now []udevrule.Master
+	// Set by the reload's goroutine before it ends: the reload worked, and the
+	// present devices the rule now gives a master.
+	reloaded bool
+	gained   []string
+}
+
+// waitRule waits until what syncRule started in the background is done, then sends
+// the events of the devices the rule now names, which waited for the runs to
+// converge: a device its master's run enslaved, and the master itself, get "change"
+// (udev sets their marks; nothing of ours runs), any other "add", as at coldplug.
+// That "add" is for a device whose own add event udev was still processing with the
+// old rules when the run read the state (which skipped it as not yet initialized):
+// its bond-hotplug run converges it. Sent to every device before the run had
+// converged, "add" started one run per slave after the run that had done their work
+// (the events came after its lock, so they could not coalesce with it): at boot,
+// beside the DHCP clients' start (issue 20).
 func (e *Env) waitRule() {
-	if e.ruleWork != nil {
-		<-e.ruleWork
+	if e.ruleWork == nil {
+		return
 	}
+	<-e.ruleWork
+	changes := e.ruleChanges
+	e.ruleChanges = nil
+	for _, c := range changes {
+		if !c.reloaded {
+			continue
+		}
+		e.sendEvents(c.gained, func(name string) string {
+			// The master itself is marked for NetworkManager only: nothing runs.
+			if m, _ := udevrule.Owner(c.now, name); m == name || m != "" && e.slaveOf(name) == m {
+				return "change"
+			}
+			return "add"
+		})
+	}
+}
+
+// slaveOf is the master a device is enslaved to now ("": none, or unreadable).
+func (e *Env) slaveOf(name string) string {
+	t, err := os.Readlink(filepath.Join(e.sysRoot(), "class", "net", name, "master"))
+	if err != nil {
+		return ""
+	}
+	return filepath.Base(t)
+}
+
+func (e *Env) sysRoot() string {
+	if e.Sys == "" {
+		return "/sys"
+	}
+	return e.Sys
 }
 
 // handOver tells a running NetworkManager what the rule now says about devices it
@@ -163,46 +224,41 @@ func reloadUdev() error {
 	return nil
 }
 
-// retrigger sends a uevent to each present network device whose master in the rule
-// differs between old and now, so that udev sets or clears its marks. A device that
-// is now ours gets "add" (as at coldplug): its bond-hotplug run queues on the lock and
-// coalesces with this bond-up, and a device whose own add event udev was still
-// processing with the old rules (so bond-up's state read skipped it as not yet
-// initialized) is not lost. A device no longer ours gets "change", which runs nothing
-// of ours.
-func (e *Env) retrigger(old, now []udevrule.Master) (gained, lost []string) {
-	sys := e.Sys
-	if sys == "" {
-		sys = "/sys"
-	}
-	dir := filepath.Join(sys, "class", "net")
-	ents, err := os.ReadDir(dir)
+// renamed lists the present network devices whose master in the rule differs
+// between old and now: gained (now ours) and lost (no longer).
+func (e *Env) renamed(old, now []udevrule.Master) (gained, lost []string) {
+	ents, err := os.ReadDir(filepath.Join(e.sysRoot(), "class", "net"))
 	if err != nil {
 		e.Log.Warn("udev rule: %v: NetworkManager learns of the change at the devices' next event", err)
 		return nil, nil
 	}
-	var errs []error
 	for _, ent := range ents {
 		a, _ := udevrule.Owner(old, ent.Name())
 		b, _ := udevrule.Owner(now, ent.Name())
-		if a == b {
-			continue
-		}
-		action := "change"
-		if b != "" {
-			action = "add"
+		switch {
+		case a == b:
+		case b != "":
 			gained = append(gained, ent.Name())
-		} else {
+		default:
 			lost = append(lost, ent.Name())
 		}
-		if err := os.WriteFile(filepath.Join(dir, ent.Name(), "uevent"), []byte(action), 0); err != nil {
+	}
+	return gained, lost
+}
+
+// sendEvents has the kernel send each device the uevent action(name) says, so that
+// udev applies the rule's marks to it: "change" runs nothing of ours (the rule's RUN
+// is for add, remove and move), "add" runs bond-hotplug for a slave.
+func (e *Env) sendEvents(names []string, action func(name string) string) {
+	var errs []error
+	for _, n := range names {
+		if err := os.WriteFile(filepath.Join(e.sysRoot(), "class", "net", n, "uevent"), []byte(action(n)), 0); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		e.Log.Warn("udev rule: %v: NetworkManager learns of the change at the devices' next event", err)
 	}
-	return gained, lost
 }
 
 func masterNames(ms []*config.Master) []string {
