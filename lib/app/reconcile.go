@@ -4,7 +4,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -542,15 +541,7 @@ func (s *session) close(unconfigured bool, runErr error) error {
 
 func (e *Env) store() record.Store { return record.Store{Dir: e.StateDir} }
 
-func cloneRecord(r *record.Record) *record.Record {
-	if r == nil {
-		return nil
-	}
-	b, _ := json.Marshal(r)
-	var c record.Record
-	_ = json.Unmarshal(b, &c)
-	return &c
-}
+func cloneRecord(r *record.Record) *record.Record { return r.Clone() }
 
 // done stamps the lock of a successful full run with the configuration it read, so
 // that waiting runs that read the same file coalesce.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 )
 
@@ -58,11 +57,12 @@ func readFlag(p string) bool {
 	return err == nil && strings.TrimSpace(string(b)) == "1"
 }
 
-var rfkillName = regexp.MustCompile(`^rfkill[0-9]+$`)
-
-// CheckRFKillName refuses what is not the name the kernel gives an rfkill device.
+// CheckRFKillName refuses what is not the name the kernel gives an rfkill device
+// (rfkill and digits). Written out, not a regexp: every process of ours links this
+// package, and a package-level regexp is compiled at every start (issue 20).
 func CheckRFKillName(sysname string) error {
-	if !rfkillName.MatchString(sysname) {
+	n, ok := strings.CutPrefix(sysname, "rfkill")
+	if !ok || n == "" || strings.Trim(n, "0123456789") != "" {
 		return fmt.Errorf("%q is not an rfkill device name (rfkillN)", sysname)
 	}
 	return nil

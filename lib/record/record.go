@@ -55,6 +55,27 @@ type Record struct {
 	Units map[string][]string `json:"units,omitempty"`
 }
 
+// Clone is a deep copy: the run keeps the record as last written beside the one it
+// changes. Copied field by field rather than through JSON (which each run did several
+// times: issue 20, reflection is slow at a process's start); TestCloneIsDeep holds it
+// to every field.
+func (r *Record) Clone() *Record {
+	if r == nil {
+		return nil
+	}
+	c := *r
+	c.Slaves = slices.Clone(r.Slaves)
+	c.Addrs = slices.Clone(r.Addrs)
+	c.Routes = slices.Clone(r.Routes)
+	if r.Units != nil {
+		c.Units = make(map[string][]string, len(r.Units))
+		for k, v := range r.Units {
+			c.Units[k] = slices.Clone(v)
+		}
+	}
+	return &c
+}
+
 // HasSlave reports whether name is a recorded slave.
 func (r *Record) HasSlave(name string) bool { return slices.Contains(r.Slaves, name) }
 
