@@ -92,6 +92,9 @@ type Env struct {
 	UdevLive    bool
 	ruleWork    chan struct{} // the udev reload of the last rule change, and its events to devices that leave
 	ruleChanges []*ruleChange // the rule's changes whose devices waitRule still sends events
+	// settled names, per master whose bond-up run succeeded, the links udev had
+	// finished with when the run read the state (settle).
+	settled map[string]map[string]bool
 	// reloadUdev and nmHandOver stand in for udevadm and NetworkManager in tests (nil:
 	// the real ones).
 	reloadUdev func() error

@@ -147,9 +147,9 @@ func TestHotplugStoppedAfterTheEnslavingIsFinishedByTheNextRun(t *testing.T) {
 	}
 }
 
-// Issue 20, the cold start: bond-up with no record of units (the boot's run: the
-// record is on tmpfs) creates the master and enslaves before systemd's unit list is
-// in, and still starts the clients in the same run.
+// Issue 20, the cold start: bond-up at boot (no record: it is on tmpfs) creates the
+// master and enslaves before systemd's unit list is in, and still starts the clients
+// in the same run.
 func TestBondUpAtBootEnslavesBeforeTheUnitList(t *testing.T) {
 	k := netdev.NewFake()
 	mgr := &slowList{Fake: units.NewFake()}
@@ -172,16 +172,75 @@ func TestBondUpAtBootEnslavesBeforeTheUnitList(t *testing.T) {
 	}
 }
 
-// A reload (the record names units) keeps the old order: the unit list first, so that
-// a dropped client is stopped, and releases its lease, before the kernel steps.
-func TestBondUpWithRecordedUnitsReadsTheUnitListFirst(t *testing.T) {
+// A reload (the record names units) enslaves first too: plan.Up stops a client the
+// file dropped after its kernel steps either way, and a supplicant's stop keeps its
+// place (plan.LinksFirst, tested in lib/plan).
+func TestBondUpReloadEnslavesBeforeTheUnitList(t *testing.T) {
 	e, k, _, mgr, log := linksFirstEnv(t)
 	k.AddLink("eth0", "device")
-	err := e.Up(context.Background(), nil)
-	if mgr.waits != 1 {
-		t.Errorf("bond-up with wlan0's supplicant recorded: %d unit lists given up before the enslaving, want 1 (it must wait for the list)\n%v\n%s", mgr.waits, err, log())
+	if err := e.Up(context.Background(), nil); err != nil {
+		t.Fatalf("bond-up: %v\n%s", err, log())
+	}
+	if mgr.waits != 0 {
+		t.Errorf("bond-up with wlan0's supplicant recorded waited for the unit list before it enslaved eth0")
 	}
 	if got := k.Transcript(); !strings.Contains(got, "enslave eth0 to bond0") {
 		t.Errorf("kernel writes: %q, want eth0 enslaved", got)
+	}
+}
+
+// udevLate is udev announcing master only at its third look (waitUdev polls).
+type udevLate struct {
+	fakeInfo
+	master string
+	mu     sync.Mutex
+	looks  int
+}
+
+func (u *udevLate) Initialized(name string) bool {
+	if name != u.master {
+		return true
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.looks++
+	return u.looks >= 3
+}
+
+func (u *udevLate) seen() int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.looks
+}
+
+// startSpy notes, at each unit start, how often udev had been asked about the master.
+type startSpy struct {
+	*units.Fake
+	info   *udevLate
+	starts map[string]int
+}
+
+func (s *startSpy) Start(ctx context.Context, sp units.Spec) error {
+	s.starts[sp.Name] = s.info.seen()
+	return s.Fake.Start(ctx, sp)
+}
+
+// The kernel steps first must not lose bond-up's wait for udev's announcement of a
+// master it created before it starts the master's units (waitUdev: right after
+// bond-down systemd may still see the old master's device, and a unit bound to it
+// would be stopped, releasing its new lease, when udev gets to the old remove event).
+// The create and the starts are two applies then; the wait is the run's.
+func TestBondUpAtBootWaitsForUdevBeforeTheMastersUnits(t *testing.T) {
+	k := netdev.NewFake()
+	info := &udevLate{master: "bond0"}
+	mgr := &startSpy{Fake: units.NewFake(), info: info, starts: map[string]int{}}
+	e, log := testEnv(t, nil, linksFirstConf+"bond0DHCP='yes'\n", func(context.Context) (units.Manager, error) { return mgr, nil })
+	e.Kernel, e.Source, e.Info, e.WaitUdev = k, k, info, true
+	k.AddLink("eth0", "device")
+	if err := e.Up(context.Background(), nil); err != nil {
+		t.Fatalf("bond-up: %v\n%s", err, log)
+	}
+	if n, ok := mgr.starts["bond-dhcp4@bond0.service"]; !ok || n < 3 {
+		t.Errorf("bond-dhcp4@bond0 started after %d looks at udev's database (started: %v), want it started once udev announced bond0 (the third look)", n, ok)
 	}
 }

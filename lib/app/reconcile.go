@@ -144,13 +144,11 @@ type job struct {
 	// the udev database could not tell yet.
 	eventDev string
 	// linksFirst: the run applies the kernel steps of its plan before systemd's unit
-	// list is in (applyLinks): a hot-plugged NIC is enslaved without waiting for D-Bus.
+	// list is in (applyLinks): a hot-plugged NIC is enslaved, and bond-up at boot
+	// creates the master, without waiting for D-Bus. Hot-plug and bond-up plan alike
+	// (plan.Up), whose unit steps come after its kernel steps but for a supplicant's
+	// stop (plan.LinksFirst).
 	linksFirst bool
-	// linksFirstFresh: as linksFirst, but only while the master's record names no unit
-	// (bond-up at boot: the record is on tmpfs). A reload that drops a DHCP client
-	// keeps the order of teardown (the client releases its lease through the slaves
-	// before they go), which the kernel steps first would change.
-	linksFirstFresh bool
 }
 
 type mark int
@@ -178,7 +176,7 @@ type work struct {
 // upJob brings master to its configured state and marks it up. heldBy receives the
 // masters that still held one of its slaves (see Up).
 func (e *Env) upJob(master string, coalesce bool, heldBy map[string][]string) job {
-	return job{master: master, coalesce: coalesce, mark: markUp, linksFirstFresh: true, prepare: func(c *config.Config) (work, error) {
+	return job{master: master, coalesce: coalesce, mark: markUp, linksFirst: true, prepare: func(c *config.Config) (work, error) {
 		m, ok := c.Master(master)
 		if !ok {
 			return work{}, fmt.Errorf("no longer a master in %s (the file changed while this run waited)", c.Path)
@@ -287,7 +285,7 @@ func (e *Env) converge(ctx context.Context, seen *config.Config, j job) (err err
 		}
 		listed := e.listUnits(ctx)
 		st, err := e.readLinks(c, j.master, j.eventDev)
-		if err == nil && round == 0 && (j.linksFirst || j.linksFirstFresh && noUnits(s.rec)) {
+		if err == nil && round == 0 && j.linksFirst {
 			appliedLinks, err = e.applyLinks(ctx, w, s, st)
 			if appliedLinks && err == nil {
 				// What the steps changed; the unit list read meanwhile still holds.
@@ -314,7 +312,7 @@ func (e *Env) converge(ctx context.Context, seen *config.Config, j job) (err err
 				fmt.Fprintf(e.Out, "%s: nothing to do\n", j.master)
 				e.Log.JournalOnly("%s: nothing to do", j.master)
 			}
-			return e.done(lk, c, isFull, errors.Join(unitErr, problems))
+			return e.settle(j, st, e.done(lk, c, isFull, errors.Join(unitErr, problems)))
 		}
 		vanished, err := e.apply(ctx, p, s)
 		unitErr = errors.Join(unitErr, err)
@@ -323,14 +321,34 @@ func (e *Env) converge(ctx context.Context, seen *config.Config, j job) (err err
 		}
 		// bond-down deletes addresses too, but has nothing to add back.
 		if !vanished && !p.DropsState() && !(isFull && p.DeletesAddrs()) {
-			return e.done(lk, c, isFull, errors.Join(unitErr, problems))
+			return e.settle(j, st, e.done(lk, c, isFull, errors.Join(unitErr, problems)))
 		}
 	}
 	return errors.Join(unitErr, fmt.Errorf("still not converged after %d rounds of reading and planning", maxRounds))
 }
 
-// noUnits reports a record that names no unit (nil: no record).
-func noUnits(r *record.Record) bool { return r == nil || len(r.Units) == 0 }
+// settle notes, for a bond-up run that ends without error (err), the links udev had
+// finished with when it last read the state (st): their part of the plan was done, so
+// their replayed events need no run of their own (waitRule). It returns err.
+func (e *Env) settle(j job, st plan.State, err error) error {
+	if j.mark != markUp {
+		return err
+	}
+	if e.settled == nil {
+		e.settled = map[string]map[string]bool{}
+	}
+	delete(e.settled, j.master)
+	if err == nil {
+		names := map[string]bool{}
+		for _, l := range st.Links.Links {
+			if l.Initialized {
+				names[l.Name] = true
+			}
+		}
+		e.settled[j.master] = names
+	}
+	return err
+}
 
 // errUnitsUnread stands for the unit list while applyLinks plans without it: Adopt
 // then leaves the record's units as they are.
@@ -456,6 +474,10 @@ type session struct {
 	rec    *record.Record // nil: none, and this run makes none
 	before *record.Record // as loaded, for close
 	saved  *record.Record // as last written
+	// created: this run created the master and has not yet waited for udev's
+	// announcement of it (waitUdev). Kept here, not per apply: with the kernel steps
+	// first (applyLinks) the create and the unit starts are two applies.
+	created bool
 }
 
 func (e *Env) openSession(j job) (*session, error) {
@@ -569,7 +591,6 @@ func (e *Env) apply(ctx context.Context, p plan.Plan, s *session) (vanished bool
 		return false, err
 	}
 	var unitErrs []error
-	created := false
 	blocked := map[string]bool{} // cards whose radio was blocked mid-run: no more steps
 	for i, a := range p.Actions {
 		if ctx.Err() != nil {
@@ -581,7 +602,7 @@ func (e *Env) apply(ctx context.Context, p plan.Plan, s *session) (vanished bool
 		}
 		var undo *record.Record
 		if a.Creates() {
-			created = true
+			s.created = true
 			// Recorded before it is done: a run killed right after the create must
 			// leave a record saying the master is ours (the next run learns its
 			// index); one killed before it leaves a record of a master that does not
@@ -594,9 +615,9 @@ func (e *Env) apply(ctx context.Context, p plan.Plan, s *session) (vanished bool
 				}
 			}
 		}
-		if created && a.Op == plan.OpStartUnit && a.Link == p.Master && e.WaitUdev {
+		if s.created && a.Op == plan.OpStartUnit && a.Link == p.Master && e.WaitUdev {
 			e.waitUdev(p.Master)
-			created = false
+			s.created = false
 		}
 		err := a.Apply(ctx, fx)
 		if err != nil && undo != nil {

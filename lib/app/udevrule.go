@@ -85,7 +85,6 @@ func (e *Env) syncRule(c *config.Config, going ...string) error {
 		}
 		change.reloaded = true
 		gained, lost := e.renamed(change.old, change.now)
-		change.gained = gained
 		e.sendEvents(lost, func(string) string { return "change" })
 		if e.nmHandOver != nil {
 			e.nmHandOver(gained, lost)
@@ -99,22 +98,25 @@ func (e *Env) syncRule(c *config.Config, going ...string) error {
 // ruleChange is one rewrite of the rule, whose devices get their events (renamed).
 type ruleChange struct {
 	old, now []udevrule.Master
-	// Set by the reload's goroutine before it ends: the reload worked, and the
-	// present devices the rule now gives a master.
+	// reloaded: udev read the rule (set by the reload's goroutine before it ends).
 	reloaded bool
-	gained   []string
 }
 
 // waitRule waits until what syncRule started in the background is done, then sends
 // the events of the devices the rule now names, which waited for the runs to
-// converge: a device its master's run enslaved, and the master itself, get "change"
-// (udev sets their marks; nothing of ours runs), any other "add", as at coldplug.
-// That "add" is for a device whose own add event udev was still processing with the
-// old rules when the run read the state (which skipped it as not yet initialized):
-// its bond-hotplug run converges it. Sent to every device before the run had
-// converged, "add" started one run per slave after the run that had done their work
-// (the events came after its lock, so they could not coalesce with it): at boot,
-// beside the DHCP clients' start (issue 20).
+// converge. The master itself, and a device its master's bond-up run settled (udev
+// had finished with it when the run read the state, and the run ended without error)
+// that is now enslaved to it, get "change": udev sets their marks, nothing of ours
+// runs. Any other gets "add", as at coldplug: one whose own add event udev was still
+// processing with the old rules when the run read the state (skipped then as not yet
+// initialized), and every device of a run that failed (a unit that did not start),
+// whose bond-hotplug run converges it or tries again. Sent to every device before the
+// run had converged, "add" started one run per slave after the run that had done
+// their work (the events came after its lock, so they could not coalesce with it):
+// at boot, beside the DHCP clients' start (issue 20). The devices are listed again
+// here, against the first rule this run replaced and the last it wrote: a device
+// renamed since the reload is found by its new name, and one a later rewrite took
+// out again (its master failed) gets no "add".
 func (e *Env) waitRule() {
 	if e.ruleWork == nil {
 		return
@@ -122,18 +124,19 @@ func (e *Env) waitRule() {
 	<-e.ruleWork
 	changes := e.ruleChanges
 	e.ruleChanges = nil
-	for _, c := range changes {
-		if !c.reloaded {
-			continue
-		}
-		e.sendEvents(c.gained, func(name string) string {
-			// The master itself is marked for NetworkManager only: nothing runs.
-			if m, _ := udevrule.Owner(c.now, name); m == name || m != "" && e.slaveOf(name) == m {
-				return "change"
-			}
-			return "add"
-		})
+	if len(changes) == 0 || !changes[len(changes)-1].reloaded {
+		// udev may still judge by the old rules: no event (it reads them later).
+		return
 	}
+	now := changes[len(changes)-1].now
+	gained, _ := e.renamed(changes[0].old, now)
+	e.sendEvents(gained, func(name string) string {
+		m, _ := udevrule.Owner(now, name)
+		if m == name || m != "" && e.settled[m][name] && e.slaveOf(name) == m {
+			return "change"
+		}
+		return "add"
+	})
 }
 
 // slaveOf is the master a device is enslaved to now ("": none, or unreadable).

@@ -3,13 +3,16 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
+	"github.com/bond-hotplug/bond-hotplug/lib/netdev"
 	"github.com/bond-hotplug/bond-hotplug/lib/udevrule"
+	"github.com/bond-hotplug/bond-hotplug/lib/units"
 )
 
 // netSys is a sysfs with the network devices given (name -> master, "" for none),
@@ -43,14 +46,17 @@ func sentEvent(t *testing.T, sys, name string) string {
 	return string(b)
 }
 
-// Issue 20: after bond-up converged, a device its run enslaved, and the master, get "change" (udev
-// marks it; no bond-hotplug run follows), a device the rule now names that is not
-// enslaved gets "add" (its own run converges it), a device no longer named gets
-// "change", and a device the rule names as before gets nothing. NetworkManager hears
-// of the gained and lost devices.
+// Issue 20: after bond-up converged, a device its run settled and enslaved, and the
+// master, get "change" (udev marks it; no bond-hotplug run follows); a device the
+// rule now names that is not enslaved, or that is enslaved but was not settled when
+// the run read the state (udev still had it: the run left it alone), gets "add" (its
+// own run converges it); a device no longer named gets "change", and a device the
+// rule names as before gets nothing. NetworkManager hears of the gained and lost
+// devices.
 func TestRuleChangeSendsAddOnlyToDevicesTheRunDidNotEnslave(t *testing.T) {
 	e, log := testEnv(t, nil, "bond0SLAVES='eth* wl*'\n", nil)
-	e.Sys = netSys(t, map[string]string{"eth0": "bond0", "wlan0": "bond0", "eth1": "", "veth9": "", "usb5": "", "bond0": ""})
+	e.Sys = netSys(t, map[string]string{"eth0": "bond0", "wlan0": "bond0", "eth2": "bond0", "eth1": "", "veth9": "", "usb5": "", "bond0": ""})
+	e.settled = map[string]map[string]bool{"bond0": {"eth0": true, "wlan0": true, "eth1": true, "bond0": true}}
 	e.UdevRule = filepath.Join(t.TempDir(), "89-bond-hotplug-up.rules")
 	old, err := udevrule.Text([]udevrule.Master{{Name: "br9", Slaves: []string{"usb*"}}})
 	if err != nil {
@@ -75,14 +81,14 @@ func TestRuleChangeSendsAddOnlyToDevicesTheRunDidNotEnslave(t *testing.T) {
 	if reloads != 1 {
 		t.Errorf("udev reloads: %d, want 1", reloads)
 	}
-	for name, want := range map[string]string{"eth0": "change", "wlan0": "change", "eth1": "add", "bond0": "change", "usb5": "change", "veth9": ""} {
+	for name, want := range map[string]string{"eth0": "change", "wlan0": "change", "eth2": "add", "eth1": "add", "bond0": "change", "usb5": "change", "veth9": ""} {
 		if got := sentEvent(t, e.Sys, name); got != want {
 			t.Errorf("%s: event %q, want %q", name, got, want)
 		}
 	}
 	slices.Sort(gained)
-	if !slices.Equal(gained, []string{"bond0", "eth0", "eth1", "wlan0"}) || !slices.Equal(lost, []string{"usb5"}) {
-		t.Errorf("NetworkManager told: gained %q, lost %q; want bond0 eth0 eth1 wlan0, and usb5", gained, lost)
+	if !slices.Equal(gained, []string{"bond0", "eth0", "eth1", "eth2", "wlan0"}) || !slices.Equal(lost, []string{"usb5"}) {
+		t.Errorf("NetworkManager told: gained %q, lost %q; want bond0 eth0 eth1 eth2 wlan0, and usb5", gained, lost)
 	}
 }
 
@@ -105,5 +111,76 @@ func TestRuleChangeWithAFailedReloadSendsNoEvent(t *testing.T) {
 	e.waitRule()
 	if got := sentEvent(t, e.Sys, "eth1"); got != "" {
 		t.Errorf("eth1: event %q after a failed reload, want none", got)
+	}
+}
+
+// A master whose run failed (here: systemd would not start its DHCP client) settles
+// nothing: its enslaved devices get "add", and their runs try again, as before issue
+// 20's change. A master the second rewrite took out again (its run failed before it
+// was up) gets no "add" for its devices: the rule udev judges by no longer names them.
+func TestRuleChangeAfterAFailedRunSendsAdd(t *testing.T) {
+	k := netdev.NewFake()
+	mgr := units.NewFake()
+	mgr.FailStart = errors.New("no bus")
+	e, log := testEnv(t, nil, "bond0SLAVES='eth*'\nbond0DHCP='yes'\n", func(context.Context) (units.Manager, error) { return mgr, nil })
+	e.Kernel, e.Source = k, k
+	k.AddLink("eth0", "device")
+	e.Sys = netSys(t, map[string]string{"eth0": "bond0", "bond0": ""})
+	e.UdevRule = filepath.Join(t.TempDir(), "89-bond-hotplug-up.rules")
+	e.UdevLive = true
+	e.reloadUdev = func() error { return nil }
+	e.nmHandOver = func(g, l []string) {}
+	if err := e.Up(context.Background(), nil); err == nil {
+		t.Fatalf("bond-up with systemd refusing every start: no error\n%s", log)
+	}
+	if got := sentEvent(t, e.Sys, "eth0"); got != "add" {
+		t.Errorf("eth0 after a failed bond-up: event %q, want add (its run tries the units again)", got)
+	}
+	if e.settled["bond0"] != nil {
+		t.Errorf("a failed run settled %v", e.settled["bond0"])
+	}
+
+	// The same, converged: eth0 is settled.
+	mgr.FailStart = nil
+	e2, log2 := testEnv(t, nil, "bond0SLAVES='eth*'\nbond0DHCP='yes'\n", func(context.Context) (units.Manager, error) { return mgr, nil })
+	k2 := netdev.NewFake()
+	e2.Kernel, e2.Source = k2, k2
+	k2.AddLink("eth0", "device")
+	e2.Sys = netSys(t, map[string]string{"eth0": "bond0", "bond0": ""})
+	e2.UdevRule = filepath.Join(t.TempDir(), "89-bond-hotplug-up.rules")
+	e2.UdevLive = true
+	e2.reloadUdev = func() error { return nil }
+	e2.nmHandOver = func(g, l []string) {}
+	if err := e2.Up(context.Background(), nil); err != nil {
+		t.Fatalf("bond-up: %v\n%s", err, log2)
+	}
+	if got := sentEvent(t, e2.Sys, "eth0"); got != "change" {
+		t.Errorf("eth0 after bond-up enslaved it: event %q, want change", got)
+	}
+}
+
+// Two rewrites in one run (bond-up names bond0, then takes it out again because its
+// run failed before marking it up): the devices are judged by the last rule, so eth1
+// gets no "add".
+func TestRuleChangesAreJudgedByTheLastRule(t *testing.T) {
+	e, log := testEnv(t, nil, "bond0SLAVES='eth*'\n", nil)
+	e.Sys = netSys(t, map[string]string{"eth1": ""})
+	e.UdevRule = filepath.Join(t.TempDir(), "89-bond-hotplug-up.rules")
+	e.UdevLive = true
+	e.reloadUdev = func() error { return nil }
+	e.nmHandOver = func(g, l []string) {}
+	c, err := e.loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.syncRule(c, "bond0"); err != nil {
+		t.Fatalf("syncRule: %v\n%s", err, log)
+	}
+	if err := e.syncRule(c); err != nil { // no record says bond0 is up
+		t.Fatalf("syncRule: %v\n%s", err, log)
+	}
+	e.waitRule()
+	if got := sentEvent(t, e.Sys, "eth1"); got == "add" {
+		t.Errorf("eth1: event %q after the rule named bond0 and then nothing, want no add", got)
 	}
 }

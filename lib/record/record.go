@@ -57,8 +57,9 @@ type Record struct {
 
 // Clone is a deep copy: the run keeps the record as last written beside the one it
 // changes. Copied field by field rather than through JSON (which each run did several
-// times: issue 20, reflection is slow at a process's start); TestCloneIsDeep holds it
-// to every field.
+// times: issue 20, reflection is slow at a process's start). TestCloneIsDeep fails
+// for a field added without a value in its record; a new slice or map field must be
+// copied here too.
 func (r *Record) Clone() *Record {
 	if r == nil {
 		return nil
