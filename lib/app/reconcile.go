@@ -375,14 +375,22 @@ func (e *Env) applyLinks(ctx context.Context, w work, s *session, st plan.State)
 		// Said by the plan made with the unit list.
 		return false, nil
 	}
-	p = p.Links()
+	links := p.Links()
 	trace.Mark("plan-links")
-	if p.Empty() {
+	if links.Empty() {
 		return false, nil
 	}
+	// A run stopped during the kernel steps names the unit steps that would have
+	// followed too, as planned without the list.
+	for _, a := range p.Actions {
+		if a.IsUnit() {
+			s.later = append(s.later, a)
+		}
+	}
+	defer func() { s.later = nil }()
 	// A device that vanished, or a master set down: the plan that follows is made
 	// from the state read again.
-	_, err = e.apply(ctx, p, s)
+	_, err = e.apply(ctx, links, s)
 	return true, err
 }
 
@@ -474,6 +482,9 @@ type session struct {
 	rec    *record.Record // nil: none, and this run makes none
 	before *record.Record // as loaded, for close
 	saved  *record.Record // as last written
+	// later are the steps planned to follow the plan being applied (applyLinks: the
+	// unit steps), named with it when the run is stopped.
+	later []plan.Action
 	// created: this run created the master and has not yet waited for udev's
 	// announcement of it (waitUdev). Kept here, not per apply: with the kernel steps
 	// first (applyLinks) the create and the unit starts are two applies.
@@ -594,7 +605,7 @@ func (e *Env) apply(ctx context.Context, p plan.Plan, s *session) (vanished bool
 	blocked := map[string]bool{} // cards whose radio was blocked mid-run: no more steps
 	for i, a := range p.Actions {
 		if ctx.Err() != nil {
-			return vanished, errors.Join(append(unitErrs, e.interrupted(ctx, p, i))...)
+			return vanished, errors.Join(append(unitErrs, e.interrupted(ctx, p, i, s.later))...)
 		}
 		if blocked[a.Link] && !a.IsUnit() {
 			e.Log.Info("%s: %s: skipped, its radio is blocked", p.Master, a)
@@ -680,13 +691,14 @@ func traceName(a plan.Action) string {
 }
 
 // interrupted says what a run stopped by a signal before step i did and did not do.
-func (e *Env) interrupted(ctx context.Context, p plan.Plan, i int) error {
+func (e *Env) interrupted(ctx context.Context, p plan.Plan, i int, later []plan.Action) error {
 	var left []string
-	for _, a := range p.Actions[i:] {
+	for _, a := range append(p.Actions[i:len(p.Actions):len(p.Actions)], later...) {
 		left = append(left, a.String())
 	}
-	e.Log.Warn("%s: %v: %d of %d steps applied (each logged above); not applied: %s", p.Master, context.Cause(ctx), i, len(p.Actions), strings.Join(left, "; "))
-	return fmt.Errorf("%w (%v) after %d of %d steps; not applied: %s; run it again to finish", errInterrupted, context.Cause(ctx), i, len(p.Actions), strings.Join(left, "; "))
+	n := len(p.Actions) + len(later)
+	e.Log.Warn("%s: %v: %d of %d steps applied (each logged above); not applied: %s", p.Master, context.Cause(ctx), i, n, strings.Join(left, "; "))
+	return fmt.Errorf("%w (%v) after %d of %d steps; not applied: %s; run it again to finish", errInterrupted, context.Cause(ctx), i, n, strings.Join(left, "; "))
 }
 
 // stampIndex records the ifindex of the master this run created, so that a device
