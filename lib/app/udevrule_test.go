@@ -37,6 +37,33 @@ func netSys(t *testing.T, devs map[string]string) string {
 	return sys
 }
 
+// liveRuleEnv is an Env whose runtime rule udev "reloads" (counted in *reloads) over a
+// sysfs with devs (netSys), NetworkManager's hand-over noted in *told.
+func liveRuleEnv(t *testing.T, conf string, devs map[string]string, mgr units.Manager) (e *Env, log func() string, reloads *int, told *[2][]string) {
+	t.Helper()
+	e, buf := testEnv(t, nil, conf, func(context.Context) (units.Manager, error) { return mgr, nil })
+	e.Sys = netSys(t, devs)
+	e.UdevRule = filepath.Join(t.TempDir(), "89-bond-hotplug-up.rules")
+	e.UdevLive = true
+	reloads, told = new(int), new([2][]string)
+	e.reloadUdev = func() error { *reloads++; return nil }
+	e.nmHandOver = func(g, l []string) { told[0], told[1] = g, l }
+	return e, buf.String, reloads, told
+}
+
+// syncAndWait is bond-up's rule change for going, collected.
+func syncAndWait(t *testing.T, e *Env, log func() string, going ...string) {
+	t.Helper()
+	c, err := e.loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.syncRule(c, going...); err != nil {
+		t.Fatalf("syncRule: %v\n%s", err, log())
+	}
+	e.waitRule()
+}
+
 func sentEvent(t *testing.T, sys, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(sys, "class", "net", name, "uevent"))
@@ -54,10 +81,9 @@ func sentEvent(t *testing.T, sys, name string) string {
 // rule names as before gets nothing. NetworkManager hears of the gained and lost
 // devices.
 func TestRuleChangeSendsAddOnlyToDevicesTheRunDidNotEnslave(t *testing.T) {
-	e, log := testEnv(t, nil, "bond0SLAVES='eth* wl*'\n", nil)
-	e.Sys = netSys(t, map[string]string{"eth0": "bond0", "wlan0": "bond0", "eth2": "bond0", "eth1": "", "veth9": "", "usb5": "", "bond0": ""})
+	e, log, reloads, told := liveRuleEnv(t, "bond0SLAVES='eth* wl*'\n",
+		map[string]string{"eth0": "bond0", "wlan0": "bond0", "eth2": "bond0", "eth1": "", "veth9": "", "usb5": "", "bond0": ""}, nil)
 	e.settled = map[string]map[string]bool{"bond0": {"eth0": true, "wlan0": true, "eth1": true, "bond0": true}}
-	e.UdevRule = filepath.Join(t.TempDir(), "89-bond-hotplug-up.rules")
 	old, err := udevrule.Text([]udevrule.Master{{Name: "br9", Slaves: []string{"usb*"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -65,27 +91,16 @@ func TestRuleChangeSendsAddOnlyToDevicesTheRunDidNotEnslave(t *testing.T) {
 	if err := os.WriteFile(e.UdevRule, []byte(old), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	e.UdevLive = true
-	reloads := 0
-	e.reloadUdev = func() error { reloads++; return nil }
-	var gained, lost []string
-	e.nmHandOver = func(g, l []string) { gained, lost = g, l }
-	c, err := e.loadConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.syncRule(c, "bond0"); err != nil {
-		t.Fatalf("syncRule: %v\n%s", err, log)
-	}
-	e.waitRule()
-	if reloads != 1 {
-		t.Errorf("udev reloads: %d, want 1", reloads)
+	syncAndWait(t, e, log, "bond0")
+	if *reloads != 1 {
+		t.Errorf("udev reloads: %d, want 1", *reloads)
 	}
 	for name, want := range map[string]string{"eth0": "change", "wlan0": "change", "eth2": "add", "eth1": "add", "bond0": "change", "usb5": "change", "veth9": ""} {
 		if got := sentEvent(t, e.Sys, name); got != want {
 			t.Errorf("%s: event %q, want %q", name, got, want)
 		}
 	}
+	gained, lost := told[0], told[1]
 	slices.Sort(gained)
 	if !slices.Equal(gained, []string{"bond0", "eth0", "eth1", "eth2", "wlan0"}) || !slices.Equal(lost, []string{"usb5"}) {
 		t.Errorf("NetworkManager told: gained %q, lost %q; want bond0 eth0 eth1 eth2 wlan0, and usb5", gained, lost)
@@ -95,22 +110,14 @@ func TestRuleChangeSendsAddOnlyToDevicesTheRunDidNotEnslave(t *testing.T) {
 // A reload that fails (udevd stopping) sends no event: the devices would be judged
 // by the old rules.
 func TestRuleChangeWithAFailedReloadSendsNoEvent(t *testing.T) {
-	e, log := testEnv(t, nil, "bond0SLAVES='eth*'\n", nil)
-	e.Sys = netSys(t, map[string]string{"eth1": ""})
-	e.UdevRule = filepath.Join(t.TempDir(), "89-bond-hotplug-up.rules")
-	e.UdevLive = true
+	e, log, _, told := liveRuleEnv(t, "bond0SLAVES='eth*'\n", map[string]string{"eth1": ""}, nil)
 	e.reloadUdev = func() error { return errors.New("udevd is stopping") }
-	e.nmHandOver = func(g, l []string) { t.Errorf("NetworkManager told %q %q after a failed reload", g, l) }
-	c, err := e.loadConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.syncRule(c, "bond0"); err != nil {
-		t.Fatalf("syncRule: %v\n%s", err, log)
-	}
-	e.waitRule()
+	syncAndWait(t, e, log, "bond0")
 	if got := sentEvent(t, e.Sys, "eth1"); got != "" {
 		t.Errorf("eth1: event %q after a failed reload, want none", got)
+	}
+	if told[0] != nil || told[1] != nil {
+		t.Errorf("NetworkManager told %q after a failed reload", *told)
 	}
 }
 
@@ -119,43 +126,31 @@ func TestRuleChangeWithAFailedReloadSendsNoEvent(t *testing.T) {
 // 20's change. A master the second rewrite took out again (its run failed before it
 // was up) gets no "add" for its devices: the rule udev judges by no longer names them.
 func TestRuleChangeAfterAFailedRunSendsAdd(t *testing.T) {
-	k := netdev.NewFake()
-	mgr := units.NewFake()
-	mgr.FailStart = errors.New("no bus")
-	e, log := testEnv(t, nil, "bond0SLAVES='eth*'\nbond0DHCP='yes'\n", func(context.Context) (units.Manager, error) { return mgr, nil })
-	e.Kernel, e.Source = k, k
-	k.AddLink("eth0", "device")
-	e.Sys = netSys(t, map[string]string{"eth0": "bond0", "bond0": ""})
-	e.UdevRule = filepath.Join(t.TempDir(), "89-bond-hotplug-up.rules")
-	e.UdevLive = true
-	e.reloadUdev = func() error { return nil }
-	e.nmHandOver = func(g, l []string) {}
-	if err := e.Up(context.Background(), nil); err == nil {
-		t.Fatalf("bond-up with systemd refusing every start: no error\n%s", log)
-	}
-	if got := sentEvent(t, e.Sys, "eth0"); got != "add" {
-		t.Errorf("eth0 after a failed bond-up: event %q, want add (its run tries the units again)", got)
-	}
-	if e.settled["bond0"] != nil {
-		t.Errorf("a failed run settled %v", e.settled["bond0"])
-	}
-
-	// The same, converged: eth0 is settled.
-	mgr.FailStart = nil
-	e2, log2 := testEnv(t, nil, "bond0SLAVES='eth*'\nbond0DHCP='yes'\n", func(context.Context) (units.Manager, error) { return mgr, nil })
-	k2 := netdev.NewFake()
-	e2.Kernel, e2.Source = k2, k2
-	k2.AddLink("eth0", "device")
-	e2.Sys = netSys(t, map[string]string{"eth0": "bond0", "bond0": ""})
-	e2.UdevRule = filepath.Join(t.TempDir(), "89-bond-hotplug-up.rules")
-	e2.UdevLive = true
-	e2.reloadUdev = func() error { return nil }
-	e2.nmHandOver = func(g, l []string) {}
-	if err := e2.Up(context.Background(), nil); err != nil {
-		t.Fatalf("bond-up: %v\n%s", err, log2)
-	}
-	if got := sentEvent(t, e2.Sys, "eth0"); got != "change" {
-		t.Errorf("eth0 after bond-up enslaved it: event %q, want change", got)
+	const conf = "bond0SLAVES='eth*'\nbond0DHCP='yes'\n"
+	devs := map[string]string{"eth0": "bond0", "bond0": ""}
+	for _, c := range []struct {
+		name      string
+		failStart error
+		want      string
+	}{
+		{"systemd refuses every start", errors.New("no bus"), "add"},
+		{"converged", nil, "change"},
+	} {
+		mgr := units.NewFake()
+		mgr.FailStart = c.failStart
+		e, log, _, _ := liveRuleEnv(t, conf, devs, mgr)
+		k := netdev.NewFake()
+		e.Kernel, e.Source = k, k
+		k.AddLink("eth0", "device")
+		if err := e.Up(context.Background(), nil); (err != nil) != (c.failStart != nil) {
+			t.Fatalf("%s: bond-up: %v\n%s", c.name, err, log())
+		}
+		if got := sentEvent(t, e.Sys, "eth0"); got != c.want {
+			t.Errorf("%s: eth0's event after bond-up: %q, want %q", c.name, got, c.want)
+		}
+		if settled := e.settled["bond0"] != nil; settled != (c.failStart == nil) {
+			t.Errorf("%s: bond0 settled: %v", c.name, settled)
+		}
 	}
 }
 
@@ -163,23 +158,15 @@ func TestRuleChangeAfterAFailedRunSendsAdd(t *testing.T) {
 // run failed before marking it up): the devices are judged by the last rule, so eth1
 // gets no "add".
 func TestRuleChangesAreJudgedByTheLastRule(t *testing.T) {
-	e, log := testEnv(t, nil, "bond0SLAVES='eth*'\n", nil)
-	e.Sys = netSys(t, map[string]string{"eth1": ""})
-	e.UdevRule = filepath.Join(t.TempDir(), "89-bond-hotplug-up.rules")
-	e.UdevLive = true
-	e.reloadUdev = func() error { return nil }
-	e.nmHandOver = func(g, l []string) {}
+	e, log, _, _ := liveRuleEnv(t, "bond0SLAVES='eth*'\n", map[string]string{"eth1": ""}, nil)
 	c, err := e.loadConfig()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := e.syncRule(c, "bond0"); err != nil {
-		t.Fatalf("syncRule: %v\n%s", err, log)
+		t.Fatalf("syncRule: %v\n%s", err, log())
 	}
-	if err := e.syncRule(c); err != nil { // no record says bond0 is up
-		t.Fatalf("syncRule: %v\n%s", err, log)
-	}
-	e.waitRule()
+	syncAndWait(t, e, log) // no record says bond0 is up
 	if got := sentEvent(t, e.Sys, "eth1"); got == "add" {
 		t.Errorf("eth1: event %q after the rule named bond0 and then nothing, want no add", got)
 	}
