@@ -131,7 +131,7 @@ func TestDeviceVanishingMidRunIsSkipped(t *testing.T) {
 		t.Fatal(err)
 	}
 	ip(t, ns, "link", "del", "veth0") // pulled after planning
-	vanished, err := e.apply(context.Background(), p, &session{})
+	vanished, err := e.apply(context.Background(), p, nil, &session{})
 	if err != nil || !vanished {
 		t.Fatalf("apply: vanished=%v err=%v\n%s", vanished, err, log)
 	}

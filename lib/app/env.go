@@ -284,3 +284,11 @@ func selectMasters(c *config.Config, args []string) ([]*config.Master, error) {
 	}
 	return out, nil
 }
+
+// sysRoot is the sysfs the run reads and writes (Sys; tests give a fake one).
+func (e *Env) sysRoot() string {
+	if e.Sys == "" {
+		return "/sys"
+	}
+	return e.Sys
+}

@@ -314,7 +314,7 @@ func (e *Env) converge(ctx context.Context, seen *config.Config, j job) (err err
 			}
 			return e.settle(j, st, e.done(lk, c, isFull, errors.Join(unitErr, problems)))
 		}
-		vanished, err := e.apply(ctx, p, s)
+		vanished, err := e.apply(ctx, p, nil, s)
 		unitErr = errors.Join(unitErr, err)
 		if errors.Is(err, errInterrupted) {
 			return unitErr
@@ -382,15 +382,15 @@ func (e *Env) applyLinks(ctx context.Context, w work, s *session, st plan.State)
 	}
 	// A run stopped during the kernel steps names the unit steps that would have
 	// followed too, as planned without the list.
+	var later []plan.Action
 	for _, a := range p.Actions {
 		if a.IsUnit() {
-			s.later = append(s.later, a)
+			later = append(later, a)
 		}
 	}
-	defer func() { s.later = nil }()
 	// A device that vanished, or a master set down: the plan that follows is made
 	// from the state read again.
-	_, err = e.apply(ctx, links, s)
+	_, err = e.apply(ctx, links, later, s)
 	return true, err
 }
 
@@ -482,9 +482,6 @@ type session struct {
 	rec    *record.Record // nil: none, and this run makes none
 	before *record.Record // as loaded, for close
 	saved  *record.Record // as last written
-	// later are the steps planned to follow the plan being applied (applyLinks: the
-	// unit steps), named with it when the run is stopped.
-	later []plan.Action
 	// created: this run created the master and has not yet waited for udev's
 	// announcement of it (waitUdev). Kept here, not per apply: with the kernel steps
 	// first (applyLinks) the create and the unit starts are two applies.
@@ -512,8 +509,8 @@ func (e *Env) openSession(j job) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.before = cloneRecord(rec)
-	s.saved = cloneRecord(rec)
+	s.before = rec.Clone()
+	s.saved = rec.Clone()
 	switch j.mark {
 	case markUp:
 		if rec == nil {
@@ -546,7 +543,7 @@ func (s *session) save() error {
 	if err := s.store.Save(s.rec); err != nil {
 		return err
 	}
-	s.saved = cloneRecord(s.rec)
+	s.saved = s.rec.Clone()
 	return nil
 }
 
@@ -574,8 +571,6 @@ func (s *session) close(unconfigured bool, runErr error) error {
 
 func (e *Env) store() record.Store { return record.Store{Dir: e.StateDir} }
 
-func cloneRecord(r *record.Record) *record.Record { return r.Clone() }
-
 // done stamps the lock of a successful full run with the configuration it read, so
 // that waiting runs that read the same file coalesce.
 func (e *Env) done(lk *lock.Lock, c *config.Config, isFull bool, err error) error {
@@ -595,8 +590,9 @@ var errInterrupted = errors.New("interrupted")
 // made. A device that vanished is logged and skipped (the caller re-plans); a unit
 // that cannot be started does not stop the network steps, but the run fails at the
 // end; any other kernel error stops the run, and so does a signal (checked before
-// each step).
-func (e *Env) apply(ctx context.Context, p plan.Plan, s *session) (vanished bool, err error) {
+// each step). later are the steps planned to follow p (applyLinks: the unit steps),
+// named with p's when a signal stops the run.
+func (e *Env) apply(ctx context.Context, p plan.Plan, later []plan.Action, s *session) (vanished bool, err error) {
 	fx, err := e.effects()
 	if err != nil {
 		return false, err
@@ -605,7 +601,7 @@ func (e *Env) apply(ctx context.Context, p plan.Plan, s *session) (vanished bool
 	blocked := map[string]bool{} // cards whose radio was blocked mid-run: no more steps
 	for i, a := range p.Actions {
 		if ctx.Err() != nil {
-			return vanished, errors.Join(append(unitErrs, e.interrupted(ctx, p, i, s.later))...)
+			return vanished, errors.Join(append(unitErrs, e.interrupted(ctx, p, i, later))...)
 		}
 		if blocked[a.Link] && !a.IsUnit() {
 			e.Log.Info("%s: %s: skipped, its radio is blocked", p.Master, a)
@@ -619,7 +615,7 @@ func (e *Env) apply(ctx context.Context, p plan.Plan, s *session) (vanished bool
 			// index); one killed before it leaves a record of a master that does not
 			// exist, which the next run forgets (plan.Adopt).
 			if s.rec != nil {
-				undo = cloneRecord(s.rec)
+				undo = s.rec.Clone()
 				a.Own(s.rec)
 				if err := s.save(); err != nil {
 					return vanished, errors.Join(append(unitErrs, err)...)
@@ -1036,10 +1032,7 @@ func (e *Env) upUnblockedSlave(master, ifname string) {
 // master, as an add event does (a master that is not up is left alone). Any other
 // radio costs a few sysfs reads.
 func (e *Env) RFKill(ctx context.Context, sysname string) error {
-	sys := e.Sys
-	if sys == "" {
-		sys = "/sys"
-	}
+	sys := e.sysRoot()
 	if err := netdev.CheckRFKillName(sysname); err != nil {
 		return usagef("--rfkill: %v", err)
 	}

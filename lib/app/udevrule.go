@@ -148,13 +148,6 @@ func (e *Env) slaveOf(name string) string {
 	return filepath.Base(t)
 }
 
-func (e *Env) sysRoot() string {
-	if e.Sys == "" {
-		return "/sys"
-	}
-	return e.Sys
-}
-
 // handOver tells a running NetworkManager what the rule now says about devices it
 // already knows: it reads NM_UNMANAGED only when a device appears. The devices it
 // let go of for us are listed in nmReleased, and only those are given back when they
