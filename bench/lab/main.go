@@ -8,7 +8,8 @@
 // written by scenarios.go, differ from ours' only in their config,
 // lab/bench/scenarios/conf/bench-dhcpcd.conf);
 // "ours-dhcpcd4" is the same with dhcpcd for DHCPv4 only and dhcp6c for DHCPv6
-// (conf/bench-dhcpcd4.conf).
+// (conf/bench-dhcpcd4.conf); "ours-nov6" is ours without a DHCPv6 unit
+// (conf/bench-nov6.conf: what the DHCPv6 unit's start costs the IPv4 lease).
 //
 // One contender is active per boot, from the same image: ours is installed the
 // way the lab installs it (DESTDIR install, udev rule, bond-up@bond0 enabled);
@@ -46,13 +47,14 @@ import (
 
 func main() { os.Exit(run()) }
 
-var contenders = []string{"ours", "ours-dhcpcd", "ours-dhcpcd4", "seed", "ifupdown"}
+var contenders = []string{"ours", "ours-dhcpcd", "ours-dhcpcd4", "ours-nov6", "seed", "ifupdown"}
 
 // label: a contender's column heading.
 var label = map[string]string{
 	"ours":         "ours (bond-hotplug)",
 	"ours-dhcpcd":  "ours with dhcpcd",
 	"ours-dhcpcd4": "ours, dhcpcd for v4 only",
+	"ours-nov6":    "ours without DHCPv6 (experiment)",
 	"seed":         "seed",
 	"ifupdown":     "ifupdown",
 }
@@ -267,6 +269,8 @@ type row struct {
 var rows = []row{
 	{"1. cold start, Wi-Fi only: card appears -> IPv4 lease on bond0", "m1.wifi", "time"},
 	{"1. cold start, wired only: NIC appears -> IPv4 lease on bond0", "m1.wired", "time"},
+	{"1. the same, lease seen by the old 10 ms `ip` poll (busies a vCPU)", "m1.wired-poll", "time"},
+	{"1. cold start, wired only: NIC appears -> DHCPv6 address on bond0", "m1.wired6", "time"},
 	{"2. hot-plug: wired NIC appears -> enslaved", "m2.enslaved", "time"},
 	{"2. hot-plug: wired NIC appears -> active slave", "m2.active", "time"},
 	{"2. floor: ip link add + ip link set master, same moment", "m2.floor", "time"},

@@ -26,6 +26,7 @@ var guests = map[string]guestSide{
 	"ours":         {config: "bench.conf", guest: "ours"},
 	"ours-dhcpcd":  {config: "bench-dhcpcd.conf", guest: "ours", as: "ours-dhcpcd"},
 	"ours-dhcpcd4": {config: "bench-dhcpcd4.conf", guest: "ours", as: "ours-dhcpcd4"},
+	"ours-nov6":    {config: "bench-nov6.conf", guest: "ours", as: "ours-nov6"},
 	"seed":         {guest: "seed"},
 	"ifupdown":     {guest: "ifupdown"},
 }

@@ -31,6 +31,7 @@ func TestEveryContenderAndPartHasItsScript(t *testing.T) {
 		"ours":         {"bench.conf", "export CONTENDER=ours\n"},
 		"ours-dhcpcd":  {"bench-dhcpcd.conf", "export CONTENDER=ours BENCH_AS=ours-dhcpcd\n"},
 		"ours-dhcpcd4": {"bench-dhcpcd4.conf", "export CONTENDER=ours BENCH_AS=ours-dhcpcd4\n"},
+		"ours-nov6":    {"bench-nov6.conf", "export CONTENDER=ours BENCH_AS=ours-nov6\n"},
 		"seed":         {"", "export CONTENDER=seed\n"},
 		"ifupdown":     {"", "export CONTENDER=ifupdown\n"},
 	}
