@@ -159,6 +159,9 @@ func Properties(s Spec) ([]sd.Property, error) {
 	if s.TimeoutStop > 0 {
 		props = append(props, sd.Property{Name: "TimeoutStopUSec", Value: godbus.MakeVariant(uint64(s.TimeoutStop / time.Microsecond))})
 	}
+	if s.Type != "" {
+		props = append(props, strProp("Type", s.Type))
+	}
 	if s.Restart != "" {
 		props = append(props, strProp("Restart", s.Restart))
 	}

@@ -22,7 +22,11 @@ type Spec struct {
 	DevicePath string
 	ExecStart  []string
 	ExecStop   [][]string
-	Restart    string // systemd Restart= value
+	// Type is systemd's Type= ("": simple, started once forked). "exec": started once
+	// the program runs, past the sandbox's set-up, which a unit ordered after it
+	// waits for (the DHCP units, dhcpSpec).
+	Type    string
+	Restart string // systemd Restart= value
 	// RestartDelay and the start limit (StartLimitBurst starts within
 	// StartLimitInterval) bound a restarting client (0: systemd's defaults).
 	RestartDelay       time.Duration
