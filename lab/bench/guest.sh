@@ -215,7 +215,7 @@ reset_all() {
 # 7. With Wi-Fi: the card associated -> IPv4 lease, -> DHCPv6 address; DHCPDISCOVERs
 # per acquisition at the server, and (ours) the supervisor's client restarts.
 cold_start() { # KIND (wifi|wired)
-	local kind=$1 i t ta t4 t6 end n0 rs0
+	local kind=$1 i t ta t4 t6 end n0 rs0 up
 	for ((i = 1; i <= REPS; i++)); do
 		reset_all
 		note "bench $AS: lease files: $(ls /var/lib/dhcp /var/lib/dhcpcd 2>/dev/null | tr '\n' ' ')"
@@ -223,10 +223,12 @@ cold_start() { # KIND (wifi|wired)
 		rs0=$(journalctl -b --no-pager -o cat 2>/dev/null | grep -c 'client restart #' || true)
 		[ "$kind" != wired ] || lease_watch
 		t=$EPOCHREALTIME
+		read -r up _ </proc/uptime # the journal's clock, to find the steps in it (no fork)
 		"boot_$CONTENDER"
 		if [ "$kind" = wifi ]; then add_wifi >/dev/null; else plug_wired eth0; fi
 		if [ "$kind" = wired ]; then
 			if lease_seen 90; then
+				note "bench $AS: m1.wired #$i began at uptime $up"
 				sample "m1.$kind" "$(awk -v a="$t" -v b="$SEEN_AT" 'BEGIN { printf "%.3f", b - a }')"
 				[ -z "$SEEN6_AT" ] || sample "m1.wired6" "$(awk -v a="$t" -v b="$SEEN6_AT" 'BEGIN { printf "%.3f", b - a }')"
 			else
