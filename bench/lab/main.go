@@ -275,6 +275,8 @@ var rows = []row{
 	{"2. hot-plug: wired NIC appears -> active slave", "m2.active", "time"},
 	{"2. floor: ip link add + ip link set master, same moment", "m2.floor", "time"},
 	{"2. enslaved ÷ floor, medians of the same boot (load cancels)", "m2.enslaved/m2.floor", "div"},
+	{"2. floor of a udev design: NIC appears -> enslaved by a rule's RUN of one `ip`", "m2.floor.udev", "time"},
+	{"2. enslaved ÷ udev floor, medians of the same boot", "m2.enslaved/m2.floor.udev", "div"},
 	{"3. burst of 32 NICs: first created -> last enslaved", "m3.all", "time"},
 	{"3. burst: NICs enslaved (of 32), worst run", "m3.enslaved", "min"},
 	{"3. burst: journal errors (priority err), all runs", "m3.journal_errors", "sum"},

@@ -355,6 +355,21 @@ hotplug_failover() {
 		ip link del flr0
 		nap 1
 	done
+	# The floor of any design that enslaves from udev: a rule whose RUN is the one `ip`
+	# command (udev's processing of the add event, then a process that enslaves).
+	local ipcmd
+	ipcmd=$(command -v ip)
+	printf 'ACTION=="add", SUBSYSTEM=="net", KERNEL=="flr1", RUN+="%s link set flr1 master bond0"\n' "$ipcmd" >/run/udev/rules.d/99-bench-floor.rules
+	udevadm control --reload
+	for ((i = 1; i <= REPS; i++)); do
+		t=$EPOCHREALTIME
+		ip link add flr1 type veth peer name w-flr1 netns "$LAN_NS"
+		if poll 10 enslaved flr1; then sample "m2.floor.udev" "$(el "$t")"; else bad "m2.floor.udev #$i" "flr1 not enslaved by udev's RUN"; fi
+		ip link del flr1
+		nap 1
+	done
+	rm -f /run/udev/rules.d/99-bench-floor.rules
+	udevadm control --reload
 }
 
 # 6. Hold the lease through 20 wired and 5 Wi-Fi plug/unplug cycles.
