@@ -359,6 +359,7 @@ hotplug_failover() {
 	# command (udev's processing of the add event, then a process that enslaves).
 	local ipcmd
 	ipcmd=$(command -v ip)
+	mkdir -p /run/udev/rules.d
 	printf 'ACTION=="add", SUBSYSTEM=="net", KERNEL=="flr1", RUN+="%s link set flr1 master bond0"\n' "$ipcmd" >/run/udev/rules.d/99-bench-floor.rules
 	udevadm control --reload
 	for ((i = 1; i <= REPS; i++)); do
