@@ -149,7 +149,8 @@ func dhcpSpec(role Role, master, what string, start []string, stop [][]string) S
 	// in the lab (2 vCPUs, TCG) the IPv4 lease came 0.7 s later with the DHCPv6 unit
 	// beside it than without one (docs/BENCHMARKS.md, issue 20, sixth session). The
 	// DHCPv6 client waits for the link-local address anyway. Without a DHCPv4 unit
-	// (DHCP='no') the order is void; at a stop it is reversed (DHCPv6 first).
+	// (DHCP='no') the order is void. bond-down stops the units one at a time (DHCPv4
+	// first, lib/plan); at shutdown systemd stops DHCPv6 first, the order reversed.
 	typ, after := "", []string{"network-pre.target"}
 	switch role {
 	case RoleDHCP4:
