@@ -144,19 +144,19 @@ func dhcpUnit(p Programs, family int, master, client string) (Spec, error) {
 // client.
 func dhcpSpec(role Role, master, what string, start []string, stop [][]string) Spec {
 	stop = released(start[0], master, stop)
-	// The DHCPv6 unit starts once the DHCPv4 unit's program runs (Type=exec, After=).
-	// Set up at the same moment, the two sandboxes and Go starts shared the CPUs:
-	// in the lab (2 vCPUs, TCG) the IPv4 lease came 0.7 s later with the DHCPv6 unit
-	// beside it than without one (docs/BENCHMARKS.md, issue 20, sixth session). The
-	// DHCPv6 client waits for the link-local address anyway. Without a DHCPv4 unit
-	// (DHCP='no') the order is void. bond-down stops the units one at a time (DHCPv4
-	// first, lib/plan); at shutdown systemd stops DHCPv6 first, the order reversed.
-	typ, after := "", []string{"network-pre.target"}
+	// When one run starts both, the DHCPv6 unit is started once the DHCPv4 unit's
+	// supervisor was executed (Type=exec, StartAfter). Set up at the same moment, the
+	// two sandboxes and Go starts shared the CPUs: in the lab (2 vCPUs, TCG) the IPv4
+	// lease came 0.2-0.7 s later with the DHCPv6 unit beside it (docs/BENCHMARKS.md,
+	// issue 20, sixth session). The DHCPv6 client waits for the link-local address
+	// anyway. A DHCPv6 unit started alone (DHCPv4 running already, or DHCP='no')
+	// starts at once.
+	typ, startAfter := "", ""
 	switch role {
 	case RoleDHCP4:
 		typ = "exec"
 	case RoleDHCP6:
-		after = append(after, Name(RoleDHCP4, master))
+		startAfter = Name(RoleDHCP4, master)
 	}
 	return Spec{
 		Name:        Name(role, master),
@@ -165,6 +165,7 @@ func dhcpSpec(role Role, master, what string, start []string, stop [][]string) S
 		ExecStart:   start,
 		ExecStop:    stop,
 		Type:        typ,
+		StartAfter:  startAfter,
 		// on-failure, not on-abnormal: the supervisor is the main process, and a
 		// client that crashed (SIGSEGV, SIGKILL) reaches systemd as the supervisor's
 		// exit 1, which on-abnormal ignores. At most 5 starts a minute.
@@ -173,7 +174,7 @@ func dhcpSpec(role Role, master, what string, start []string, stop [][]string) S
 		StartLimitBurst:    5,
 		StartLimitInterval: time.Minute,
 		TimeoutStop:        5 * time.Second,
-		After:              after,
+		After:              []string{"network-pre.target"},
 		Before:             []string{"network.target"},
 		Wants:              []string{"network.target"},
 		Sandbox:            sandboxFor(role, master),

@@ -3,8 +3,10 @@
 package units
 
 import (
+	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/bond-hotplug/bond-hotplug/lib/config"
 )
@@ -38,11 +40,13 @@ func TestDHCPClientTableIsTheConfigurationsChoice(t *testing.T) {
 	}
 }
 
-// A master's DHCPv6 unit starts once its DHCPv4 client runs, whichever the clients:
-// the DHCPv4 unit is started when its program was executed (Type=exec), and the
-// DHCPv6 unit is ordered after it, so that their sandboxes are not set up at once
-// (issue 20). Checked on the properties systemd is sent.
-func TestDHCPv6UnitStartsAfterTheDHCPv4ClientRuns(t *testing.T) {
+// When one run starts both, a master's DHCPv6 unit is started once the DHCPv4 unit's
+// program was executed, whichever the clients: the DHCPv4 unit is Type=exec (its start
+// job ends past the sandbox's set-up) and the DHCPv6 unit names it in StartAfter, so
+// that their sandboxes are not set up at once (issue 20). Not as an After=
+// dependency, which systemd is sent: that would keep a stopped DHCPv4 unit loaded
+// while the DHCPv6 unit runs, and its restart with a new command line would fail.
+func TestDHCPv6UnitIsStartedAfterTheDHCPv4Unit(t *testing.T) {
 	p := Programs{Self: "/b/bond-hotplug", Dhclient: "/s/dhclient", Dhcp6c: "/s/dhcp6c", Dhcpcd: "/s/dhcpcd"}
 	prop := func(s Spec, name string) any {
 		t.Helper()
@@ -64,15 +68,47 @@ func TestDHCPv6UnitStartsAfterTheDHCPv4ClientRuns(t *testing.T) {
 		}
 		typ, _ := prop(s, "Type").(string)
 		after, _ := prop(s, "After").([]string)
+		if slices.Contains(after, Name(RoleDHCP4, "bond0")) || slices.Contains(after, Name(RoleDHCP6, "bond0")) {
+			t.Errorf("DHCPv%d %s: After=%v names the other DHCP unit", k.family, k.client, after)
+		}
 		switch k.family {
 		case 4:
-			if typ != "exec" || slices.Contains(after, Name(RoleDHCP6, "bond0")) {
-				t.Errorf("DHCPv4 %s: Type=%q After=%v, want Type=exec and no order on DHCPv6", k.client, typ, after)
+			if typ != "exec" || s.StartAfter != "" {
+				t.Errorf("DHCPv4 %s: Type=%q StartAfter=%q, want Type=exec and no StartAfter", k.client, typ, s.StartAfter)
 			}
 		case 6:
-			if typ != "" || !slices.Contains(after, Name(RoleDHCP4, "bond0")) || !slices.Contains(after, "network-pre.target") {
-				t.Errorf("DHCPv6 %s: Type=%q After=%v, want systemd's default type, after %s and network-pre.target", k.client, typ, after, Name(RoleDHCP4, "bond0"))
+			if typ != "" || s.StartAfter != Name(RoleDHCP4, "bond0") {
+				t.Errorf("DHCPv6 %s: Type=%q StartAfter=%q, want systemd's default type, after %s", k.client, typ, s.StartAfter, Name(RoleDHCP4, "bond0"))
 			}
 		}
+	}
+}
+
+// waitStarted waits for the result of a start this manager asked for, once; a unit
+// it did not start is not waited for.
+func TestWaitStartedWaitsOnceForItsOwnStart(t *testing.T) {
+	m := &Systemd{}
+	ctx := context.Background()
+	m.waitStarted(ctx, "bond-dhcp4@bond0.service") // never started here: returns at once
+	ch := make(chan string, 1)
+	m.noteStart("bond-dhcp4@bond0.service", ch)
+	released := make(chan struct{})
+	go func() {
+		m.waitStarted(ctx, "bond-dhcp4@bond0.service")
+		close(released)
+	}()
+	select {
+	case <-released:
+		t.Fatal("returned before the start job finished")
+	case <-time.After(100 * time.Millisecond):
+	}
+	ch <- "done"
+	select {
+	case <-released:
+	case <-time.After(time.Second):
+		t.Fatal("still waiting after the start job finished")
+	}
+	if _, ok := m.started["bond-dhcp4@bond0.service"]; ok {
+		t.Error("the result is kept after it was waited for")
 	}
 }

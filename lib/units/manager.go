@@ -9,6 +9,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	sd "github.com/coreos/go-systemd/v22/dbus"
@@ -55,6 +56,45 @@ var ErrUnavailable = errors.New("systemd is not reachable")
 // systemd answers unit-state queries from any user (bond-up --status, -n).
 type Systemd struct {
 	conn *sd.Conn
+	// started holds, per unit, the result of the start job this manager asked for
+	// last and nobody waited for yet (Spec.StartAfter).
+	mu      sync.Mutex
+	started map[string]<-chan string
+}
+
+// startedBound bounds the wait for another unit's start (Spec.StartAfter): its job
+// may wait for a device systemd has not seen yet, or its result may never come (the
+// system bus sends job signals only to subscribers). Then this unit starts anyway.
+const startedBound = 2 * time.Second
+
+// waitStarted waits until the start job this manager asked for name has finished
+// (whatever its result: that unit's failure is its own), at most startedBound. A
+// unit it did not start, or whose result was waited for already, is not waited for.
+func (m *Systemd) waitStarted(ctx context.Context, name string) {
+	m.mu.Lock()
+	ch, ok := m.started[name]
+	delete(m.started, name)
+	m.mu.Unlock()
+	if !ok {
+		return
+	}
+	t := time.NewTimer(startedBound)
+	defer t.Stop()
+	select {
+	case <-ch:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// noteStart keeps the channel of a start job's result for waitStarted.
+func (m *Systemd) noteStart(name string, ch <-chan string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.started == nil {
+		m.started = map[string]<-chan string{}
+	}
+	m.started[name] = ch
 }
 
 // Connect opens the private socket, and when that fails (not root: the socket is
@@ -187,8 +227,14 @@ func (m *Systemd) Start(ctx context.Context, s Spec) error {
 	if err != nil {
 		return fmt.Errorf("start %s: %w", s.Name, err)
 	}
+	if s.StartAfter != "" {
+		m.waitStarted(ctx, s.StartAfter)
+	}
+	// The job's result, for a later unit's StartAfter; buffered, as go-systemd sends
+	// it once and never blocks on it.
+	done := make(chan string, 1)
 	for tries := 0; ; tries++ {
-		_, err = m.conn.StartTransientUnitContext(ctx, s.Name, "replace", props, nil)
+		_, err = m.conn.StartTransientUnitContext(ctx, s.Name, "replace", props, done)
 		var dbe godbus.Error
 		if !errors.As(err, &dbe) || dbe.Name != "org.freedesktop.systemd1.UnitExists" {
 			break
@@ -221,12 +267,13 @@ func (m *Systemd) Start(ctx context.Context, s Spec) error {
 		}
 		// Running, or on its way down (a stop we did not wait for): start the unit
 		// we already have.
-		_, err = m.conn.StartUnitContext(ctx, s.Name, "replace", nil)
+		_, err = m.conn.StartUnitContext(ctx, s.Name, "replace", done)
 		break
 	}
 	if err != nil {
 		return fmt.Errorf("start %s: %w", s.Name, err)
 	}
+	m.noteStart(s.Name, done)
 	return nil
 }
 

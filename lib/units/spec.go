@@ -23,10 +23,16 @@ type Spec struct {
 	ExecStart  []string
 	ExecStop   [][]string
 	// Type is systemd's Type= ("": simple, started once forked). "exec": started once
-	// the program runs, past the sandbox's set-up, which a unit ordered after it
-	// waits for (the DHCP units, dhcpSpec).
-	Type    string
-	Restart string // systemd Restart= value
+	// the program runs, past the sandbox's set-up (the DHCPv4 unit, dhcpSpec).
+	Type string
+	// StartAfter names a unit whose start, when the same manager asked for it and
+	// systemd has not finished it yet, Start waits for (bounded) before it starts this
+	// one: the DHCPv6 unit after the DHCPv4 unit, so that their sandboxes are not set
+	// up at the same moment (dhcpSpec). Not an After= dependency: that would keep the
+	// named unit loaded while this one runs, and a stopped transient unit that stays
+	// loaded cannot be started again with a new command line.
+	StartAfter string
+	Restart    string // systemd Restart= value
 	// RestartDelay and the start limit (StartLimitBurst starts within
 	// StartLimitInterval) bound a restarting client (0: systemd's defaults).
 	RestartDelay       time.Duration
