@@ -84,7 +84,7 @@ func binaries(t *testing.T) string {
 		}
 		cmd := exec.Command("go", "build", "-trimpath", "-o", binDir+"/", "./cmd/...")
 		cmd.Dir = repoRoot(t)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = &buildFailure{err: err, out: string(out)}
 		}
@@ -219,7 +219,7 @@ func TestVersionNamesTheTree(t *testing.T) {
 	build := func() string {
 		exe := filepath.Join(t.TempDir(), "bond-up")
 		// -buildvcs=auto on the command line: it wins over a GOFLAGS=-buildvcs=false.
-		run(t, clone, []string{"CGO_ENABLED=1"}, "go", "build", "-trimpath", "-buildvcs=auto", "-o", exe, "./cmd/bond-up")
+		run(t, clone, []string{"CGO_ENABLED=0"}, "go", "build", "-trimpath", "-buildvcs=auto", "-o", exe, "./cmd/bond-up")
 		return run(t, clone, nil, exe, "--version")
 	}
 	clean := build()
@@ -248,7 +248,7 @@ func TestVersionNamesTheTree(t *testing.T) {
 
 	// Without VCS information (GOFLAGS=-buildvcs=false) it says only what it knows.
 	exe := filepath.Join(t.TempDir(), "bond-up")
-	run(t, clone, []string{"CGO_ENABLED=1", "GOFLAGS=-buildvcs=false"}, "go", "build", "-trimpath", "-o", exe, "./cmd/bond-up")
+	run(t, clone, []string{"CGO_ENABLED=0", "GOFLAGS=-buildvcs=false"}, "go", "build", "-trimpath", "-o", exe, "./cmd/bond-up")
 	novcs := run(t, clone, nil, exe, "--version")
 	if !strings.Contains(novcs, "revision: unknown (no VCS information recorded in the build)\n") || strings.Contains(novcs, "git work tree") {
 		t.Errorf("--version of a -buildvcs=false build:\n%s", novcs)

@@ -198,7 +198,7 @@ func (l *lab) defineCases(res *results) {
 		[]string{l.up, "-c", l.conf, master})
 	newCase("a", "(a) bond-hotplug add fx0 (no master)", nil,
 		func() error { return l.masterIs(foreign, "") }, hot(foreign))
-	newCase("empty", "context: an empty Go program (cgo)", nil, func() error { return nil },
+	newCase("empty", "context: an empty Go program (pure Go, PIE)", nil, func() error { return nil },
 		[]string{filepath.Join(l.work, "bin", "empty-go")})
 	for i := range l.cases {
 		l.cases[i].res = &res.Cases[i]

@@ -16,7 +16,7 @@
 //	     seed:  the seed's slave@ ExecStart, its four ip commands (down, flush,
 //	            master, up), run one after the other
 //	(c)  bond-up br0            converged: checked with `bond-up -n` to be a no-op
-//	     context: an empty Go program built the same way (cgo), the floor of any Go run
+//	     context: an empty Go program built the same way (pure Go, PIE), the floor of any Go run
 //
 // For each: wall time (median, p10, p90), user+sys CPU from wait4's rusage, and peak
 // RSS. bv0 is deleted and created again between runs, outside the timed region.
@@ -265,11 +265,11 @@ func buildAll(repo, work string) ([]binSize, error) {
 		goBin = "/usr/local/go/bin/go"
 	}
 	build := func(dir string, extra ...string) error {
-		args := append([]string{"build", "-trimpath"}, extra...)
+		args := append([]string{"build", "-buildmode=pie", "-trimpath"}, extra...)
 		args = append(args, "-o", dir+"/", "./cmd/...")
 		cmd := exec.Command(goBin, args...)
 		cmd.Dir = repo
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return wrongf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
@@ -279,10 +279,10 @@ func buildAll(repo, work string) ([]binSize, error) {
 	// The timed binaries talk to the file-backed fake of systemd, a hook compiled in
 	// only with this tag (an installed binary has none; the stripped sizes are of
 	// that build).
-	if err := build(bin, "-tags=bondhotplug_testhooks"); err != nil {
+	if err := build(bin, "-tags=bondhotplug_testhooks", "-ldflags=-bindnow"); err != nil {
 		return nil, err
 	}
-	if err := build(stripped, "-ldflags=-s -w"); err != nil {
+	if err := build(stripped, "-ldflags=-bindnow -s -w"); err != nil {
 		return nil, err
 	}
 	var out []binSize
@@ -297,19 +297,19 @@ func buildAll(repo, work string) ([]binSize, error) {
 		}
 		out = append(out, binSize{Name: name, Bytes: a.Size(), Stripped: s.Size()})
 	}
-	// Context: a Go program that does nothing, built the same way (cgo on, so the
-	// dynamic loader and libc are in too): the floor of any run of a Go binary.
+	// Context: a Go program that does nothing, built the same way (pure Go, PIE: the
+	// dynamic loader relocates it): the floor of any run of a Go binary.
 	empty := filepath.Join(work, "empty")
 	if err := os.MkdirAll(empty, 0o755); err != nil {
 		return nil, err
 	}
-	const src = "// An empty cgo program: the start-up cost of a Go binary linked like ours.\npackage main\n\nimport \"C\"\n\nfunc main() {}\n"
+	const src = "// An empty Go program: the start-up cost of a Go binary linked like ours.\npackage main\n\nfunc main() {}\n"
 	if err := os.WriteFile(filepath.Join(empty, "main.go"), []byte(src), 0o644); err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(goBin, "build", "-trimpath", "-o", filepath.Join(bin, "empty-go"), "main.go")
+	cmd := exec.Command(goBin, "build", "-buildmode=pie", "-trimpath", "-ldflags=-bindnow", "-o", filepath.Join(bin, "empty-go"), "main.go")
 	cmd.Dir = empty
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=1", "GO111MODULE=off")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GO111MODULE=off")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return nil, wrongf("build the empty Go program: %v\n%s", err, out)
 	}

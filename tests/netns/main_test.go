@@ -75,7 +75,7 @@ func testMain(m *testing.M) int {
 // directory (BOND_HOTPLUG_LOCKDIR) and --insecure-config. install.sh builds without it.
 const testHooksTag = "bondhotplug_testhooks"
 
-// build compiles the three binaries once, as install.sh would (cgo on) but
+// build compiles the three binaries once, as install.sh would (pure Go, PIE) but
 // with the test hooks, or without them (tags "") as installed.
 func build(dir string, tags string, pkgs ...string) error {
 	goBin, err := exec.LookPath("go") // go test puts GOROOT/bin first on PATH
@@ -85,8 +85,8 @@ func build(dir string, tags string, pkgs ...string) error {
 	if len(pkgs) == 0 {
 		pkgs = []string{"github.com/bond-hotplug/bond-hotplug/cmd/..."}
 	}
-	cmd := exec.Command(goBin, append([]string{"build", "-tags=" + tags, "-o", dir + "/"}, pkgs...)...)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+	cmd := exec.Command(goBin, append([]string{"build", "-buildmode=pie", "-ldflags=-bindnow", "-tags=" + tags, "-o", dir + "/"}, pkgs...)...)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build -tags=%s %s: %w\n%s", tags, strings.Join(pkgs, " "), err, out)
 	}
