@@ -111,27 +111,9 @@ if [ "$uninstall" = 1 ]; then
 	exit 0
 fi
 
+# scripts/build: how the binaries are built and hardened (GO, VERSION, STRIP).
 if [ "${NO_BUILD:-0}" != 1 ]; then
-	mkdir -p "$here/build"
-	# -buildvcs=auto: the binaries record the git revision and dirtiness they were
-	# built from (--version) even where GOFLAGS turns it off; outside git, none.
-	# VERSION, when set (scripts/package), names the distribution package's version.
-	# STRIP=1 (scripts/package): no symbol tables (-s -w), a third smaller, as
-	# distribution packages ship binaries; panics still print file:line.
-	# Hardened as the distributions ask (lintian, rpmlint, namcap): position-independent
-	# (-buildmode=pie), with a RELRO segment (Go's linker makes one for PIE) and
-	# immediate binding (-bindnow). Pure Go (CGO_ENABLED=0): the code has no C part
-	# (udev's answers are read from sysfs and /run/udev/data), so Go's own linker
-	# builds the binaries and they load no C library at all; CGO_CFLAGS/LDFLAGS have
-	# nothing to apply to. The cgo build this replaced (libc, linked by the C
-	# toolchain) was 0.11 s slower per hot-plug run in the VM lab, 0.03 s of it the
-	# process start alone (docs/BENCHMARKS.md, issue 20, seventh session).
-	ldflags=-bindnow
-	[ -z "${VERSION:-}" ] || ldflags="$ldflags -X github.com/bond-hotplug/bond-hotplug/lib/version.Package=$VERSION"
-	[ "${STRIP:-0}" != 1 ] || ldflags="$ldflags -s -w"
-	for b in "${bins[@]}"; do
-		(cd "$here" && CGO_ENABLED=0 "$GO" build -buildmode=pie -trimpath -buildvcs=auto -ldflags "$ldflags" -o "build/$b" "./cmd/$b")
-	done
+	GO=$GO "$here/scripts/build"
 fi
 "$here/man/render" "$here/build/man"
 

@@ -77,8 +77,8 @@ func hardened(t *testing.T, exe string) {
 		t.Errorf("%s is not linked with -z now (no BIND_NOW):\n%s", exe, d)
 	}
 	// Pure Go: no library at all, so the packages depend on the C library's package
-	// only for its dynamic loader (the INTERP that relocates a PIE), and no C code
-	// runs in the process.
+	// only for its dynamic loader (the INTERP that relocates a PIE), the one piece
+	// of C that runs in the process.
 	for _, l := range strings.Split(d, "\n") {
 		if strings.Contains(l, "(NEEDED)") {
 			t.Errorf("%s needs a library (built with cgo?): %s", exe, strings.TrimSpace(l))

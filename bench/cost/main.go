@@ -175,7 +175,7 @@ func outer(repo string, runs int, format, jsonOut string) error {
 		}
 	}
 
-	progress("building the binaries (as install.sh: -trimpath; and stripped: -ldflags='-s -w')")
+	progress("building the binaries (as scripts/build on amd64: CGO_ENABLED=0 -buildmode=pie -ldflags=-bindnow -trimpath; and stripped: -s -w)")
 	sizes, err := buildAll(repo, work)
 	stopped()
 	if err != nil {

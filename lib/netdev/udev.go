@@ -21,8 +21,9 @@ import (
 // /run/udev/data/n<ifindex> for "initialized" (libudev's udev_device_get_is_initialized
 // is true exactly when it finds that file: udevd writes it when the device's rules have
 // run, before their RUN programs, and deletes it on remove). Without libudev the
-// binaries need no cgo and link no C library: they start like a static program, which
-// is most of a hot-plug run's time on a slow machine (docs/BENCHMARKS.md, issue 20).
+// binaries need no cgo and link no library (scripts/build): their start, most of a
+// hot-plug run's time on a slow machine, is the loader's relocations and Go's runtime
+// only (docs/BENCHMARKS.md, issue 20).
 type Udev struct {
 	// Running is false where no udev daemon runs (containers, namespace tests): then
 	// nothing is ever "initialized" and we must not wait for it.
