@@ -94,10 +94,11 @@ func hardened(t *testing.T, exe string) {
 			t.Errorf("%s has an undefined dynamic symbol: %s", exe, strings.TrimSpace(l))
 		}
 	}
-	if l := run(t, "", nil, "readelf", "-lW", exe); !strings.Contains(l, "Requesting program interpreter") {
+	l := run(t, "", nil, "readelf", "-lW", exe)
+	if !strings.Contains(l, "Requesting program interpreter") {
 		t.Errorf("%s has no program interpreter (a static build, not a PIE the loader relocates):\n%s", exe, l)
 	}
-	if l := run(t, "", nil, "readelf", "-lW", exe); !strings.Contains(l, "GNU_RELRO") {
+	if !strings.Contains(l, "GNU_RELRO") {
 		t.Errorf("%s has no GNU_RELRO segment (-z relro):\n%s", exe, l)
 	}
 }

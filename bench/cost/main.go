@@ -175,7 +175,7 @@ func outer(repo string, runs int, format, jsonOut string) error {
 		}
 	}
 
-	progress("building the binaries (as scripts/build on amd64: CGO_ENABLED=0 -buildmode=pie -ldflags=-bindnow -trimpath; and stripped: -s -w)")
+	progress("building the binaries (scripts/build, as install.sh does; and stripped: STRIP=1)")
 	sizes, err := buildAll(repo, work)
 	stopped()
 	if err != nil {
@@ -254,8 +254,8 @@ br0DHCP6=no
 	return os.Chown(path, 0, 0)
 }
 
-// buildAll builds ./cmd/... into WORK/bin as install.sh does and into WORK/stripped
-// with the symbol tables left out, and returns the sizes.
+// buildAll builds the three binaries into WORK/bin as install.sh does and into
+// WORK/stripped with the symbol tables left out, and returns the sizes.
 func buildAll(repo, work string) ([]binSize, error) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
@@ -264,14 +264,12 @@ func buildAll(repo, work string) ([]binSize, error) {
 		}
 		goBin = "/usr/local/go/bin/go"
 	}
-	build := func(dir string, extra ...string) error {
-		args := append([]string{"build", "-buildmode=pie", "-trimpath"}, extra...)
-		args = append(args, "-o", dir+"/", "./cmd/...")
-		cmd := exec.Command(goBin, args...)
-		cmd.Dir = repo
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	// scripts/build, the build of install.sh and the packages, into dir.
+	build := func(dir string, env ...string) error {
+		cmd := exec.Command(filepath.Join(repo, "scripts/build"))
+		cmd.Env = append(os.Environ(), append([]string{"GO=" + goBin, "OUT=" + dir}, env...)...)
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return wrongf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+			return wrongf("scripts/build %s: %v\n%s", strings.Join(env, " "), err, out)
 		}
 		return nil
 	}
@@ -279,10 +277,10 @@ func buildAll(repo, work string) ([]binSize, error) {
 	// The timed binaries talk to the file-backed fake of systemd, a hook compiled in
 	// only with this tag (an installed binary has none; the stripped sizes are of
 	// that build).
-	if err := build(bin, "-tags=bondhotplug_testhooks", "-ldflags=-bindnow"); err != nil {
+	if err := build(bin, "TAGS=bondhotplug_testhooks"); err != nil {
 		return nil, err
 	}
-	if err := build(stripped, "-ldflags=-bindnow -s -w"); err != nil {
+	if err := build(stripped, "STRIP=1"); err != nil {
 		return nil, err
 	}
 	var out []binSize

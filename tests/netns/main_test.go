@@ -75,20 +75,21 @@ func testMain(m *testing.M) int {
 // directory (BOND_HOTPLUG_LOCKDIR) and --insecure-config. install.sh builds without it.
 const testHooksTag = "bondhotplug_testhooks"
 
-// build compiles the three binaries once, as install.sh would (pure Go, PIE) but
+// build compiles the three binaries once with scripts/build, as install.sh does, but
 // with the test hooks, or without them (tags "") as installed.
-func build(dir string, tags string, pkgs ...string) error {
+func build(dir string, tags string) error {
 	goBin, err := exec.LookPath("go") // go test puts GOROOT/bin first on PATH
 	if err != nil {
 		return fmt.Errorf("find the go command: %w", err)
 	}
-	if len(pkgs) == 0 {
-		pkgs = []string{"github.com/bond-hotplug/bond-hotplug/cmd/..."}
+	script, err := filepath.Abs("../../scripts/build") // go test runs in the package's directory
+	if err != nil {
+		return err
 	}
-	cmd := exec.Command(goBin, append([]string{"build", "-buildmode=pie", "-ldflags=-bindnow", "-tags=" + tags, "-o", dir + "/"}, pkgs...)...)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	cmd := exec.Command(script)
+	cmd.Env = append(os.Environ(), "GO="+goBin, "OUT="+dir, "TAGS="+tags)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build -tags=%s %s: %w\n%s", tags, strings.Join(pkgs, " "), err, out)
+		return fmt.Errorf("scripts/build TAGS=%s: %w\n%s", tags, err, out)
 	}
 	return nil
 }
